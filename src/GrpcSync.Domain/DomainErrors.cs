@@ -1,0 +1,28 @@
+namespace GrpcSync.Domain;
+
+/// <summary>The kinds of failure the domain reports; the API maps each to one gRPC status code.</summary>
+public enum ErrorKind { InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Aborted }
+
+/// <summary>One bad field of a request (becomes a <c>google.rpc.BadRequest.FieldViolation</c>).</summary>
+public sealed record FieldViolation(string Field, string Description);
+
+/// <summary>
+/// A rule was broken. <see cref="Reason"/> is a stable UPPER_SNAKE_CASE code for machines
+/// (it becomes <c>google.rpc.ErrorInfo.reason</c>); <see cref="Exception.Message"/> is for people.
+/// </summary>
+public sealed class DomainException(ErrorKind kind, string reason, string message, IReadOnlyList<FieldViolation>? violations = null)
+    : Exception(message)
+{
+    public ErrorKind Kind { get; } = kind;
+    public string Reason { get; } = reason;
+    public IReadOnlyList<FieldViolation> Violations { get; } = violations ?? [];
+
+    public static DomainException Invalid(string field, string description) =>
+        new(ErrorKind.InvalidArgument, "INVALID_ARGUMENT", description, [new FieldViolation(field, description)]);
+
+    public static DomainException SyncNotFound(string syncId) =>
+        new(ErrorKind.NotFound, "SYNC_NOT_FOUND", $"Sync not found: {syncId}");
+
+    public static DomainException CredentialNotFound(string credentialId) =>
+        new(ErrorKind.NotFound, "CREDENTIAL_NOT_FOUND", $"Credential not found: {credentialId}");
+}

@@ -1,0 +1,191 @@
+namespace GrpcSync.Domain;
+
+/// <summary>A caller's UpdateSync, already validated for shape (frequency in the list, credential a UUID).</summary>
+public sealed record UpdateSyncCommand(Guid? CredentialId, string? Frequency, string? ExpectedETag);
+
+/// <summary>What an update did, for the response and the logs.</summary>
+public sealed record UpdateOutcome(bool Changed, SyncRun? QueuedFullRun);
+
+/// <summary>
+/// The rules of the Sync lifecycle in one place: what enable, update, disable and re-enable change
+/// and which runs they queue. Pure functions of (current state, command, now).
+/// </summary>
+public static class SyncRules
+{
+    /// <summary>Statuses in which nothing is scheduled; changes are stored and apply on re-enable.</summary>
+    public static bool IsStopped(SyncStatus status) => status is SyncStatus.Disabled or SyncStatus.Errored;
+
+    /// <summary>A new Sync in INITIALIZING with its INITIAL run queued, due now.</summary>
+    public static (Sync Sync, SyncRun InitialRun) Enable(
+        Scope scope, string integration, string pipeline, string configurationName, string configurationJson,
+        Guid credentialId, string? frequency, DateTimeOffset now)
+    {
+        var sync = new Sync
+        {
+            Id = NameBasedGuid.ForSync(scope, integration, pipeline, configurationName),
+            ProjectId = scope.ProjectId,
+            UserId = scope.UserId,
+            Integration = integration,
+            Pipeline = pipeline,
+            ConfigurationName = configurationName,
+            ConfigurationJson = configurationJson,
+            CredentialId = credentialId,
+            Frequency = frequency,
+            Status = SyncStatus.Initializing,
+            Version = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        sync = sync with { NextRunAt = PlanNextRun(sync, now) };
+        return (sync, NewRun(sync.Id, RunType.Initial, RunTrigger.Enable, now));
+    }
+
+    /// <summary>
+    /// The next incremental run: one interval after the last run started (or after enable, before any
+    /// run started), never in the past.
+    /// </summary>
+    public static DateTimeOffset PlanNextRun(Sync sync, DateTimeOffset now)
+    {
+        var planned = (sync.LastRunStartedAt ?? sync.CreatedAt) + sync.Interval;
+        return planned < now ? now : planned;
+    }
+
+    /// <summary>
+    /// UpdateSync. A frequency change re-plans <see cref="Sync.NextRunAt"/> and leaves runs alone.
+    /// A different credential rebinds and queues one FULL run (credential change), unless one is
+    /// already queued: two quick changes leave one pending FULL run. The same credential queues nothing.
+    /// </summary>
+    public static SyncChange<UpdateOutcome> Update(SyncSnapshot snapshot, UpdateSyncCommand command, DateTimeOffset now)
+    {
+        var current = snapshot.Sync;
+        if (command.ExpectedETag is { } expected && ETags.Normalize(expected) != current.ETag)
+        {
+            throw new DomainException(ErrorKind.Aborted, "ETAG_MISMATCH",
+                "The Sync was changed since the etag was read; get it again and retry.");
+        }
+
+        var next = current;
+        if (command.Frequency is { } frequency && frequency != current.Frequency)
+        {
+            next = next with { Frequency = frequency };
+            if (!IsStopped(next.Status))
+            {
+                next = next with { NextRunAt = PlanNextRun(next, now) };
+            }
+        }
+
+        SyncRun? fullRun = null;
+        if (command.CredentialId is { } credentialId && credentialId != current.CredentialId)
+        {
+            next = next with { CredentialId = credentialId };
+            var alreadyQueued = snapshot.OpenRuns.Any(r =>
+                r.State == RunState.Queued && r.Type == RunType.Full && r.Trigger == RunTrigger.CredentialChange);
+            if (!alreadyQueued)
+            {
+                // Queued even when the Sync is stopped: the dispatcher skips stopped Syncs, so it
+                // runs when the Sync is re-enabled, reconciling with the new account then.
+                fullRun = NewRun(current.Id, RunType.Full, RunTrigger.CredentialChange, now);
+            }
+        }
+
+        if (next == current)
+        {
+            return SyncChange<UpdateOutcome>.Nothing(new UpdateOutcome(false, null));
+        }
+        next = next with { Version = current.Version + 1, UpdatedAt = now };
+        return new SyncChange<UpdateOutcome>(next, fullRun is null ? [] : [fullRun], [], new UpdateOutcome(true, fullRun));
+    }
+
+    /// <summary>DisableSync: stop scheduling and cancel open runs. Idempotent.</summary>
+    public static SyncChange<Sync> Disable(SyncSnapshot snapshot, DateTimeOffset now)
+    {
+        var current = snapshot.Sync;
+        if (current.Status == SyncStatus.Disabled)
+        {
+            return SyncChange<Sync>.Nothing(current);
+        }
+        var next = current with
+        {
+            Status = SyncStatus.Disabled,
+            NextRunAt = null,
+            RateLimitBackoffMs = null,
+            Version = current.Version + 1,
+            UpdatedAt = now,
+        };
+        // A queued reconcile after a credential change survives the disable, so the new account is
+        // still reconciled on re-enable; one that was running is cancelled and queued again.
+        static bool IsReconcile(SyncRun r) => r.Type == RunType.Full && r.Trigger == RunTrigger.CredentialChange;
+        var cancelled = snapshot.OpenRuns
+            .Where(r => r.State == RunState.Running || !IsReconcile(r))
+            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the Sync was disabled." })
+            .ToArray();
+        var requeue = cancelled.Any(IsReconcile) && !snapshot.OpenRuns.Any(r => r.State == RunState.Queued && IsReconcile(r))
+            ? new[] { NewRun(current.Id, RunType.Full, RunTrigger.CredentialChange, now) }
+            : [];
+        return new SyncChange<Sync>(next, requeue, cancelled, next);
+    }
+
+    /// <summary>
+    /// ReenableSync: a DISABLED or ERRORED Sync resumes from its stored cursor with an incremental run
+    /// due now (an INITIAL run if it never completed one). Re-enabling a running Sync changes nothing.
+    /// </summary>
+    public static SyncChange<Sync> Reenable(SyncSnapshot snapshot, DateTimeOffset now)
+    {
+        var current = snapshot.Sync;
+        if (!IsStopped(current.Status))
+        {
+            return SyncChange<Sync>.Nothing(current);
+        }
+        var neverCompleted = current.LastSyncedAt is null;
+        var next = current with
+        {
+            Status = neverCompleted ? SyncStatus.Initializing : SyncStatus.Idle,
+            Reason = null,
+            RateLimitBackoffMs = null,
+            NextRunAt = now,
+            Version = current.Version + 1,
+            UpdatedAt = now,
+        };
+        var runs = new List<SyncRun>();
+        if (neverCompleted && !snapshot.OpenRuns.Any(r => r.Type == RunType.Initial))
+        {
+            runs.Add(NewRun(current.Id, RunType.Initial, RunTrigger.Enable, now));
+        }
+        return new SyncChange<Sync>(next, runs, [], next);
+    }
+
+    /// <summary>
+    /// A credential was deleted: the Sync stops with ERRORED and the reference's reason; its queued
+    /// runs are cancelled.
+    /// </summary>
+    public static SyncChange<Sync> CredentialDeleted(SyncSnapshot snapshot, Guid credentialId, DateTimeOffset now)
+    {
+        var current = snapshot.Sync;
+        var next = current with
+        {
+            Status = SyncStatus.Errored,
+            Reason = CredentialGoneReason(credentialId),
+            NextRunAt = null,
+            Version = current.Version + 1,
+            UpdatedAt = now,
+        };
+        var cancelled = snapshot.OpenRuns
+            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the credential was deleted." })
+            .ToArray();
+        return new SyncChange<Sync>(next, [], cancelled, next);
+    }
+
+    public static string CredentialGoneReason(Guid credentialId) =>
+        $"Credential ID [{credentialId}] is no longer valid or has been deleted.";
+
+    public static SyncRun NewRun(Guid syncId, RunType type, RunTrigger trigger, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        SyncId = syncId,
+        Type = type,
+        Trigger = trigger,
+        State = RunState.Queued,
+        CreatedAt = now,
+        DueAt = now,
+    };
+}

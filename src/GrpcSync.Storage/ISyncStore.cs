@@ -1,0 +1,65 @@
+using GrpcSync.Domain;
+
+namespace GrpcSync.Storage;
+
+/// <summary>A position in the newest-first list of runs: the last run of the previous page.</summary>
+public readonly record struct RunPosition(DateTimeOffset CreatedAt, Guid Id);
+
+/// <summary>
+/// Where GrpcSync keeps Syncs, runs and credentials. Two implementations (SQLite, PostgreSQL) pass one
+/// contract test suite. Every read and write of user data is scoped to a (project, user): a Sync or
+/// credential of another scope is "not found".
+/// </summary>
+public interface ISyncStore
+{
+    /// <summary>Applies pending versioned schema migrations. Safe to call from several replicas at once.</summary>
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>True when the store answers a trivial query (health checks).</summary>
+    Task<bool> PingAsync(CancellationToken ct = default);
+
+    // ---- Syncs ----
+
+    /// <summary>
+    /// Inserts the Sync with its initial run unless a Sync with that id exists. Returns the stored
+    /// Sync (the existing one when not created) and whether it was created.
+    /// </summary>
+    Task<(Sync Sync, bool Created)> InsertSyncAsync(Sync sync, SyncRun initialRun, CancellationToken ct = default);
+
+    /// <summary>The Sync with its open (queued or running) runs, or null.</summary>
+    Task<SyncSnapshot?> GetSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
+
+    /// <summary>The scope's Syncs, oldest first, optionally only those bound to a credential.</summary>
+    Task<IReadOnlyList<Sync>> ListSyncsAsync(Scope scope, Guid? credentialId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Reads the Sync and its open runs under a write lock, lets <paramref name="decide"/> (pure domain
+    /// code) compute a change, and applies it in the same transaction. Concurrent mutations of one
+    /// Sync are serialised, so none is lost. If <paramref name="decide"/> throws, nothing is written
+    /// and the exception propagates. Returns null when the Sync does not exist in the scope.
+    /// </summary>
+    Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
+
+    /// <summary>Deletes the Sync and everything it owns (runs, later records). False when not found.</summary>
+    Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
+
+    /// <summary>Runs of a Sync newest first (created_at desc, id desc), starting after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<SyncRun>> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
+
+    // ---- Credentials ----
+
+    Task InsertCredentialAsync(Credential credential, CancellationToken ct = default);
+
+    /// <summary>A credential of the scope that is not deleted, or null.</summary>
+    Task<Credential?> GetCredentialAsync(Scope scope, Guid credentialId, CancellationToken ct = default);
+
+    /// <summary>The scope's credentials that are not deleted, oldest first, optionally of one integration.</summary>
+    Task<IReadOnlyList<Credential>> ListCredentialsAsync(Scope scope, string? integration, CancellationToken ct = default);
+
+    /// <summary>
+    /// Soft-deletes a credential and, in the same transaction, applies <paramref name="onBoundSync"/> to
+    /// every Sync bound to it (the domain errors them). False when not found or already deleted.
+    /// </summary>
+    Task<bool> DeleteCredentialAsync(Scope scope, Guid credentialId, DateTimeOffset now,
+        Func<SyncSnapshot, SyncChange<Sync>> onBoundSync, CancellationToken ct = default);
+}
