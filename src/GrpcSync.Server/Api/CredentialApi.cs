@@ -1,0 +1,96 @@
+using Grpc.Core;
+using GrpcSync.Domain;
+using GrpcSync.Server.Auth;
+using GrpcSync.Storage;
+using GrpcSync.V1;
+using Microsoft.AspNetCore.DataProtection;
+using Credential = GrpcSync.V1.Credential;
+
+namespace GrpcSync.Server.Api;
+
+/// <summary>
+/// CredentialService: the caller's connected accounts. Secrets are encrypted with ASP.NET Core Data
+/// Protection before they reach the store and are never returned or logged.
+/// </summary>
+public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider protection, TimeProvider time)
+    : CredentialService.CredentialServiceBase
+{
+    /// <summary>The Data Protection purpose of credential secrets (changing it makes stored secrets unreadable).</summary>
+    public const string SecretPurpose = "GrpcSync.Credentials.Secret.v1";
+    private const int MaxSecretLength = 64 * 1024;
+
+    public override async Task<Credential> CreateCredential(CreateCredentialRequest request, ServerCallContext context)
+    {
+        var scope = context.Caller();
+        var v = new Violations();
+        v.IntegrationKey("integration", request.Integration);
+        v.Text("displayName", request.DisplayName, 200, required: true);
+        if (string.IsNullOrEmpty(request.Secret))
+        {
+            v.Add("secret", "secret is required.");
+        }
+        else if (request.Secret.Length > MaxSecretLength)
+        {
+            v.Add("secret", $"secret must be at most {MaxSecretLength} characters.");
+        }
+        v.ThrowIfAny();
+
+        var now = time.GetUtcNow();
+        var credential = new Domain.Credential
+        {
+            Id = Guid.CreateVersion7(now),
+            ProjectId = scope.ProjectId,
+            UserId = scope.UserId,
+            Integration = request.Integration,
+            DisplayName = request.DisplayName.Trim(),
+            ProtectedSecret = protection.CreateProtector(SecretPurpose).Protect(request.Secret),
+            CreatedAt = now,
+        };
+        await store.InsertCredentialAsync(credential, context.CancellationToken);
+        return credential.ToProto();
+    }
+
+    public override async Task<ListCredentialsResponse> ListCredentials(ListCredentialsRequest request, ServerCallContext context)
+    {
+        if (!string.IsNullOrEmpty(request.Integration))
+        {
+            var v = new Violations();
+            v.IntegrationKey("integration", request.Integration);
+            v.ThrowIfAny();
+        }
+        var credentials = await store.ListCredentialsAsync(context.Caller(),
+            string.IsNullOrEmpty(request.Integration) ? null : request.Integration, context.CancellationToken);
+        var response = new ListCredentialsResponse();
+        response.Data.AddRange(credentials.Select(c => c.ToProto()));
+        return response;
+    }
+
+    public override async Task<Credential> GetCredential(GetCredentialRequest request, ServerCallContext context)
+    {
+        var id = CredentialId(request.CredentialId);
+        var credential = await store.GetCredentialAsync(context.Caller(), id, context.CancellationToken)
+            ?? throw DomainException.CredentialNotFound(request.CredentialId);
+        return credential.ToProto();
+    }
+
+    public override async Task<DeleteCredentialResponse> DeleteCredential(DeleteCredentialRequest request, ServerCallContext context)
+    {
+        var id = CredentialId(request.CredentialId);
+        var now = time.GetUtcNow();
+        var deleted = await store.DeleteCredentialAsync(context.Caller(), id, now,
+            bound => SyncRules.CredentialDeleted(bound, id, now), context.CancellationToken);
+        if (!deleted)
+        {
+            throw DomainException.CredentialNotFound(request.CredentialId);
+        }
+        return new DeleteCredentialResponse { Id = request.CredentialId, Message = "Credential successfully deleted" };
+    }
+
+    private static Guid CredentialId(string raw)
+    {
+        var v = new Violations();
+        var id = v.Uuid("credentialId", raw, required: true);
+        v.ThrowIfAny();
+        return id!.Value;
+    }
+}

@@ -1,0 +1,219 @@
+using Google.Protobuf;
+using Grpc.Core;
+using GrpcSync.Domain;
+using GrpcSync.Server.Auth;
+using GrpcSync.Storage;
+using GrpcSync.V1;
+using Credential = GrpcSync.Domain.Credential;
+using Sync = GrpcSync.V1.Sync;
+
+namespace GrpcSync.Server.Api;
+
+/// <summary>
+/// SyncService: reads the caller, validates the request, lets <see cref="SyncRules"/> decide and the
+/// store apply it atomically, and maps the result. No SQL and no lifecycle rules live here.
+/// </summary>
+public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.SyncServiceBase
+{
+    public const string UpdateAcceptedMessage = "Update request accepted and is being processed";
+    public const string DefaultConfigurationName = "default";
+    private const int MaxConfigurationBytes = 64 * 1024;
+
+    public override async Task<Sync> EnableSync(EnableSyncRequest request, ServerCallContext context)
+    {
+        var scope = context.Caller();
+        var v = new Violations();
+        v.IntegrationKey("integration", request.Integration);
+        v.Pipeline("pipeline", request.Pipeline);
+        v.Text("configurationName", request.ConfigurationName, 100, required: false);
+        var credentialId = v.Uuid("credentialId", request.HasCredentialId ? request.CredentialId : null, required: false);
+        var frequency = v.Frequency("incrementalAccumulatorFrequency", request.HasIncrementalAccumulatorFrequency ? request.IncrementalAccumulatorFrequency : null);
+        var configurationJson = request.Configuration is null ? "{}" : JsonFormatter.Default.Format(request.Configuration);
+        if (configurationJson.Length > MaxConfigurationBytes)
+        {
+            v.Add("configuration", $"configuration must be at most {MaxConfigurationBytes} bytes of JSON.");
+        }
+        v.ThrowIfAny();
+
+        var credential = credentialId is { } id
+            ? await CredentialFor(scope, id, request.Integration, "credentialId", context.CancellationToken)
+            : await DefaultCredential(scope, request.Integration, context.CancellationToken);
+
+        var configurationName = string.IsNullOrWhiteSpace(request.ConfigurationName) ? DefaultConfigurationName : request.ConfigurationName;
+        var (sync, initialRun) = SyncRules.Enable(scope, request.Integration, request.Pipeline, configurationName,
+            CanonicalJson.Normalize(configurationJson), credential.Id, frequency, time.GetUtcNow());
+        var (stored, created) = await store.InsertSyncAsync(sync, initialRun, context.CancellationToken);
+        if (!created && !SameRequest(stored, sync, credentialId, frequency))
+        {
+            throw new DomainException(ErrorKind.AlreadyExists, "SYNC_ALREADY_EXISTS",
+                $"A Sync for {sync.Integration}/{sync.Pipeline} named '{configurationName}' already exists ({stored.Id}) with a different " +
+                "configuration, credential or frequency. Use UpdateSync (PATCH) to change credential or frequency, or another configurationName.");
+        }
+        var snapshot = await store.GetSyncAsync(scope, stored.Id, context.CancellationToken);
+        return (snapshot ?? new SyncSnapshot(stored, [])).ToProto();
+    }
+
+    public override async Task<ListSyncsResponse> ListSyncs(ListSyncsRequest request, ServerCallContext context)
+    {
+        var v = new Violations();
+        var credentialId = v.Uuid("credentialId", request.HasCredentialId ? request.CredentialId : null, required: false);
+        v.ThrowIfAny();
+        var syncs = await store.ListSyncsAsync(context.Caller(), credentialId, context.CancellationToken);
+        var response = new ListSyncsResponse();
+        response.Data.AddRange(syncs.Select(s => s.ToProto()));
+        return response;
+    }
+
+    public override async Task<Sync> GetSync(GetSyncRequest request, ServerCallContext context)
+    {
+        var id = SyncId(request.SyncId);
+        var snapshot = await store.GetSyncAsync(context.Caller(), id, context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        return snapshot.ToProto();
+    }
+
+    public override async Task<UpdateSyncResponse> UpdateSync(UpdateSyncRequest request, ServerCallContext context)
+    {
+        var scope = context.Caller();
+        var v = new Violations();
+        var syncId = v.Uuid("syncId", request.SyncId, required: true);
+        if (!request.HasCredentialId && !request.HasIncrementalAccumulatorFrequency)
+        {
+            v.Add("body", "Provide at least one field to update: credentialId or incrementalAccumulatorFrequency.");
+        }
+        var credentialId = request.HasCredentialId ? v.Uuid("credentialId", request.CredentialId, required: true) : null;
+        var frequency = v.Frequency("incrementalAccumulatorFrequency", request.HasIncrementalAccumulatorFrequency ? request.IncrementalAccumulatorFrequency : null);
+        v.ThrowIfAny();
+
+        var current = await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        if (credentialId is { } newCredential && newCredential != current.Sync.CredentialId)
+        {
+            await CredentialFor(scope, newCredential, current.Sync.Integration, "credentialId", context.CancellationToken);
+        }
+
+        var command = new UpdateSyncCommand(credentialId, frequency, ExpectedETag(request, context));
+        _ = await store.MutateSyncAsync(scope, syncId.Value, s => SyncRules.Update(s, command, time.GetUtcNow()), context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+
+        var data = new UpdateSyncData();
+        if (request.HasCredentialId)
+        {
+            data.CredentialId = request.CredentialId;
+        }
+        if (request.HasIncrementalAccumulatorFrequency)
+        {
+            data.IncrementalAccumulatorFrequency = request.IncrementalAccumulatorFrequency;
+        }
+        return new UpdateSyncResponse { Id = request.SyncId, Data = data, Message = UpdateAcceptedMessage };
+    }
+
+    public override async Task<Sync> DisableSync(DisableSyncRequest request, ServerCallContext context) =>
+        await Mutate(request.SyncId, context, s => SyncRules.Disable(s, time.GetUtcNow()));
+
+    public override async Task<Sync> ReenableSync(ReenableSyncRequest request, ServerCallContext context) =>
+        await Mutate(request.SyncId, context, s => SyncRules.Reenable(s, time.GetUtcNow()));
+
+    public override async Task<DeleteSyncResponse> DeleteSync(DeleteSyncRequest request, ServerCallContext context)
+    {
+        var id = SyncId(request.SyncId);
+        if (!await store.DeleteSyncAsync(context.Caller(), id, context.CancellationToken))
+        {
+            throw DomainException.SyncNotFound(request.SyncId);
+        }
+        return new DeleteSyncResponse { Id = request.SyncId, Message = "Sync successfully deleted" };
+    }
+
+    public override async Task<ListSyncRunsResponse> ListSyncRuns(ListSyncRunsRequest request, ServerCallContext context)
+    {
+        var scope = context.Caller();
+        var v = new Violations();
+        var syncId = v.Uuid("syncId", request.SyncId, required: true);
+        if (request.PageSize is < 0 or > RunPageToken.MaxPageSize)
+        {
+            v.Add("pageSize", $"pageSize must be between 1 and {RunPageToken.MaxPageSize} (0 or absent means {RunPageToken.DefaultPageSize}).");
+        }
+        var after = RunPageToken.TryDecode(request.PageToken, out var position) ? position : null;
+        if (!string.IsNullOrEmpty(request.PageToken) && after is null)
+        {
+            v.Add("pageToken", "pageToken is not a token this API returned.");
+        }
+        v.ThrowIfAny();
+
+        if (await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken) is null)
+        {
+            throw DomainException.SyncNotFound(request.SyncId);
+        }
+        var pageSize = request.PageSize == 0 ? RunPageToken.DefaultPageSize : request.PageSize;
+        // One extra row tells whether another page follows.
+        var runs = await store.ListRunsAsync(scope, syncId.Value, pageSize + 1, after, context.CancellationToken);
+        var response = new ListSyncRunsResponse();
+        response.Runs.AddRange(runs.Take(pageSize).Select(r => r.ToProto()));
+        if (runs.Count > pageSize)
+        {
+            var last = runs[pageSize - 1];
+            response.NextPageToken = RunPageToken.Encode(new RunPosition(last.CreatedAt, last.Id));
+        }
+        return response;
+    }
+
+    private async Task<Sync> Mutate(string rawId, ServerCallContext context, Func<SyncSnapshot, SyncChange<Domain.Sync>> decide)
+    {
+        var scope = context.Caller();
+        var id = SyncId(rawId);
+        _ = await store.MutateSyncAsync(scope, id, decide, context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(rawId);
+        var snapshot = await store.GetSyncAsync(scope, id, context.CancellationToken) ?? throw DomainException.SyncNotFound(rawId);
+        return snapshot.ToProto();
+    }
+
+    /// <summary>A credential the caller may bind: theirs, not deleted, of the Sync's integration.</summary>
+    private async Task<Credential> CredentialFor(Scope scope, Guid id, string integration, string field, CancellationToken ct)
+    {
+        var credential = await store.GetCredentialAsync(scope, id, ct)
+            ?? throw new DomainException(ErrorKind.NotFound, "CREDENTIAL_NOT_FOUND", $"Credential not found: {id}",
+                [new FieldViolation(field, $"No credential {id} exists for this user.")]);
+        if (credential.Integration != integration)
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_INTEGRATION_MISMATCH",
+                $"Credential {id} belongs to integration '{credential.Integration}', but the Sync is for '{integration}'.",
+                [new FieldViolation(field, $"The credential must be of integration '{integration}'.")]);
+        }
+        return credential;
+    }
+
+    /// <summary>Without a credentialId the user's oldest active credential of the integration is used.</summary>
+    private async Task<Credential> DefaultCredential(Scope scope, string integration, CancellationToken ct)
+    {
+        var credentials = await store.ListCredentialsAsync(scope, integration, ct);
+        return credentials.Count > 0
+            ? credentials[0]
+            : throw new DomainException(ErrorKind.FailedPrecondition, "NO_CREDENTIAL",
+                $"The user has no credential for integration '{integration}'. Create one (POST /api/credentials) first.");
+    }
+
+    /// <summary>Re-enabling the same combination is a safe retry only if it asks for the same thing.</summary>
+    private static bool SameRequest(Domain.Sync stored, Domain.Sync requested, Guid? credentialId, string? frequency) =>
+        stored.ConfigurationJson == requested.ConfigurationJson
+        && (credentialId is null || credentialId == stored.CredentialId)
+        && (frequency is null || frequency == stored.Frequency);
+
+    /// <summary>The etag from the body, else from the <c>If-Match</c> header (REST) or metadata (gRPC).</summary>
+    private static string? ExpectedETag(UpdateSyncRequest request, ServerCallContext context)
+    {
+        if (request.HasEtag && !string.IsNullOrWhiteSpace(request.Etag))
+        {
+            return request.Etag;
+        }
+        var header = context.GetHttpContext().Request.Headers.IfMatch.ToString();
+        return string.IsNullOrWhiteSpace(header) || header.Trim() == "*" ? null : header;
+    }
+
+    private static Guid SyncId(string raw)
+    {
+        var v = new Violations();
+        var id = v.Uuid("syncId", raw, required: true);
+        v.ThrowIfAny();
+        return id!.Value;
+    }
+}

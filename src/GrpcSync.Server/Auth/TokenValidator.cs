@@ -1,0 +1,91 @@
+using Grpc.Core;
+using GrpcSync.Domain;
+using GrpcSync.Server.Errors;
+using GrpcSync.Server.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace GrpcSync.Server.Auth;
+
+/// <summary>
+/// Validates a Paragon-style user token: RS256 only, signed with the key of the project named in
+/// <c>aud</c> (<c>&lt;audience host&gt;/&lt;projectId&gt;</c>), with <c>sub</c>, <c>iat</c> and an
+/// unexpired <c>exp</c>. Anything else is UNAUTHENTICATED. Tokens are never logged.
+/// </summary>
+public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKeys keys)
+{
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly AuthOptions _auth = options.Value.Auth;
+
+    public async Task<Scope> ValidateAsync(string? authorizationHeader)
+    {
+        const string prefix = "Bearer ";
+        if (string.IsNullOrEmpty(authorizationHeader) || !authorizationHeader.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Unauthenticated("TOKEN_MISSING", "Missing bearer token: send 'Authorization: Bearer <user token>'.");
+        }
+        var token = authorizationHeader[prefix.Length..].Trim();
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = _handler.ReadJsonWebToken(token);
+        }
+        catch (Exception)
+        {
+            throw Unauthenticated("TOKEN_MALFORMED", "The bearer token is not a well-formed JWT.");
+        }
+
+        var (audience, projectId, key) = FindProject(jwt);
+        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidAudience = audience,
+            ValidateIssuer = false,
+            IssuerSigningKey = key,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ClockSkew = TimeSpan.FromSeconds(_auth.ClockSkewSeconds),
+        });
+        if (!result.IsValid)
+        {
+            throw result.Exception is SecurityTokenExpiredException
+                ? Unauthenticated("TOKEN_EXPIRED", "The bearer token has expired.")
+                : Unauthenticated("TOKEN_INVALID", "The bearer token is invalid (RS256 signature by the project's key required).");
+        }
+
+        if (!jwt.TryGetPayloadValue<object>("iat", out _))
+        {
+            throw Unauthenticated("TOKEN_INVALID", "The bearer token has no 'iat' claim.");
+        }
+        if (!jwt.TryGetPayloadValue<string>("sub", out var userId) || string.IsNullOrWhiteSpace(userId) || userId.Length > 256)
+        {
+            throw Unauthenticated("TOKEN_INVALID", "The bearer token has no valid 'sub' claim (the user id).");
+        }
+        return new Scope(projectId, userId);
+    }
+
+    private (string Audience, string ProjectId, RsaSecurityKey Key) FindProject(JsonWebToken jwt)
+    {
+        foreach (var audience in jwt.Audiences)
+        {
+            var slash = audience.LastIndexOf('/');
+            if (slash <= 0)
+            {
+                continue;
+            }
+            var host = audience[..slash];
+            var projectId = audience[(slash + 1)..];
+            if (_auth.AudienceHosts.Contains(host, StringComparer.OrdinalIgnoreCase) && keys.TryGet(projectId, out var key))
+            {
+                return (audience, projectId, key);
+            }
+        }
+        throw Unauthenticated("UNKNOWN_AUDIENCE", "The token's 'aud' does not name a configured project ('<host>/<projectId>').");
+    }
+
+    private static RpcException Unauthenticated(string reason, string message) =>
+        RpcErrors.Build(Google.Rpc.Code.Unauthenticated, message, reason);
+}

@@ -1,0 +1,23 @@
+namespace GrpcSync.Server.Hosting;
+
+/// <summary>Builds the whole service; Program.cs and the tests share it.</summary>
+public static class GrpcSyncApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var options = builder.Configuration.GetSection(GrpcSyncOptions.Section).Get<GrpcSyncOptions>() ?? new GrpcSyncOptions();
+        builder.Services.Configure<GrpcSyncOptions>(builder.Configuration.GetSection(GrpcSyncOptions.Section));
+
+        builder.UseGrpcSyncPorts(options);
+        builder.Services
+            .AddGrpcSyncStore(options)
+            .AddGrpcSyncAuth(options)
+            .AddGrpcSyncApi(options);
+
+        var app = builder.Build();
+        app.MapGrpcSyncApi(options);
+        return app;
+    }
+}

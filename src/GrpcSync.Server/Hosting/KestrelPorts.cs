@@ -1,0 +1,22 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace GrpcSync.Server.Hosting;
+
+public static class KestrelPorts
+{
+    /// <summary>
+    /// Two ports, because cleartext HTTP/1.1 and HTTP/2 cannot share one (no TLS, so no ALPN):
+    /// the REST port speaks HTTP/1.1, the gRPC port HTTP/2 with prior knowledge (h2c).
+    /// </summary>
+    public static WebApplicationBuilder UseGrpcSyncPorts(this WebApplicationBuilder builder, GrpcSyncOptions options)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = options.ListenAddress is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);
+            kestrel.Listen(address, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,54 @@
+using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
+using GrpcSync.Storage.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace GrpcSync.Server.Hosting;
+
+public static class StoreRegistration
+{
+    /// <summary>The configured store: SQLite in DataDirectory by default, PostgreSQL for several replicas.</summary>
+    public static IServiceCollection AddGrpcSyncStore(this IServiceCollection services, GrpcSyncOptions options)
+    {
+        services.AddSingleton<ISyncStore>(_ => options.Store.Provider.ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteSyncStore(options.Store.ConnectionString is { Length: > 0 } cs
+                ? cs
+                : $"Data Source={Path.Combine(EnsureDirectory(options.DataDirectory), "grpcsync.db")}"),
+            "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
+                ? pg
+                : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres.")),
+            var other => throw new InvalidOperationException($"Unknown GrpcSync:Store:Provider '{other}'; use Sqlite or Postgres."),
+        });
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
+        return services;
+    }
+
+    /// <summary>Applies the store's schema migrations before the ports open.</summary>
+    public static Task MigrateStoreAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<ISyncStore>().MigrateAsync(app.Lifetime.ApplicationStopping);
+
+    private static string EnsureDirectory(string path)
+    {
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
+
+/// <summary>Healthy when the store answers; used by GET /healthz and grpc.health.v1.Health.</summary>
+public sealed class StoreHealthCheck(ISyncStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await store.PingAsync(cancellationToken)
+                ? HealthCheckResult.Healthy("store reachable")
+                : HealthCheckResult.Unhealthy("store did not answer");
+        }
+        catch (Exception error)
+        {
+            return HealthCheckResult.Unhealthy("store unreachable", error);
+        }
+    }
+}
