@@ -155,8 +155,8 @@ public static class SyncRules
     }
 
     /// <summary>
-    /// A credential was deleted: the Sync stops with ERRORED and the reference's reason; its queued
-    /// runs are cancelled.
+    /// A credential was deleted: the Sync stops with ERRORED and the reference's reason; its open
+    /// (queued or running) runs are cancelled.
     /// </summary>
     public static SyncChange<Sync> CredentialDeleted(SyncSnapshot snapshot, Guid credentialId, DateTimeOffset now)
     {

@@ -60,7 +60,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
         {
             throw Unauthenticated("TOKEN_INVALID", "The bearer token has no 'iat' claim.");
         }
-        if (!jwt.TryGetPayloadValue<string>("sub", out var userId) || string.IsNullOrWhiteSpace(userId) || userId.Length > 256)
+        if (!jwt.TryGetPayloadValue<string>("sub", out var userId) || string.IsNullOrWhiteSpace(userId) || userId.Length > 256 || userId.Any(char.IsControl))
         {
             throw Unauthenticated("TOKEN_INVALID", "The bearer token has no valid 'sub' claim (the user id).");
         }
