@@ -78,7 +78,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
             }
             var host = audience[..slash];
             var projectId = audience[(slash + 1)..];
-            if (_auth.AudienceHosts.Contains(host, StringComparer.OrdinalIgnoreCase) && keys.TryGet(projectId, out var key))
+            if (_auth.EffectiveAudienceHosts.Contains(host, StringComparer.OrdinalIgnoreCase) && keys.TryGet(projectId, out var key))
             {
                 return (audience, projectId, key);
             }

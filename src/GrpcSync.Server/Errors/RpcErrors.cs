@@ -43,7 +43,12 @@ public static class RpcErrors
 
     /// <summary>The JSON body transcoding would write for this status (for errors raised before transcoding runs).</summary>
     public static string ToJson(Google.Rpc.Status status) =>
-        new JsonFormatter(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes)).Format(status);
+        System.Text.Json.Nodes.JsonNode.Parse(Formatter.Format(status))!.ToJsonString(CompactJson); // compact, like transcoding
+
+    private static readonly System.Text.Json.JsonSerializerOptions CompactJson =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes));
 
     private static Code ToCode(ErrorKind kind) => kind switch
     {

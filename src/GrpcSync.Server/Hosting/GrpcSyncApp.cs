@@ -17,6 +17,8 @@ public static class GrpcSyncApp
             .AddGrpcSyncApi(options);
 
         var app = builder.Build();
+        // Fail at start-up, not on the first call, when a project key is misconfigured.
+        _ = app.Services.GetRequiredService<Auth.ProjectKeys>();
         app.MapGrpcSyncApi(options);
         return app;
     }

@@ -42,8 +42,17 @@ public sealed class StoreOptions
 
 public sealed class AuthOptions
 {
-    /// <summary>Accepted host parts of the <c>aud</c> claim, which is <c>&lt;host&gt;/&lt;projectId&gt;</c>.</summary>
-    public List<string> AudienceHosts { get; set; } = ["grpcsync.local"];
+    /// <summary>The audience host used when none is configured.</summary>
+    public const string DefaultAudienceHost = "grpcsync.local";
+
+    /// <summary>
+    /// Accepted host parts of the <c>aud</c> claim, which is <c>&lt;host&gt;/&lt;projectId&gt;</c>.
+    /// Empty means <see cref="DefaultAudienceHost"/> (a list default would be appended to, not replaced,
+    /// by configuration binding).
+    /// </summary>
+    public List<string> AudienceHosts { get; set; } = [];
+
+    public IReadOnlyList<string> EffectiveAudienceHosts => AudienceHosts.Count > 0 ? AudienceHosts : [DefaultAudienceHost];
 
     /// <summary>Projects by id, each with the RSA public key its tokens are signed with.</summary>
     public Dictionary<string, ProjectKeyOptions> Projects { get; set; } = new(StringComparer.Ordinal);

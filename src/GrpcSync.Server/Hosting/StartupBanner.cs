@@ -21,7 +21,7 @@ public static class StartupBanner
         {
             return;
         }
-        var audienceHost = options.Auth.AudienceHosts.FirstOrDefault() ?? "grpcsync.local";
+        var audienceHost = options.Auth.EffectiveAudienceHosts[0];
         var token = key.CreateToken("dev-user", audienceHost, TimeSpan.FromHours(12));
         Console.WriteLine($$$"""
 
@@ -35,7 +35,7 @@ public static class StartupBanner
                   -d '{"integration":"googledrive","pipeline":"files","configuration":{}}'
                 curl -s -X PATCH {{{rest}}}/api/syncs/<syncId> -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
                   -d '{"incrementalAccumulatorFrequency":"5m"}'
-                npx buf curl --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" \
+                npx buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" \
                   -d '{"syncId":"<syncId>","incrementalAccumulatorFrequency":"1h"}' http://{{{grpc}}}/grpcsync.v1.SyncService/UpdateSync
 
             """);

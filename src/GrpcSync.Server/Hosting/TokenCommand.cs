@@ -20,7 +20,7 @@ public static class TokenCommand
         var user = ArgValue(args, "--sub") ?? "dev-user";
         var hours = double.TryParse(ArgValue(args, "--hours"), System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : 12;
         var key = DevelopmentKey.LoadOrCreate(options.DataDirectory, options.Auth.DevelopmentProjectId);
-        Console.WriteLine(key.CreateToken(user, options.Auth.AudienceHosts.FirstOrDefault() ?? "grpcsync.local", TimeSpan.FromHours(hours)));
+        Console.WriteLine(key.CreateToken(user, options.Auth.EffectiveAudienceHosts[0], TimeSpan.FromHours(hours)));
         return 0;
     }
 
