@@ -8,7 +8,7 @@ public readonly record struct RunPosition(DateTimeOffset CreatedAt, Guid Id);
 /// <summary>
 /// Where GrpcSync keeps Syncs, runs and credentials. Two implementations (SQLite, PostgreSQL) pass one
 /// contract test suite. Every read and write of user data is scoped to a (project, user): a Sync or
-/// credential of another scope is "not found".
+/// credential of another scope is "not found". Times are kept to the millisecond and read back in UTC.
 /// </summary>
 public interface ISyncStore
 {
@@ -22,11 +22,12 @@ public interface ISyncStore
 
     /// <summary>
     /// Inserts the Sync with its initial run unless a Sync with that id exists. Returns the stored
-    /// Sync (the existing one when not created) and whether it was created.
+    /// Sync (the existing one when not created) and whether it was created. The initial run must belong
+    /// to the Sync (else <see cref="ArgumentException"/>).
     /// </summary>
     Task<(Sync Sync, bool Created)> InsertSyncAsync(Sync sync, SyncRun initialRun, CancellationToken ct = default);
 
-    /// <summary>The Sync with its open (queued or running) runs, or null.</summary>
+    /// <summary>The Sync with its open (queued or running) runs, oldest first (created_at, id), or null.</summary>
     Task<SyncSnapshot?> GetSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
 
     /// <summary>The scope's Syncs, oldest first, optionally only those bound to a credential.</summary>
@@ -37,17 +38,25 @@ public interface ISyncStore
     /// code) compute a change, and applies it in the same transaction. Concurrent mutations of one
     /// Sync are serialised, so none is lost. If <paramref name="decide"/> throws, nothing is written
     /// and the exception propagates. Returns null when the Sync does not exist in the scope.
+    /// The change is checked before it is written, else <see cref="InvalidOperationException"/> and nothing
+    /// is written: a new Sync keeps its id and scope and has the snapshot's <see cref="Sync.Version"/> + 1;
+    /// inserted and updated runs belong to the Sync, and updated runs exist. Of an updated run only state,
+    /// due_at, started_at, finished_at, attempt and error are written.
     /// </summary>
     Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
 
     /// <summary>Deletes the Sync and everything it owns (runs, later records). False when not found.</summary>
     Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
 
-    /// <summary>Runs of a Sync newest first (created_at desc, id desc), starting after <paramref name="after"/>.</summary>
+    /// <summary>
+    /// Runs of a Sync newest first (created_at desc, id desc), at most <paramref name="limit"/> (at least 1),
+    /// starting after <paramref name="after"/>. Empty when the Sync is not in the scope.
+    /// </summary>
     Task<IReadOnlyList<SyncRun>> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
 
     // ---- Credentials ----
 
+    /// <summary>Stores a new credential; <see cref="InvalidOperationException"/> when the id is taken (even by a deleted one).</summary>
     Task InsertCredentialAsync(Credential credential, CancellationToken ct = default);
 
     /// <summary>A credential of the scope that is not deleted, or null.</summary>
@@ -59,6 +68,9 @@ public interface ISyncStore
     /// <summary>
     /// Soft-deletes a credential and, in the same transaction, applies <paramref name="onBoundSync"/> to
     /// every Sync bound to it (the domain errors them). False when not found or already deleted.
+    /// Bound Syncs are those of the same scope with that credential_id, visited oldest first; each change
+    /// is checked and written as by <see cref="MutateSyncAsync{T}"/>. If <paramref name="onBoundSync"/>
+    /// throws, nothing is written (the credential stays) and the exception propagates.
     /// </summary>
     Task<bool> DeleteCredentialAsync(Scope scope, Guid credentialId, DateTimeOffset now,
         Func<SyncSnapshot, SyncChange<Sync>> onBoundSync, CancellationToken ct = default);

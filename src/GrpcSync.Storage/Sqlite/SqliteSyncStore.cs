@@ -1,0 +1,143 @@
+using System.Data.Common;
+using GrpcSync.Storage.Relational;
+using Microsoft.Data.Sqlite;
+
+namespace GrpcSync.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="ISyncStore"/> on a SQLite database file (single node). One pooled connection per
+/// operation, set up with <c>foreign_keys=ON</c>, <c>synchronous=NORMAL</c> and a busy timeout; the
+/// file is put in WAL mode by <see cref="RelationalSyncStore.MigrateAsync"/>, so readers never wait
+/// for the writer. Every write transaction is <c>BEGIN IMMEDIATE</c>: it takes the database's single
+/// write lock before reading, so concurrent read-modify-writes queue (waiting up to the busy timeout)
+/// instead of failing with SQLITE_BUSY or losing an update. Writers of one store instance also queue
+/// in-process first (asynchronously, without blocking a thread); BEGIN IMMEDIATE still serialises
+/// them with other instances and processes on the same file.
+/// </summary>
+/// <remarks>
+/// Schema conventions: see <see cref="SqliteMigrations"/>. In-memory databases are not supported (each
+/// operation opens its own connection, which would see a different, empty database).
+/// </remarks>
+public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
+{
+    /// <summary>How long an operation waits for another connection's write lock by default.</summary>
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a write waits for the store's earlier writes before giving up (TimeoutException).</summary>
+    public static readonly TimeSpan WriteQueueTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _setupPragmas;
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
+
+    /// <summary>
+    /// A store on the database that a Microsoft.Data.Sqlite connection string names, e.g.
+    /// <c>Data Source=/var/lib/grpcsync/grpcsync.db</c> (the file is created if missing, as with
+    /// the provider's default <c>Mode=ReadWriteCreate</c>). Pooling is always on.
+    /// Use <see cref="ForFile"/> to pass a plain path.
+    /// </summary>
+    /// <param name="connectionString">A connection string (not a bare path).</param>
+    /// <param name="busyTimeout">How long to wait for a lock held by another connection; default 5 s.</param>
+    public SqliteSyncStore(string connectionString, TimeSpan? busyTimeout = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource)
+            || builder.DataSource.Equals(":memory:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("SqliteSyncStore needs a database file; in-memory databases are not supported.",
+                nameof(connectionString));
+        }
+        var timeout = busyTimeout ?? DefaultBusyTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero, nameof(busyTimeout));
+        ConnectionString = builder.ToString();
+        _setupPragmas =
+            $"PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};";
+    }
+
+    /// <summary>A store on the database file at <paramref name="path"/> (created if missing).</summary>
+    public static SqliteSyncStore ForFile(string path, TimeSpan? busyTimeout = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = path }.ToString(), busyTimeout);
+    }
+
+    /// <summary>The normalised connection string the store opens connections with.</summary>
+    public string ConnectionString { get; }
+
+    private protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            await using var setup = connection.CreateCommand();
+            setup.CommandText = _setupPragmas;
+            await setup.ExecuteNonQueryAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)
+    {
+        if (!await _writeTurn.WaitAsync(WriteQueueTimeout, ct))
+        {
+            throw new TimeoutException($"A SQLite write waited more than {WriteQueueTimeout} for the writes before it.");
+        }
+        return new Turn(_writeTurn);
+    }
+
+    // Microsoft.Data.Sqlite issues "BEGIN IMMEDIATE" for a non-deferred transaction at the default
+    // (serializable) isolation level and "BEGIN" for a deferred one; SqliteSyncStoreTests checks this.
+    private protected override ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    private protected override ValueTask<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    private protected override string LockClause => ""; // BEGIN IMMEDIATE already holds the write lock.
+
+    private protected override object IdParameter(Guid id) => id.ToString("D"); // lower case
+
+    private protected override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");
+
+    private protected override string SchemaMigrationsTableSql => SqliteMigrations.SchemaMigrationsTable;
+
+    private protected override IReadOnlyList<Migration> Migrations => SqliteMigrations.All;
+
+    private protected override async Task BeforeMigrationsAsync(DbConnection connection, CancellationToken ct)
+    {
+        // Persistent in the file: every later connection uses WAL.
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;";
+        var mode = (string?)await command.ExecuteScalarAsync(ct);
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Could not put the SQLite database in WAL mode (journal_mode is '{mode}').");
+        }
+    }
+
+    private sealed class Turn(SemaphoreSlim semaphore) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                semaphore.Release();
+            }
+        }
+    }
+
+    /// <summary>Closes the pooled connections of this store's database (e.g. before deleting the file).</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+}

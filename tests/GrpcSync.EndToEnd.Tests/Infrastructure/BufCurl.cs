@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace GrpcSync.EndToEnd.Tests.Infrastructure;
+
+/// <summary>`buf curl` against the server's h2c gRPC port, with the schema from server reflection.</summary>
+public static class BufCurl
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>One unary call: `buf curl --http2-prior-knowledge --protocol grpc [-H auth] -d json url/method`.</summary>
+    public static Task<ProcessResult> CallAsync(string grpcBaseAddress, string method, string json, string? token = null)
+    {
+        var arguments = new List<string> { "curl", "--http2-prior-knowledge", "--protocol", "grpc" };
+        if (token is not null)
+        {
+            arguments.AddRange(["-H", $"Authorization: Bearer {token}"]);
+        }
+        arguments.AddRange(["-d", json, $"{grpcBaseAddress}/{method}"]);
+        return ProcessRunner.RunAsync(RepoPaths.Buf, arguments, Timeout, token is null ? null : [token]);
+    }
+
+    /// <summary>`buf curl --list-methods`: every method the server describes via reflection.</summary>
+    public static Task<ProcessResult> ListMethodsAsync(string grpcBaseAddress) =>
+        ProcessRunner.RunAsync(RepoPaths.Buf, ["curl", "--http2-prior-knowledge", "--protocol", "grpc", "--list-methods", grpcBaseAddress], Timeout);
+
+    /// <summary>A call that must succeed; returns its JSON response.</summary>
+    public static async Task<JsonObject> CallOkAsync(string grpcBaseAddress, string method, string json, string token)
+    {
+        var result = await CallAsync(grpcBaseAddress, method, json, token);
+        Assert.True(result.ExitCode == 0, $"buf curl failed:{Environment.NewLine}{result}");
+        return ParseObject(result);
+    }
+
+    public static JsonObject ParseObject(ProcessResult result)
+    {
+        try
+        {
+            return JsonNode.Parse(result.StdOut)?.AsObject() ?? throw new FormatException("null JSON");
+        }
+        catch (Exception error) when (error is FormatException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            Assert.Fail($"buf curl did not print a JSON object ({error.Message}):{Environment.NewLine}{result}");
+            throw;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+namespace GrpcSync.EndToEnd.Tests.Infrastructure;
+
+/// <summary>A scratch directory with a fresh project key; deleted (after its servers stopped) on dispose.</summary>
+public sealed class TestEnvironment : IDisposable
+{
+    public TestEnvironment()
+    {
+        Root = Directory.CreateTempSubdirectory("grpcsync-e2e-").FullName;
+        DataDirectory = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
+        PublicKeyFile = Key.WritePublicKey(Path.Combine(Root, $"{TestSigningKey.ProjectId}-public.pem"));
+    }
+
+    public string Root { get; }
+    public string DataDirectory { get; }
+    public string PublicKeyFile { get; }
+    public TestSigningKey Key { get; } = new();
+
+    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(DataDirectory, PublicKeyFile);
+
+    public void Dispose()
+    {
+        Key.Dispose();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+                return;
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(200);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+}
+
+/// <summary>One running server shared by the tests of a class (each test uses its own user, so its own data).</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private readonly TestEnvironment _environment = new();
+    private ServerProcess? _server;
+
+    public ServerProcess Server => _server ?? throw new InvalidOperationException("The server has not started.");
+
+    public TestSigningKey Key => _environment.Key;
+
+    /// <summary>A token for a new, unique user: tests sharing the server never see each other's data.</summary>
+    public string NewUserToken() => Key.CreateToken($"user-{Guid.NewGuid():N}");
+
+    public HttpClient CreateRestClient() => new() { BaseAddress = Server.RestBaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task InitializeAsync() => _server = await _environment.StartServerAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        _environment.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using GrpcSync.Storage.Postgres;
+using Npgsql;
+
+namespace GrpcSync.Storage.Tests.Postgres;
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServerFixture>
+{
+    public const string Name = "Postgres";
+}
+
+/// <summary>The contract on a real PostgreSQL server: a fresh database per test.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSyncStoreTests(PostgresServerFixture server) : SyncStoreContract
+{
+    protected override async Task<ITestDatabase> CreateEmptyDatabaseAsync() =>
+        new PostgresTestDatabase(server, await server.CreateDatabaseAsync());
+
+    private sealed class PostgresTestDatabase(PostgresServerFixture server, string connectionString) : ITestDatabase
+    {
+        private readonly List<PostgresSyncStore> _stores = [];
+
+        public IReadOnlyList<int> KnownMigrationVersions => PostgresMigrations.All.Select(m => m.Version).ToArray();
+
+        public ISyncStore OpenStore()
+        {
+            var store = new PostgresSyncStore(connectionString);
+            _stores.Add(store);
+            return store;
+        }
+
+        public async Task<IReadOnlyList<int>> ReadAppliedMigrationVersionsAsync()
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT version FROM schema_migrations ORDER BY version", connection);
+            var versions = new List<int>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                versions.Add(reader.GetInt32(0));
+            }
+            return versions;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var store in _stores)
+            {
+                await store.DisposeAsync();
+            }
+            await server.DropDatabaseAsync(connectionString);
+        }
+    }
+}
