@@ -35,7 +35,7 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
         }
         v.ThrowIfAny();
 
-        var now = time.GetUtcNow();
+        var now = time.GetUtcNow().TruncateToMilliseconds();
         var credential = new Domain.Credential
         {
             Id = Guid.CreateVersion7(now),
@@ -76,14 +76,14 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
     public override async Task<DeleteCredentialResponse> DeleteCredential(DeleteCredentialRequest request, ServerCallContext context)
     {
         var id = CredentialId(request.CredentialId);
-        var now = time.GetUtcNow();
+        var now = time.GetUtcNow().TruncateToMilliseconds();
         var deleted = await store.DeleteCredentialAsync(context.Caller(), id, now,
             bound => SyncRules.CredentialDeleted(bound, id, now), context.CancellationToken);
         if (!deleted)
         {
             throw DomainException.CredentialNotFound(request.CredentialId);
         }
-        return new DeleteCredentialResponse { Id = request.CredentialId, Message = "Credential successfully deleted" };
+        return new DeleteCredentialResponse { Id = id.ToString(), Message = "Credential successfully deleted" };
     }
 
     private static Guid CredentialId(string raw)

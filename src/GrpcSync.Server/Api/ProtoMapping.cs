@@ -34,19 +34,25 @@ public static class ProtoMapping
             ConfigurationName = sync.ConfigurationName,
             Configuration = Struct.Parser.ParseJson(sync.ConfigurationJson),
             CredentialId = sync.CredentialId?.ToString() ?? "",
-            Reason = sync.Reason ?? "",
             Summary = new V1.SyncSummary
             {
                 TotalRecords = sync.TotalRecords,
                 SyncedRecordsCount = sync.SyncedRecordsCount,
                 LastSyncedAt = Ts(sync.LastSyncedAt),
-                LatestCursor = sync.LatestCursor ?? "",
             },
             NextRunAt = Ts(sync.NextRunAt),
             Etag = sync.ETag,
             DateCreated = Ts(sync.CreatedAt),
             DateUpdated = Ts(sync.UpdatedAt),
         };
+        if (sync.Reason is not null)
+        {
+            message.Reason = sync.Reason;
+        }
+        if (sync.LatestCursor is not null)
+        {
+            message.Summary.LatestCursor = sync.LatestCursor;
+        }
         if (sync.Frequency is not null)
         {
             message.IncrementalAccumulatorFrequency = sync.Frequency;
@@ -58,20 +64,27 @@ public static class ProtoMapping
         return message;
     }
 
-    public static V1.SyncRun ToProto(this SyncRun run) => new()
+    public static V1.SyncRun ToProto(this SyncRun run)
     {
-        Id = run.Id.ToString(),
-        SyncId = run.SyncId.ToString(),
-        Type = (V1.SyncRunType)(int)run.Type,
-        Trigger = (V1.SyncRunTrigger)(int)run.Trigger,
-        State = (V1.SyncRunState)(int)run.State,
-        CreatedAt = Ts(run.CreatedAt),
-        DueAt = Ts(run.DueAt),
-        StartedAt = Ts(run.StartedAt),
-        FinishedAt = Ts(run.FinishedAt),
-        Attempt = run.Attempt,
-        Error = run.Error ?? "",
-    };
+        var message = new V1.SyncRun
+        {
+            Id = run.Id.ToString(),
+            SyncId = run.SyncId.ToString(),
+            Type = (V1.SyncRunType)(int)run.Type,
+            Trigger = (V1.SyncRunTrigger)(int)run.Trigger,
+            State = (V1.SyncRunState)(int)run.State,
+            CreatedAt = Ts(run.CreatedAt),
+            DueAt = Ts(run.DueAt),
+            StartedAt = Ts(run.StartedAt),
+            FinishedAt = Ts(run.FinishedAt),
+            Attempt = run.Attempt,
+        };
+        if (run.Error is not null)
+        {
+            message.Error = run.Error;
+        }
+        return message;
+    }
 
     public static V1.Credential ToProto(this Credential credential) => new()
     {

@@ -41,7 +41,7 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
 
         var configurationName = string.IsNullOrWhiteSpace(request.ConfigurationName) ? DefaultConfigurationName : request.ConfigurationName;
         var (sync, initialRun) = SyncRules.Enable(scope, request.Integration, request.Pipeline, configurationName,
-            CanonicalJson.Normalize(configurationJson), credential.Id, frequency, time.GetUtcNow());
+            CanonicalJson.Normalize(configurationJson), credential.Id, frequency, Now());
         var (stored, created) = await store.InsertSyncAsync(sync, initialRun, context.CancellationToken);
         if (!created && !SameRequest(stored, sync, credentialId, frequency))
         {
@@ -87,13 +87,14 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
 
         var current = await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
-        if (credentialId is { } newCredential && newCredential != current.Sync.CredentialId)
+        if (credentialId is { } newCredential)
         {
+            // Checked even when it is the Sync's own credential: a deleted one is 404, not "accepted".
             await CredentialFor(scope, newCredential, current.Sync.Integration, "credentialId", context.CancellationToken);
         }
 
         var command = new UpdateSyncCommand(credentialId, frequency, ExpectedETag(request, context));
-        _ = await store.MutateSyncAsync(scope, syncId.Value, s => SyncRules.Update(s, command, time.GetUtcNow()), context.CancellationToken)
+        _ = await store.MutateSyncAsync(scope, syncId.Value, s => SyncRules.Update(s, command, Now()), context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
 
         var data = new UpdateSyncData();
@@ -105,14 +106,25 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
         {
             data.IncrementalAccumulatorFrequency = request.IncrementalAccumulatorFrequency;
         }
-        return new UpdateSyncResponse { Id = request.SyncId, Data = data, Message = UpdateAcceptedMessage };
+        return new UpdateSyncResponse { Id = syncId.Value.ToString(), Data = data, Message = UpdateAcceptedMessage };
     }
 
     public override async Task<Sync> DisableSync(DisableSyncRequest request, ServerCallContext context) =>
-        await Mutate(request.SyncId, context, s => SyncRules.Disable(s, time.GetUtcNow()));
+        await Mutate(request.SyncId, context, s => SyncRules.Disable(s, Now()));
 
-    public override async Task<Sync> ReenableSync(ReenableSyncRequest request, ServerCallContext context) =>
-        await Mutate(request.SyncId, context, s => SyncRules.Reenable(s, time.GetUtcNow()));
+    public override async Task<Sync> ReenableSync(ReenableSyncRequest request, ServerCallContext context)
+    {
+        var scope = context.Caller();
+        var current = await store.GetSyncAsync(scope, SyncId(request.SyncId), context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        if (SyncRules.IsStopped(current.Sync.Status)
+            && (current.Sync.CredentialId is not { } credentialId || await store.GetCredentialAsync(scope, credentialId, context.CancellationToken) is null))
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_GONE",
+                $"The Sync's credential {current.Sync.CredentialId} no longer exists; bind another one with UpdateSync (credentialId) first.");
+        }
+        return await Mutate(request.SyncId, context, s => SyncRules.Reenable(s, Now()));
+    }
 
     public override async Task<DeleteSyncResponse> DeleteSync(DeleteSyncRequest request, ServerCallContext context)
     {
@@ -121,7 +133,7 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
         {
             throw DomainException.SyncNotFound(request.SyncId);
         }
-        return new DeleteSyncResponse { Id = request.SyncId, Message = "Sync successfully deleted" };
+        return new DeleteSyncResponse { Id = id.ToString(), Message = "Sync successfully deleted" };
     }
 
     public override async Task<ListSyncRunsResponse> ListSyncRuns(ListSyncRunsRequest request, ServerCallContext context)
@@ -208,6 +220,9 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
         var header = context.GetHttpContext().Request.Headers.IfMatch.ToString();
         return string.IsNullOrWhiteSpace(header) || header.Trim() == "*" ? null : header;
     }
+
+    /// <summary>Now, at the store's precision (milliseconds), so answers match later reads.</summary>
+    private DateTimeOffset Now() => time.GetUtcNow().TruncateToMilliseconds();
 
     private static Guid SyncId(string raw)
     {

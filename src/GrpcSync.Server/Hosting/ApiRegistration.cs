@@ -40,7 +40,6 @@ public static class ApiRegistration
             {
                 transcoding.JsonSettings.RemoveEnumPrefix = true;      // "IDLE", not "SYNC_STATUS_IDLE"
                 transcoding.JsonSettings.WriteInt64sAsStrings = false; // totalRecords is a JSON number
-                transcoding.JsonSettings.IgnoreDefaultValues = true;   // no "reason": "" noise; counts use `optional`
                 transcoding.TypeRegistry = RpcErrors.DetailTypes;      // render BadRequest/ErrorInfo details
             });
         if (options.EnableReflection)

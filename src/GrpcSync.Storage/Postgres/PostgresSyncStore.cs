@@ -43,6 +43,8 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override string LockClause => " FOR UPDATE";
 
+    private protected override string ShareLockClause => " FOR SHARE";
+
     private protected override object IdParameter(Guid id) => id;
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);

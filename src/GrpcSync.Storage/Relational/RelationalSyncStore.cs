@@ -55,6 +55,12 @@ public abstract class RelationalSyncStore : ISyncStore
     /// <summary>Appended to SELECTs that read rows to be changed: " FOR UPDATE", or "" where the transaction already locks.</summary>
     private protected abstract string LockClause { get; }
 
+    /// <summary>
+    /// Suffix that keeps a read row from being changed until commit (PostgreSQL <c>FOR SHARE</c>), so a
+    /// credential being bound cannot be deleted under us; empty where the write lock already covers it.
+    /// </summary>
+    private protected abstract string ShareLockClause { get; }
+
     /// <summary>How an id is bound as a parameter (TEXT in SQLite, uuid in PostgreSQL).</summary>
     private protected abstract object IdParameter(Guid id);
 
@@ -142,6 +148,7 @@ public abstract class RelationalSyncStore : ISyncStore
                 var created = await insert.ExecuteNonQueryAsync(ct) == 1;
                 if (created)
                 {
+                    await EnsureCredentialLiveAsync(connection, tx, sync.Scope, sync.CredentialId, ct);
                     await InsertRunAsync(connection, tx, initialRun, ct);
                 }
                 var stored = await ReadSyncAsync(connection, tx, sync.Id, scope: null, lockRow: false, ct);
@@ -377,6 +384,10 @@ public abstract class RelationalSyncStore : ISyncStore
 
         if (change.NewSync is { } next)
         {
+            if (next.CredentialId != current.CredentialId)
+            {
+                await EnsureCredentialLiveAsync(connection, tx, next.Scope, next.CredentialId, ct);
+            }
             await using var update = Command(connection, tx,
                 "UPDATE syncs SET integration = @integration, pipeline = @pipeline, configuration_name = @configuration_name, " +
                 "configuration_json = @configuration_json, credential_id = @credential_id, frequency = @frequency, " +
@@ -412,6 +423,29 @@ public abstract class RelationalSyncStore : ISyncStore
             {
                 throw new InvalidOperationException($"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated.");
             }
+        }
+    }
+
+    /// <summary>
+    /// A Sync may only be bound to a credential of its scope that is not deleted. Checked inside the
+    /// write transaction so that a concurrent DeleteCredentialAsync either sees the new binding (and
+    /// errors the Sync) or makes this write fail; the API's earlier check alone leaves a window.
+    /// </summary>
+    private async Task EnsureCredentialLiveAsync(DbConnection connection, DbTransaction tx, Scope scope, Guid? credentialId,
+        CancellationToken ct)
+    {
+        if (credentialId is not { } id)
+        {
+            return;
+        }
+        await using var command = Command(connection, tx,
+            "SELECT id FROM credentials WHERE id = @id AND project_id = @project_id AND user_id = @user_id " +
+            "AND deleted_at IS NULL" + ShareLockClause,
+            ("@id", IdParameter(id)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw DomainException.CredentialNotFound(id.ToString());
         }
     }
 

@@ -101,6 +101,8 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private protected override string LockClause => ""; // BEGIN IMMEDIATE already holds the write lock.
 
+    private protected override string ShareLockClause => ""; // BEGIN IMMEDIATE already serialises writers.
+
     private protected override object IdParameter(Guid id) => id.ToString("D"); // lower case
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");

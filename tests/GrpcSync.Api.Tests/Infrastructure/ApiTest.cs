@@ -1,0 +1,24 @@
+using System.Reflection;
+using Xunit.Sdk;
+
+namespace GrpcSync.Api.Tests.Infrastructure;
+
+/// <summary>Base of the API test classes: one <see cref="ServerFixture"/> per class, one new user per test.</summary>
+public abstract class ApiTest(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    protected ServerFixture Server { get; } = server;
+
+    /// <summary>A fresh user of proj-a, so tests never see each other's data.</summary>
+    protected TestUser NewUser() => Server.NewUser();
+}
+
+/// <summary>Runs a theory once over REST and once over native gRPC.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class BothTransportsAttribute : DataAttribute
+{
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) =>
+    [
+        [Transport.Rest],
+        [Transport.Grpc],
+    ];
+}

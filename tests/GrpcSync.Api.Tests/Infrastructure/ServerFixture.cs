@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Grpc.Net.Client;
+using GrpcSync.Server.Auth;
+using GrpcSync.Server.Hosting;
+using GrpcSync.Storage;
+using GrpcSync.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcSync.Api.Tests.Infrastructure;
+
+/// <summary>
+/// One real GrpcSync host per test class: both ports on 127.0.0.1 (free ports picked at start), a
+/// fresh SQLite file in a temp directory, and two projects (proj-a, proj-b) with RSA keys made here.
+/// Tests talk to it only over sockets: a <see cref="GrpcChannel"/> (h2c) and an <see cref="HttpClient"/>.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public const string AudienceHost = "grpcsync.test";
+    public const string ProjectA = "proj-a";
+    public const string ProjectB = "proj-b";
+
+    // Key generation is the slowest part of start-up; every fixture can share the same keys.
+    private static readonly Lazy<RSA> SharedKeyA = new(() => RSA.Create(2048));
+    private static readonly Lazy<RSA> SharedKeyB = new(() => RSA.Create(2048));
+
+    private WebApplication? _app;
+    private string _dataDirectory = "";
+
+    public RSA KeyA => SharedKeyA.Value;
+    public RSA KeyB => SharedKeyB.Value;
+    public int RestPort { get; private set; }
+    public int GrpcPort { get; private set; }
+
+    public HttpClient Http { get; private set; } = null!;
+    public GrpcChannel Channel { get; private set; } = null!;
+    public SyncService.SyncServiceClient Syncs { get; private set; } = null!;
+    public CredentialService.CredentialServiceClient Credentials { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        // A free port can be taken by someone else between probing and binding: try a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartAsync();
+                break;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                await StopAsync();
+            }
+        }
+
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{RestPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
+        Syncs = new SyncService.SyncServiceClient(Channel);
+        Credentials = new CredentialService.CredentialServiceClient(Channel);
+    }
+
+    private async Task StartAsync()
+    {
+        _dataDirectory = Path.Combine(Path.GetTempPath(), "grpcsync-api-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dataDirectory);
+        (RestPort, GrpcPort) = FreePorts();
+
+        _app = GrpcSyncApp.Build([], builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["GrpcSync:ListenAddress"] = "127.0.0.1",
+                ["GrpcSync:RestPort"] = RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["GrpcSync:GrpcPort"] = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["GrpcSync:DataDirectory"] = _dataDirectory,
+                ["GrpcSync:Store:Provider"] = "Sqlite",
+                ["GrpcSync:Auth:GenerateDevelopmentKey"] = "false",
+                ["GrpcSync:Auth:AudienceHosts:0"] = AudienceHost,
+                [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
+                [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
+            });
+        });
+        await _app.Services.GetRequiredService<ISyncStore>().MigrateAsync();
+        await _app.StartAsync();
+    }
+
+    private async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            try
+            {
+                await _app.StopAsync();
+            }
+            catch (Exception)
+            {
+                // A host that failed to start may not stop cleanly; it is disposed next anyway.
+            }
+            await _app.DisposeAsync();
+            _app = null;
+        }
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            if (Directory.Exists(_dataDirectory))
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp directory does not affect other tests.
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Channel?.Dispose();
+        Http?.Dispose();
+        await StopAsync();
+    }
+
+    /// <summary>A new user of proj-a (or <paramref name="projectId"/>) with a valid token.</summary>
+    public TestUser NewUser(string projectId = ProjectA) => ForUser(Guid.NewGuid().ToString(), projectId);
+
+    /// <summary>The same <paramref name="userId"/> seen through a token of <paramref name="projectId"/>.</summary>
+    public TestUser ForUser(string userId, string projectId = ProjectA) =>
+        new(this, userId, projectId, TokenFor(userId, projectId));
+
+    /// <summary>A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;.</summary>
+    public string TokenFor(string userId, string projectId = ProjectA) =>
+        DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30));
+
+    private static (int, int) FreePorts()
+    {
+        var first = new TcpListener(IPAddress.Loopback, 0);
+        var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        try
+        {
+            return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
+        }
+        finally
+        {
+            first.Stop();
+            second.Stop();
+        }
+    }
+}

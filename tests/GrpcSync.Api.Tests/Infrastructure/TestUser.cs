@@ -1,0 +1,288 @@
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using GrpcSync.V1;
+
+namespace GrpcSync.Api.Tests.Infrastructure;
+
+/// <summary>A raw REST answer: HTTP status, body text and (when it is JSON) the parsed body.</summary>
+public sealed record RestResponse(int Status, string Text, JsonElement? Json)
+{
+    public JsonElement Body => Json ?? throw new Xunit.Sdk.XunitException($"HTTP {Status}: the body is not JSON: {Text}");
+}
+
+/// <summary>
+/// One connected user (a token with its own <c>sub</c>) and every API call of the contract, each
+/// reachable over either transport. Scenarios written against it run unchanged over gRPC and REST.
+/// </summary>
+public sealed class TestUser(ServerFixture server, string userId, string projectId, string token)
+{
+    public string UserId { get; } = userId;
+    public string ProjectId { get; } = projectId;
+    public string Token { get; } = token;
+    public ServerFixture Server { get; } = server;
+
+    private Metadata Headers(params (string Key, string Value)[] extra)
+    {
+        var metadata = new Metadata { { "authorization", "Bearer " + Token } };
+        foreach (var (key, value) in extra)
+        {
+            metadata.Add(key, value);
+        }
+        return metadata;
+    }
+
+    // ---- Credentials ----
+
+    public Task<Outcome<Credential>> CreateCredential(Transport transport, CreateCredentialRequest request) =>
+        Call(transport, o => Server.Credentials.CreateCredentialAsync(request, o), HttpMethod.Post, "/api/credentials", RestJson.Body(request));
+
+    public Task<Outcome<Credential>> CreateCredential(Transport transport, string integration = "googledrive",
+        string displayName = "My Drive", string secret = "s3cret-token") =>
+        CreateCredential(transport, new CreateCredentialRequest { Integration = integration, DisplayName = displayName, Secret = secret });
+
+    public Task<Outcome<ListCredentialsResponse>> ListCredentials(Transport transport) =>
+        Call(transport, o => Server.Credentials.ListCredentialsAsync(new ListCredentialsRequest(), o), HttpMethod.Get, "/api/credentials");
+
+    public Task<Outcome<Credential>> GetCredential(Transport transport, string credentialId) =>
+        Call(transport, o => Server.Credentials.GetCredentialAsync(new GetCredentialRequest { CredentialId = credentialId }, o),
+            HttpMethod.Get, $"/api/credentials/{Uri.EscapeDataString(credentialId)}");
+
+    public Task<Outcome<DeleteCredentialResponse>> DeleteCredential(Transport transport, string credentialId) =>
+        Call(transport, o => Server.Credentials.DeleteCredentialAsync(new DeleteCredentialRequest { CredentialId = credentialId }, o),
+            HttpMethod.Delete, $"/api/credentials/{Uri.EscapeDataString(credentialId)}");
+
+    // ---- Syncs ----
+
+    public Task<Outcome<Sync>> EnableSync(Transport transport, EnableSyncRequest request) =>
+        Call(transport, o => Server.Syncs.EnableSyncAsync(request, o), HttpMethod.Post, "/api/syncs", RestJson.Body(request));
+
+    public Task<Outcome<ListSyncsResponse>> ListSyncs(Transport transport, string? credentialId = null)
+    {
+        var request = new ListSyncsRequest();
+        if (credentialId is not null)
+        {
+            request.CredentialId = credentialId;
+        }
+        var query = credentialId is null ? "" : "?credentialId=" + Uri.EscapeDataString(credentialId);
+        return Call(transport, o => Server.Syncs.ListSyncsAsync(request, o), HttpMethod.Get, "/api/syncs" + query);
+    }
+
+    public Task<Outcome<Sync>> GetSync(Transport transport, string syncId) =>
+        Call(transport, o => Server.Syncs.GetSyncAsync(new GetSyncRequest { SyncId = syncId }, o),
+            HttpMethod.Get, SyncPath(syncId));
+
+    public Task<Outcome<UpdateSyncResponse>> UpdateSync(Transport transport, UpdateSyncRequest request, string? ifMatch = null) =>
+        Call(transport, o => Server.Syncs.UpdateSyncAsync(request, o), HttpMethod.Patch, SyncPath(request.SyncId),
+            RestJson.Body(request, "syncId"), ifMatch);
+
+    /// <summary>UpdateSync with only the given fields set (null = not sent).</summary>
+    public Task<Outcome<UpdateSyncResponse>> UpdateSync(Transport transport, string syncId,
+        string? credentialId = null, string? frequency = null, string? etag = null, string? ifMatch = null)
+    {
+        var request = new UpdateSyncRequest { SyncId = syncId };
+        if (credentialId is not null)
+        {
+            request.CredentialId = credentialId;
+        }
+        if (frequency is not null)
+        {
+            request.IncrementalAccumulatorFrequency = frequency;
+        }
+        if (etag is not null)
+        {
+            request.Etag = etag;
+        }
+        return UpdateSync(transport, request, ifMatch);
+    }
+
+    public Task<Outcome<Sync>> DisableSync(Transport transport, string syncId) =>
+        Call(transport, o => Server.Syncs.DisableSyncAsync(new DisableSyncRequest { SyncId = syncId }, o),
+            HttpMethod.Post, SyncPath(syncId) + "/disable");
+
+    public Task<Outcome<Sync>> ReenableSync(Transport transport, string syncId) =>
+        Call(transport, o => Server.Syncs.ReenableSyncAsync(new ReenableSyncRequest { SyncId = syncId }, o),
+            HttpMethod.Post, SyncPath(syncId) + "/reenable");
+
+    public Task<Outcome<DeleteSyncResponse>> DeleteSync(Transport transport, string syncId) =>
+        Call(transport, o => Server.Syncs.DeleteSyncAsync(new DeleteSyncRequest { SyncId = syncId }, o),
+            HttpMethod.Delete, SyncPath(syncId));
+
+    public Task<Outcome<ListSyncRunsResponse>> ListSyncRuns(Transport transport, string syncId, int pageSize = 0, string pageToken = "")
+    {
+        var query = new List<string>();
+        if (pageSize != 0)
+        {
+            query.Add("pageSize=" + pageSize);
+        }
+        if (pageToken.Length > 0)
+        {
+            query.Add("pageToken=" + Uri.EscapeDataString(pageToken));
+        }
+        var path = SyncPath(syncId) + "/runs" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+        return Call(transport,
+            o => Server.Syncs.ListSyncRunsAsync(new ListSyncRunsRequest { SyncId = syncId, PageSize = pageSize, PageToken = pageToken }, o),
+            HttpMethod.Get, path);
+    }
+
+    private static string SyncPath(string syncId) => "/api/syncs/" + Uri.EscapeDataString(syncId);
+
+    // ---- Scenario shortcuts (they assert success) ----
+
+    public async Task<Credential> NewCredential(string integration = "googledrive", string displayName = "My Drive") =>
+        (await CreateCredential(Transport.Grpc, integration, displayName)).Ok();
+
+    /// <summary>Enables a googledrive/files Sync (creating a credential first unless one is given).</summary>
+    public async Task<Sync> NewSync(string? credentialId = null, string pipeline = "files", string folder = "x",
+        string? frequency = null, string configurationName = "")
+    {
+        credentialId ??= (await NewCredential()).Id;
+        var request = EnableRequest(pipeline, folder, credentialId);
+        request.ConfigurationName = configurationName;
+        if (frequency is not null)
+        {
+            request.IncrementalAccumulatorFrequency = frequency;
+        }
+        return (await EnableSync(Transport.Grpc, request)).Ok();
+    }
+
+    public static EnableSyncRequest EnableRequest(string pipeline = "files", string folder = "x", string? credentialId = null,
+        string integration = "googledrive")
+    {
+        var request = new EnableSyncRequest
+        {
+            Integration = integration,
+            Pipeline = pipeline,
+            Configuration = new Struct { Fields = { ["folder"] = Value.ForString(folder) } },
+        };
+        if (credentialId is not null)
+        {
+            request.CredentialId = credentialId;
+        }
+        return request;
+    }
+
+    public async Task<Sync> Get(string syncId) => (await GetSync(Transport.Grpc, syncId)).Ok();
+
+    /// <summary>Every run of a Sync, newest first (one big page).</summary>
+    public async Task<IReadOnlyList<SyncRun>> Runs(string syncId) =>
+        (await ListSyncRuns(Transport.Grpc, syncId, pageSize: 100)).Ok().Runs;
+
+    // ---- Raw REST (for wire-level cases the typed requests cannot express) ----
+
+    public Task<RestResponse> Rest(HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null,
+        bool authenticated = true) =>
+        Server.Rest(method, path, jsonBody, authenticated ? "Bearer " + Token : null, ifMatch);
+
+    // ---- The one place that speaks both transports ----
+
+    private async Task<Outcome<T>> Call<T>(Transport transport, Func<CallOptions, AsyncUnaryCall<T>> grpc,
+        HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null)
+        where T : class, IMessage<T>, new()
+    {
+        if (transport == Transport.Grpc)
+        {
+            var headers = ifMatch is null ? Headers() : Headers(("if-match", ifMatch));
+            try
+            {
+                var value = await grpc(new CallOptions(headers, deadline: DateTime.UtcNow.AddSeconds(10)));
+                return new Outcome<T> { Transport = transport, Code = StatusCode.OK, Value = value };
+            }
+            catch (RpcException error)
+            {
+                return new Outcome<T>
+                {
+                    Transport = transport,
+                    Code = error.StatusCode,
+                    Error = error.GetRpcStatus() ?? new Google.Rpc.Status { Code = (int)error.StatusCode, Message = error.Status.Detail },
+                };
+            }
+        }
+
+        return await RestCall<T>(method, path, jsonBody, ifMatch);
+    }
+
+    /// <summary>UpdateSync over REST with a hand-written JSON body.</summary>
+    public Task<Outcome<UpdateSyncResponse>> RawUpdateSync(string syncId, string rawJson, string? ifMatch = null) =>
+        RestCall<UpdateSyncResponse>(HttpMethod.Patch, SyncPath(syncId), rawJson, ifMatch);
+
+    /// <summary>A REST call read into the same <see cref="Outcome{T}"/> as a gRPC call.</summary>
+    public async Task<Outcome<T>> RestCall<T>(HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null)
+        where T : class, IMessage<T>, new()
+    {
+        const Transport transport = Transport.Rest;
+        var response = await Server.Rest(method, path, jsonBody, "Bearer " + Token, ifMatch);
+        if (response.Status == 200)
+        {
+            return new Outcome<T>
+            {
+                Transport = transport,
+                Code = StatusCode.OK,
+                HttpStatus = response.Status,
+                Json = response.Json,
+                Text = response.Text,
+                Value = RestJson.ParseMessage<T>(response.Text),
+            };
+        }
+        Google.Rpc.Status? status = null;
+        if (response.Json is { ValueKind: JsonValueKind.Object })
+        {
+            try
+            {
+                status = RestJson.ParseStatus(response.Text);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                // Not a google.rpc.Status body; Fails() reports the text.
+            }
+        }
+        return new Outcome<T>
+        {
+            Transport = transport,
+            Code = status is not null ? (StatusCode)status.Code : StatusCode.Unknown,
+            HttpStatus = response.Status,
+            Json = response.Json,
+            Text = response.Text,
+            Error = status,
+        };
+    }
+}
+
+public static class RestExtensions
+{
+    /// <summary>One HTTP/1.1 request to the REST port.</summary>
+    public static async Task<RestResponse> Rest(this ServerFixture server, HttpMethod method, string path,
+        string? jsonBody = null, string? authorization = null, string? ifMatch = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (jsonBody is not null)
+        {
+            request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
+        }
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+        using var response = await server.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonElement? json = null;
+        if (text.Length > 0)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                json = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return new RestResponse((int)response.StatusCode, text, json);
+    }
+}

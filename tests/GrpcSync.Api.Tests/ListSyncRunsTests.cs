@@ -1,0 +1,159 @@
+using Grpc.Core;
+using GrpcSync.Api.Tests.Infrastructure;
+using GrpcSync.V1;
+
+namespace GrpcSync.Api.Tests;
+
+public sealed class ListSyncRunsTests(ServerFixture server) : ApiTest(server)
+{
+    /// <summary>
+    /// A Sync with four runs, oldest first: INITIAL (cancelled by the first disable), FULL (the
+    /// credential change; a queued reconcile survives disable), INITIAL (cancelled by the second
+    /// disable), INITIAL (queued by the last re-enable).
+    /// </summary>
+    private static async Task<Sync> SyncWithFourRuns(TestUser user)
+    {
+        var sync = await user.NewSync();
+        var other = await user.NewCredential(displayName: "Second");
+        await Task.Delay(3);
+        (await user.UpdateSync(Transport.Grpc, sync.Id, credentialId: other.Id)).Ok();
+        await Task.Delay(3);
+        (await user.DisableSync(Transport.Grpc, sync.Id)).Ok();
+        (await user.ReenableSync(Transport.Grpc, sync.Id)).Ok();
+        await Task.Delay(3);
+        (await user.DisableSync(Transport.Grpc, sync.Id)).Ok();
+        (await user.ReenableSync(Transport.Grpc, sync.Id)).Ok();
+        return sync;
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_ReturnsTheRunsNewestFirst(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await SyncWithFourRuns(user);
+
+        var outcome = await user.ListSyncRuns(transport, sync.Id);
+
+        var page = outcome.Ok();
+        Assert.Equal("", page.NextPageToken);
+        Assert.Equal(
+            new[]
+            {
+                (SyncRunType.Initial, SyncRunState.Queued),
+                (SyncRunType.Initial, SyncRunState.Cancelled),
+                (SyncRunType.Full, SyncRunState.Queued),
+                (SyncRunType.Initial, SyncRunState.Cancelled),
+            },
+            page.Runs.Select(r => (r.Type, r.State)).ToArray());
+        Assert.All(page.Runs, r => Assert.Equal(sync.Id, r.SyncId));
+        var created = page.Runs.Select(r => r.CreatedAt.ToDateTimeOffset()).ToArray();
+        Assert.Equal(created.OrderDescending().ToArray(), created);
+        if (transport == Transport.Rest)
+        {
+            var json = outcome.RestJson();
+            var first = json.GetProperty("runs")[0];
+            Assert.Equal("INITIAL", first.GetProperty("type").GetString());
+            Assert.Equal("QUEUED", first.GetProperty("state").GetString());
+            Assert.Equal("ENABLE", first.GetProperty("trigger").GetString());
+            Assert.Equal("CREDENTIAL_CHANGE", json.GetProperty("runs")[2].GetProperty("trigger").GetString());
+        }
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_WithPageSizeOne_FollowsTheTokenChainWithoutDuplicatesOrGaps(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await SyncWithFourRuns(user);
+        var all = await user.Runs(sync.Id);
+        Assert.Equal(4, all.Count);
+
+        var seen = new List<SyncRun>();
+        var token = "";
+        for (var pages = 1; ; pages++)
+        {
+            Assert.True(pages <= 10, "The page token chain does not end.");
+            var page = (await user.ListSyncRuns(transport, sync.Id, pageSize: 1, pageToken: token)).Ok();
+            Assert.Single(page.Runs);
+            seen.AddRange(page.Runs);
+            token = page.NextPageToken;
+            if (token == "")
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(all.Select(r => r.Id), seen.Select(r => r.Id));
+        Assert.Equal(seen.Count, seen.Select(r => r.Id).Distinct().Count());
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_WithPageSizeTwo_SplitsFourRunsIntoTwoPages(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await SyncWithFourRuns(user);
+
+        var first = (await user.ListSyncRuns(transport, sync.Id, pageSize: 2)).Ok();
+        var second = (await user.ListSyncRuns(transport, sync.Id, pageSize: 2, pageToken: first.NextPageToken)).Ok();
+
+        Assert.Equal(2, first.Runs.Count);
+        Assert.NotEqual("", first.NextPageToken);
+        Assert.Equal(2, second.Runs.Count);
+        Assert.Equal("", second.NextPageToken);
+        Assert.Empty(first.Runs.Select(r => r.Id).Intersect(second.Runs.Select(r => r.Id)));
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_WithAPageSizeOverTheMaximum_IsInvalidArgument(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await user.NewSync();
+
+        var outcome = await user.ListSyncRuns(transport, sync.Id, pageSize: 1000);
+
+        outcome.Fails(StatusCode.InvalidArgument).Violation("pageSize");
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_AcceptsPageSizeUpToOneHundred_AndRejects101(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await user.NewSync();
+
+        (await user.ListSyncRuns(transport, sync.Id, pageSize: 100)).Ok();
+        (await user.ListSyncRuns(transport, sync.Id, pageSize: 101)).Fails(StatusCode.InvalidArgument).Violation("pageSize");
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_WithANegativePageSize_IsInvalidArgument(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await user.NewSync();
+
+        var outcome = await user.ListSyncRuns(transport, sync.Id, pageSize: -1);
+
+        outcome.Fails(StatusCode.InvalidArgument).Violation("pageSize");
+    }
+
+    [Theory]
+    [InlineData(Transport.Rest, "garbage")]
+    [InlineData(Transport.Grpc, "garbage")]
+    [InlineData(Transport.Rest, "!!!")]
+    [InlineData(Transport.Grpc, "MTIzOm5vdC1hLWd1aWQ")] // base64url of "123:not-a-guid"
+    public async Task ListSyncRuns_WithAPageTokenItDidNotIssue_IsInvalidArgument(Transport transport, string pageToken)
+    {
+        var user = NewUser();
+        var sync = await user.NewSync();
+
+        var outcome = await user.ListSyncRuns(transport, sync.Id, pageToken: pageToken);
+
+        outcome.Fails(StatusCode.InvalidArgument).Violation("pageToken");
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_OfAnUnknownSync_IsNotFound(Transport transport)
+    {
+        var outcome = await NewUser().ListSyncRuns(transport, Guid.NewGuid().ToString());
+
+        outcome.Fails(StatusCode.NotFound);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using GrpcSync.Api.Tests.Infrastructure;
+
+namespace GrpcSync.Api.Tests;
+
+public sealed class OpenApiTests(ServerFixture server) : ApiTest(server)
+{
+    [Fact]
+    public async Task SwaggerJson_NeedsNoToken_AndDescribesTheRestRoutes()
+    {
+        var response = await Server.Rest(HttpMethod.Get, "/swagger/v1/swagger.json");
+
+        Assert.Equal(200, response.Status);
+        // Path parameters use the JSON (camelCase) names, as in the Paragon reference: /api/syncs/{syncId}.
+        var paths = response.Body.GetProperty("paths");
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}").GetProperty("patch").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}").GetProperty("get").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}").GetProperty("delete").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs").GetProperty("post").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/runs").GetProperty("get").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("post").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("get").ValueKind);
+    }
+}
