@@ -1,7 +1,7 @@
 namespace GrpcSync.Domain;
 
 /// <summary>The kinds of failure the domain reports; the API maps each to one gRPC status code.</summary>
-public enum ErrorKind { InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Aborted }
+public enum ErrorKind { InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Aborted, Unavailable }
 
 /// <summary>One bad field of a request (becomes a <c>google.rpc.BadRequest.FieldViolation</c>).</summary>
 public sealed record FieldViolation(string Field, string Description);

@@ -40,6 +40,10 @@ public sealed record Sync
     public long TotalRecords { get; init; }
     public long SyncedRecordsCount { get; init; }
     public string? LatestCursor { get; init; }
+    /// <summary>The connector's own position (opaque to us): where the next incremental run resumes.</summary>
+    public string? SourceCursor { get; init; }
+    /// <summary>When the last INITIAL or FULL run succeeded; the periodic full re-sync is planned from it.</summary>
+    public DateTimeOffset? LastFullSyncAt { get; init; }
     /// <summary>Incremented by every change; the etag is derived from it.</summary>
     public required long Version { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
@@ -72,6 +76,12 @@ public sealed record SyncRun
     /// <summary>How many times a worker claimed the run; the fencing token of its final write.</summary>
     public int Attempt { get; init; }
     public string? Error { get; init; }
+    /// <summary>How many times the run failed transiently and was queued again (drives the backoff).</summary>
+    public int Retries { get; init; }
+    /// <summary>The worker (process) holding the run while it is RUNNING.</summary>
+    public string? LeaseOwner { get; init; }
+    /// <summary>When the lease ends unless renewed; after that another worker may claim the run again.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
 
     public bool IsOpen => State is RunState.Queued or RunState.Running;
 }
@@ -88,4 +98,22 @@ public sealed record Credential
     public required string ProtectedSecret { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? DeletedAt { get; init; }
+}
+
+/// <summary>
+/// One synced record as stored. <see cref="Sequence"/> is the Sync's change counter at the record's
+/// last change: records are pulled in sequence order, so a change always moves a record to the end.
+/// </summary>
+public sealed record SyncRecord
+{
+    public required Guid Id { get; init; }
+    public required Guid SyncId { get; init; }
+    public required string ExternalId { get; init; }
+    public required long Sequence { get; init; }
+    /// <summary>A tombstone: the record no longer exists in the source (or the new account cannot see it).</summary>
+    public required bool Deleted { get; init; }
+    /// <summary>The pipeline's fields as a JSON object (e.g. name, mimeType, size for files).</summary>
+    public required string DataJson { get; init; }
+    public required string Fingerprint { get; init; }
+    public required DateTimeOffset SyncedAt { get; init; }
 }

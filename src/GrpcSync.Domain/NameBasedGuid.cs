@@ -27,6 +27,10 @@ public static class NameBasedGuid
         return new Guid(hash[..16], bigEndian: true);
     }
 
+    /// <summary>The stable id of a record: the same source item keeps its id across runs and credentials.</summary>
+    public static Guid ForRecord(Guid syncId, string externalId) =>
+        Create(RecordNamespace, syncId.ToString("D") + "\n" + externalId);
+
     /// <summary>The deterministic id of a Sync: project, user, integration, pipeline and configuration name.</summary>
     public static Guid ForSync(Scope scope, string integration, string pipeline, string configurationName) =>
         Create(SyncNamespace, string.Join('\n', scope.ProjectId, scope.UserId, integration, pipeline, configurationName));

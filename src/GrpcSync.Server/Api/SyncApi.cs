@@ -1,11 +1,13 @@
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcSync.Domain;
+using GrpcSync.Engine.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Storage;
 using GrpcSync.V1;
 using Credential = GrpcSync.Domain.Credential;
 using Sync = GrpcSync.V1.Sync;
+using SyncRun = GrpcSync.V1.SyncRun;
 
 namespace GrpcSync.Server.Api;
 
@@ -13,7 +15,8 @@ namespace GrpcSync.Server.Api;
 /// SyncService: reads the caller, validates the request, lets <see cref="SyncRules"/> decide and the
 /// store apply it atomically, and maps the result. No SQL and no lifecycle rules live here.
 /// </summary>
-public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.SyncServiceBase
+public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, TimeProvider time)
+    : SyncService.SyncServiceBase
 {
     public const string UpdateAcceptedMessage = "Update request accepted and is being processed";
     public const string DefaultConfigurationName = "default";
@@ -34,6 +37,7 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
             v.Add("configuration", $"configuration must be at most {MaxConfigurationBytes} bytes of JSON.");
         }
         v.ThrowIfAny();
+        ValidateAgainstConnector(request);
 
         var credential = credentialId is { } id
             ? await CredentialFor(scope, id, request.Integration, "credentialId", context.CancellationToken)
@@ -167,6 +171,67 @@ public sealed class SyncApi(ISyncStore store, TimeProvider time) : SyncService.S
             response.NextPageToken = RunPageToken.Encode(new RunPosition(last.CreatedAt, last.Id));
         }
         return response;
+    }
+
+    public override async Task<SyncRun> TriggerSync(TriggerSyncRequest request, ServerCallContext context)
+    {
+        var type = request.Type switch
+        {
+            SyncRunType.Unspecified or SyncRunType.Incremental => RunType.Incremental,
+            SyncRunType.Full => RunType.Full,
+            _ => throw DomainException.Invalid("type", "type must be INCREMENTAL (the default) or FULL."),
+        };
+        var id = SyncId(request.SyncId);
+        var change = await store.MutateSyncAsync(context.Caller(), id, s => RunRules.Trigger(s, type, Now()), context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        return change.Result.ToProto();
+    }
+
+    public override async Task<SyncRun> CancelSyncRun(CancelSyncRunRequest request, ServerCallContext context)
+    {
+        var v = new Violations();
+        var syncId = v.Uuid("syncId", request.SyncId, required: true);
+        var runId = v.Uuid("runId", request.RunId, required: true);
+        v.ThrowIfAny();
+        var change = await store.MutateSyncAsync(context.Caller(), syncId!.Value, s => RunRules.Cancel(s, runId!.Value, Now()), context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        return change.Result.ToProto();
+    }
+
+    public override Task<ListSyncedRecordsResponse> ListSyncedRecords(ListSyncedRecordsRequest request, ServerCallContext context) =>
+        records.List(context.Caller(), request, context.CancellationToken);
+
+    public override Task<GetSyncedRecordResponse> GetSyncedRecord(GetSyncedRecordRequest request, ServerCallContext context) =>
+        records.Get(context.Caller(), request, context.CancellationToken);
+
+    public override Task<Google.Api.HttpBody> GetSyncedRecordContent(GetSyncedRecordContentRequest request, ServerCallContext context) =>
+        records.Content(context.Caller(), request, context.CancellationToken);
+
+    /// <summary>The integration must have a connector here, serving the pipeline, accepting the configuration.</summary>
+    private void ValidateAgainstConnector(EnableSyncRequest request)
+    {
+        if (!connectors.TryGet(request.Integration, out var connector))
+        {
+            throw DomainException.Invalid("integration",
+                $"Unknown integration '{request.Integration}'; this server has: {string.Join(", ", connectors.Integrations.Order())}.");
+        }
+        if (!connector.Pipelines.Contains(request.Pipeline))
+        {
+            throw DomainException.Invalid("pipeline",
+                $"Integration '{request.Integration}' has no pipeline '{request.Pipeline}'; it has: {string.Join(", ", connector.Pipelines.Order())}.");
+        }
+        var json = request.Configuration is null ? "{}" : JsonFormatter.Default.Format(request.Configuration);
+        using var configuration = System.Text.Json.JsonDocument.Parse(json);
+        var problems = connector.ValidateConfiguration(request.Pipeline, configuration.RootElement);
+        if (problems.Count > 0)
+        {
+            var v = new Violations();
+            foreach (var problem in problems)
+            {
+                v.Add(problem.Field, problem.Description);
+            }
+            v.ThrowIfAny();
+        }
     }
 
     private async Task<Sync> Mutate(string rawId, ServerCallContext context, Func<SyncSnapshot, SyncChange<Domain.Sync>> decide)

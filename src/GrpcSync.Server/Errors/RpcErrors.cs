@@ -57,6 +57,7 @@ public static class RpcErrors
         ErrorKind.AlreadyExists => Code.AlreadyExists,
         ErrorKind.FailedPrecondition => Code.FailedPrecondition,
         ErrorKind.Aborted => Code.Aborted,
+        ErrorKind.Unavailable => Code.Unavailable,
         _ => Code.Internal,
     };
 }

@@ -10,11 +10,13 @@ public static class GrpcSyncApp
         var options = builder.Configuration.GetSection(GrpcSyncOptions.Section).Get<GrpcSyncOptions>() ?? new GrpcSyncOptions();
         builder.Services.Configure<GrpcSyncOptions>(builder.Configuration.GetSection(GrpcSyncOptions.Section));
 
+        DevelopmentSetup.Apply(builder, options);
         builder.UseGrpcSyncPorts(options);
         builder.Services
             .AddGrpcSyncStore(options)
             .AddGrpcSyncAuth(options)
-            .AddGrpcSyncApi(options);
+            .AddGrpcSyncApi(options)
+            .AddGrpcSyncEngineHost(builder.Configuration);
 
         var app = builder.Build();
         // Fail at start-up, not on the first call, when a project key is misconfigured.

@@ -23,6 +23,7 @@ public static class StartupBanner
         }
         var audienceHost = options.Auth.EffectiveAudienceHosts[0];
         var token = key.CreateToken("dev-user", audienceHost, TimeSpan.FromHours(12));
+        var demo = DevelopmentSetup.DemoAccount(options);
         Console.WriteLine($$$"""
 
               Development project '{{{key.ProjectId}}}' (key: {{{key.KeyPath}}}). A token for user 'dev-user', valid 12 h:
@@ -30,9 +31,10 @@ public static class StartupBanner
               More tokens: dotnet run --project src/GrpcSync.Server -- token --sub <user>
               First calls:
                 curl -s -X POST {{{rest}}}/api/credentials -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-                  -d '{"integration":"googledrive","displayName":"My Drive","secret":"s3cret"}'
+                  -d '{"integration":"filesystem","displayName":"Demo files","secret":"{{{demo}}}"}'
                 curl -s -X POST {{{rest}}}/api/syncs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-                  -d '{"integration":"googledrive","pipeline":"files","configuration":{}}'
+                  -d '{"integration":"filesystem","pipeline":"files","configuration":{}}'
+                curl -s {{{rest}}}/api/syncs/<syncId>/records -H "Authorization: Bearer $TOKEN"
                 curl -s -X PATCH {{{rest}}}/api/syncs/<syncId> -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
                   -d '{"incrementalAccumulatorFrequency":"5m"}'
                 npx buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" \

@@ -20,6 +20,9 @@ public static class StoreRegistration
                 : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres.")),
             var other => throw new InvalidOperationException($"Unknown GrpcSync:Store:Provider '{other}'; use Sqlite or Postgres."),
         });
+        // One store object serves the API, the engine and record reads.
+        services.AddSingleton(sp => (IEngineStore)sp.GetRequiredService<ISyncStore>());
+        services.AddSingleton(sp => (IRecordStore)sp.GetRequiredService<ISyncStore>());
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;
     }

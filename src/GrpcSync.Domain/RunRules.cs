@@ -1,0 +1,220 @@
+namespace GrpcSync.Domain;
+
+/// <summary>Engine settings the run rules need (all have production defaults).</summary>
+public sealed record RunPolicy
+{
+    /// <summary>How long a claim holds a run without renewal; a crashed worker's run is claimed again after it.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The periodic FULL re-sync (deletion detection) interval.</summary>
+    public TimeSpan FullSyncEvery { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>Transient failures retried before a run is FAILED.</summary>
+    public int MaxRetries { get; init; } = 5;
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>How a worker's run ended, as reported to <see cref="RunRules.Finish"/>.</summary>
+public abstract record RunOutcome
+{
+    /// <summary>All pages stored; <paramref name="SourceCursor"/> is where the next incremental run resumes.</summary>
+    public sealed record Succeeded(string? SourceCursor) : RunOutcome;
+    /// <summary>A failure that may pass (network, timeouts): retried with backoff up to the policy's limit.</summary>
+    public sealed record TransientFailure(string Error) : RunOutcome;
+    /// <summary>The source rate-limited us: the Sync shows RATE_LIMITED and the run waits <paramref name="Backoff"/>.</summary>
+    public sealed record RateLimited(TimeSpan Backoff, string Error) : RunOutcome;
+    /// <summary>A failure only a person can fix: the Sync becomes ERRORED with <paramref name="Reason"/>.</summary>
+    public sealed record PermanentFailure(string Reason) : RunOutcome;
+    /// <summary>The worker stopped without finishing (shutdown): the run is queued again, due now.</summary>
+    public sealed record Released : RunOutcome;
+}
+
+/// <summary>What <see cref="RunRules.Finish"/> did; <see cref="Fenced"/> means the worker had lost the run.</summary>
+public sealed record FinishResult(bool Fenced, SyncRun? Run);
+
+/// <summary>
+/// The run state machine in one place (pure; the store applies the changes atomically):
+/// QUEUED → RUNNING (claim) → SUCCEEDED | FAILED | QUEUED (retry, rate limit, release) | CANCELLED.
+/// A claim increments <see cref="SyncRun.Attempt"/>, the fencing token every later write of the
+/// worker must present: once a run was cancelled, reclaimed after its lease expired, or finished,
+/// the old worker's writes are refused.
+/// </summary>
+public static class RunRules
+{
+    /// <summary>
+    /// The dispatcher's decision for one Sync at <paramref name="now"/>: start its due run, reclaim a
+    /// run whose lease expired, or create the scheduled run when <see cref="Sync.NextRunAt"/> has come
+    /// (FULL when the periodic full re-sync is due, else INCREMENTAL). Runs of one Sync never overlap,
+    /// and a Sync whose run overran gets one run, not one per missed tick. Result: the started run.
+    /// </summary>
+    public static SyncChange<SyncRun?> Dispatch(SyncSnapshot snapshot, DateTimeOffset now, string owner, RunPolicy policy)
+    {
+        var sync = snapshot.Sync;
+        if (SyncRules.IsStopped(sync.Status))
+        {
+            return SyncChange<SyncRun?>.Nothing(null);
+        }
+        var running = snapshot.OpenRuns.FirstOrDefault(r => r.State == RunState.Running);
+        if (running is not null && running.LeaseExpiresAt > now)
+        {
+            return SyncChange<SyncRun?>.Nothing(null); // busy: never two runs of one Sync at once
+        }
+
+        var candidate = running // its worker died: claim it again under a new attempt
+            ?? snapshot.OpenRuns.Where(r => r.State == RunState.Queued && r.DueAt <= now).MinBy(r => (r.DueAt, r.CreatedAt));
+        var inserted = false;
+        if (candidate is null)
+        {
+            if (snapshot.OpenRuns.Count > 0 || sync.NextRunAt is not { } next || next > now)
+            {
+                return SyncChange<SyncRun?>.Nothing(null);
+            }
+            var fullDue = (sync.LastFullSyncAt ?? sync.CreatedAt) + policy.FullSyncEvery <= now;
+            candidate = fullDue
+                ? SyncRules.NewRun(sync.Id, RunType.Full, RunTrigger.Periodic, now)
+                : SyncRules.NewRun(sync.Id, RunType.Incremental, RunTrigger.Schedule, now);
+            inserted = true;
+        }
+
+        var started = candidate with
+        {
+            State = RunState.Running,
+            Attempt = candidate.Attempt + 1,
+            StartedAt = now,
+            LeaseOwner = owner,
+            LeaseExpiresAt = now + policy.Lease,
+        };
+        // The first run picks the Sync's phase: a per-Sync offset (up to 10 % of the interval) spreads
+        // Syncs enabled together; later runs keep that phase because they plan from the last start.
+        var phase = sync.LastRunStartedAt is null ? PhaseOffset(sync.Id, sync.Interval) : TimeSpan.Zero;
+        var nextSync = sync with
+        {
+            Status = SyncStatus.Active,
+            RateLimitBackoffMs = null,
+            LastRunStartedAt = now,
+            NextRunAt = now + sync.Interval + phase,
+            Version = sync.Version + 1,
+            UpdatedAt = now,
+        };
+        return inserted
+            ? new SyncChange<SyncRun?>(nextSync, [started], [], started)
+            : new SyncChange<SyncRun?>(nextSync, [], [started], started);
+    }
+
+    /// <summary>
+    /// A worker reports how its run ended. Refused (<see cref="FinishResult.Fenced"/>, nothing written)
+    /// unless the run is still RUNNING under the worker's <paramref name="attempt"/>.
+    /// </summary>
+    public static SyncChange<FinishResult> Finish(SyncSnapshot snapshot, Guid runId, int attempt, RunOutcome outcome,
+        DateTimeOffset now, RunPolicy policy)
+    {
+        var sync = snapshot.Sync;
+        var run = snapshot.OpenRuns.FirstOrDefault(r => r.Id == runId);
+        if (run is null || run.State != RunState.Running || run.Attempt != attempt)
+        {
+            return SyncChange<FinishResult>.Nothing(new FinishResult(true, null));
+        }
+
+        var waiting = sync.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle;
+        var released = run with { State = RunState.Queued, LeaseOwner = null, LeaseExpiresAt = null };
+        var (nextRun, nextSync) = outcome switch
+        {
+            RunOutcome.Succeeded ok => (
+                run with { State = RunState.Succeeded, FinishedAt = now, Error = null, LeaseOwner = null, LeaseExpiresAt = null },
+                sync with
+                {
+                    Status = SyncStatus.Idle,
+                    Reason = null,
+                    LastSyncedAt = now,
+                    SourceCursor = ok.SourceCursor ?? sync.SourceCursor,
+                    LastFullSyncAt = run.Type is RunType.Initial or RunType.Full ? now : sync.LastFullSyncAt,
+                    NextRunAt = Later(sync.NextRunAt, now),
+                }),
+            RunOutcome.TransientFailure failure when run.Retries < policy.MaxRetries => (
+                released with { DueAt = now + Backoff(run, policy), Retries = run.Retries + 1, Error = failure.Error },
+                sync with { Status = waiting }),
+            RunOutcome.TransientFailure failure => (
+                run with { State = RunState.Failed, FinishedAt = now, Error = failure.Error, LeaseOwner = null, LeaseExpiresAt = null },
+                sync with { Status = waiting, NextRunAt = Later(sync.NextRunAt, now) }),
+            RunOutcome.RateLimited limited => (
+                released with { DueAt = now + limited.Backoff, Error = limited.Error },
+                sync with { Status = SyncStatus.RateLimited, RateLimitBackoffMs = (long)limited.Backoff.TotalMilliseconds }),
+            RunOutcome.PermanentFailure permanent => (
+                run with { State = RunState.Failed, FinishedAt = now, Error = permanent.Reason, LeaseOwner = null, LeaseExpiresAt = null },
+                sync with { Status = SyncStatus.Errored, Reason = permanent.Reason, NextRunAt = null }),
+            RunOutcome.Released => (released with { DueAt = now }, sync with { Status = waiting }),
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),
+        };
+        nextSync = nextSync with { Version = sync.Version + 1, UpdatedAt = now };
+        return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun));
+    }
+
+    /// <summary>
+    /// TriggerSync: queue an INCREMENTAL or FULL run due now. If an equal run (same type) is already
+    /// queued or running, that run is the answer: triggering is idempotent, never a conflict.
+    /// </summary>
+    public static SyncChange<SyncRun> Trigger(SyncSnapshot snapshot, RunType type, DateTimeOffset now)
+    {
+        if (type is not (RunType.Incremental or RunType.Full))
+        {
+            throw DomainException.Invalid("type", "type must be INCREMENTAL or FULL.");
+        }
+        var sync = snapshot.Sync;
+        if (SyncRules.IsStopped(sync.Status))
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "SYNC_STOPPED",
+                $"The Sync is {sync.Status.ToString().ToUpperInvariant()}; re-enable it before triggering runs.");
+        }
+        if (snapshot.OpenRuns.FirstOrDefault(r => r.Type == type) is { } existing)
+        {
+            return SyncChange<SyncRun>.Nothing(existing);
+        }
+        var run = SyncRules.NewRun(sync.Id, type, RunTrigger.Manual, now);
+        return new SyncChange<SyncRun>(sync with { Version = sync.Version + 1, UpdatedAt = now }, [run], [], run);
+    }
+
+    /// <summary>CancelSyncRun: an open run becomes CANCELLED (its worker notices at its next lease renewal).</summary>
+    public static SyncChange<SyncRun> Cancel(SyncSnapshot snapshot, Guid runId, DateTimeOffset now)
+    {
+        var run = snapshot.OpenRuns.FirstOrDefault(r => r.Id == runId)
+            ?? throw new DomainException(ErrorKind.FailedPrecondition, "RUN_NOT_OPEN",
+                $"Run {runId} is not queued or running (finished runs cannot be cancelled).");
+        var cancelled = run with
+        {
+            State = RunState.Cancelled,
+            FinishedAt = now,
+            Error = "Cancelled by request.",
+            LeaseOwner = null,
+            LeaseExpiresAt = null,
+        };
+        var sync = snapshot.Sync;
+        var status = run.State == RunState.Running && sync.Status is SyncStatus.Active or SyncStatus.RateLimited
+            ? (sync.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle)
+            : sync.Status;
+        var nextSync = sync with { Status = status, Version = sync.Version + 1, UpdatedAt = now };
+        return new SyncChange<SyncRun>(nextSync, [], [cancelled], cancelled);
+    }
+
+    /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5).</summary>
+    public static TimeSpan Backoff(SyncRun run, RunPolicy policy)
+    {
+        var exponential = policy.RetryBaseDelay * Math.Pow(2, Math.Min(run.Retries, 20));
+        var capped = exponential < policy.RetryMaxDelay ? exponential : policy.RetryMaxDelay;
+        // Deterministic per (run, retry) — stable across processes, unlike HashCode — so tests can
+        // predict it, while different runs spread out.
+        var seed = BitConverter.ToUInt32(run.Id.ToByteArray(), 12) ^ unchecked((uint)(run.Retries + 1) * 2654435761u);
+        var jitter = 0.5 + seed / (double)uint.MaxValue;
+        return capped * jitter;
+    }
+
+    /// <summary>A stable per-Sync offset in [0, 10 % of the interval).</summary>
+    public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
+    {
+        var bytes = syncId.ToByteArray();
+        var fraction = BitConverter.ToUInt32(bytes, 12) / (double)uint.MaxValue;
+        return interval * 0.1 * fraction;
+    }
+
+    /// <summary>The next run never lies in the past: an overrun skips ticks instead of piling them up.</summary>
+    private static DateTimeOffset Later(DateTimeOffset? planned, DateTimeOffset now) =>
+        planned is { } p && p > now ? p : now;
+}

@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using GrpcSync.Domain;
+using GrpcSync.Engine;
+using GrpcSync.Engine.Connectors;
+using GrpcSync.Storage;
+using GrpcSync.V1;
+using SourceContext = GrpcSync.Engine.Connectors.SourceContext;
+
+namespace GrpcSync.Server.Api;
+
+/// <summary>
+/// The records part of SyncService: pulling pages, one record, and a file's content. Kept apart from
+/// <see cref="SyncApi"/> so each reads in one screen; SyncApi delegates to it.
+/// </summary>
+public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, ConnectorRegistry connectors, ICredentialSecrets secrets)
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+    /// <summary>Content is proxied through one message (google.api.HttpBody), so it is bounded.</summary>
+    public const long MaxContentBytes = 64L * 1024 * 1024;
+
+    public async Task<ListSyncedRecordsResponse> List(Scope scope, ListSyncedRecordsRequest request, CancellationToken ct)
+    {
+        var v = new Violations();
+        var syncId = v.Uuid("syncId", request.SyncId, required: true);
+        // `pageSize` (and `page_size`, which binds to the same field) or `limit`, as Paragon's clients send them.
+        var pageSize = request.PageSize != 0 ? request.PageSize : request.Limit;
+        if (pageSize is < 0 or > MaxPageSize)
+        {
+            v.Add("pageSize", $"pageSize must be between 1 and {MaxPageSize} (absent means {DefaultPageSize}).");
+        }
+        long after = 0;
+        if (!string.IsNullOrEmpty(request.Cursor) && !RecordCursor.TryDecode(request.Cursor, out after))
+        {
+            v.Add("cursor", "cursor is not a cursor this API returned.");
+        }
+        v.ThrowIfAny();
+
+        var limit = pageSize == 0 ? DefaultPageSize : pageSize;
+        var page = await records.ListRecordsAsync(scope, syncId!.Value, after, limit, ct)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        var lastSeen = page.Records.Count > 0 ? page.Records[^1].Sequence : after;
+        var response = new ListSyncedRecordsResponse
+        {
+            Paging = new RecordsPaging
+            {
+                TotalRecords = page.TotalRecords,
+                TotalActiveRecords = page.TotalActiveRecords,
+                RemainingRecords = page.RemainingAfterPage,
+                LastSeen = lastSeen,
+                // An empty page keeps the caller's position, so it can poll with the same cursor.
+                Cursor = lastSeen > 0 ? RecordCursor.Encode(lastSeen) : "",
+            },
+        };
+        response.Data.AddRange(page.Records.Select(ToStruct));
+        return response;
+    }
+
+    public async Task<GetSyncedRecordResponse> Get(Scope scope, GetSyncedRecordRequest request, CancellationToken ct)
+    {
+        var (syncId, recordId) = Ids(request.SyncId, request.RecordId);
+        var record = await records.GetRecordAsync(scope, syncId, recordId, ct)
+            ?? throw RecordNotFound(request.RecordId);
+        return new GetSyncedRecordResponse { Data = ToStruct(record) };
+    }
+
+    public async Task<Google.Api.HttpBody> Content(Scope scope, GetSyncedRecordContentRequest request, CancellationToken ct)
+    {
+        var (syncId, recordId) = Ids(request.SyncId, request.RecordId);
+        var record = await records.GetRecordAsync(scope, syncId, recordId, ct);
+        if (record is null || record.Deleted)
+        {
+            throw RecordNotFound(request.RecordId);
+        }
+        var sync = (await engineStore.GetSyncAsync(syncId, ct))!.Sync;
+        if (!connectors.TryGet(sync.Integration, out var connector))
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "INTEGRATION_UNAVAILABLE",
+                $"Integration '{sync.Integration}' is not available on this server.");
+        }
+        var credential = sync.CredentialId is { } credentialId ? await engineStore.GetCredentialAsync(credentialId, ct) : null;
+        if (credential is null)
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_GONE",
+                SyncRules.CredentialGoneReason(sync.CredentialId ?? Guid.Empty));
+        }
+
+        using var configuration = JsonDocument.Parse(sync.ConfigurationJson);
+        SourceContent content;
+        try
+        {
+            content = await connector.DownloadAsync(
+                new SourceContext(sync.Pipeline, configuration.RootElement, secrets.Reveal(credential.ProtectedSecret)), record.ExternalId, ct);
+        }
+        catch (PermanentSourceException error) when (error.Code == "NOT_FOUND")
+        {
+            throw new DomainException(ErrorKind.NotFound, "CONTENT_NOT_FOUND", $"The source no longer has record {recordId}'s content.");
+        }
+        catch (PermanentSourceException error)
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, error.Code, error.Message);
+        }
+        catch (TransientSourceException error)
+        {
+            throw new DomainException(ErrorKind.Unavailable, "SOURCE_UNAVAILABLE", $"The source could not be read: {error.Message}");
+        }
+
+        await using (content.Content)
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await content.Content.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > MaxContentBytes)
+                {
+                    throw new DomainException(ErrorKind.FailedPrecondition, "CONTENT_TOO_LARGE",
+                        $"The content is larger than {MaxContentBytes / (1024 * 1024)} MiB, the most this endpoint proxies.");
+                }
+                buffer.Write(chunk, 0, read);
+            }
+            return new Google.Api.HttpBody { ContentType = content.ContentType, Data = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length) };
+        }
+    }
+
+    /// <summary>A record as callers see it: id and externalId first, the pipeline's fields, then syncedAt and deleted.</summary>
+    public static Struct ToStruct(SyncRecord record)
+    {
+        var fields = Struct.Parser.ParseJson(record.DataJson);
+        var result = new Struct();
+        result.Fields["id"] = Value.ForString(record.Id.ToString());
+        result.Fields["externalId"] = Value.ForString(record.ExternalId);
+        foreach (var (key, value) in fields.Fields)
+        {
+            if (key is not ("id" or "externalId" or "syncedAt" or "deleted"))
+            {
+                result.Fields[key] = value;
+            }
+        }
+        result.Fields["syncedAt"] = Value.ForString(record.SyncedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"));
+        result.Fields["deleted"] = Value.ForBool(record.Deleted);
+        return result;
+    }
+
+    private static (Guid SyncId, Guid RecordId) Ids(string syncId, string recordId)
+    {
+        var v = new Violations();
+        var sync = v.Uuid("syncId", syncId, required: true);
+        var record = v.Uuid("recordId", recordId, required: true);
+        v.ThrowIfAny();
+        return (sync!.Value, record!.Value);
+    }
+
+    private static DomainException RecordNotFound(string recordId) =>
+        new(ErrorKind.NotFound, "RECORD_NOT_FOUND", $"Record not found: {recordId}");
+}

@@ -1,0 +1,73 @@
+using GrpcSync.Domain;
+
+namespace GrpcSync.Storage;
+
+/// <summary>
+/// What the sync engine needs from the store: claiming due work, renewing leases, recording how runs
+/// end, and writing records. Implemented by the same classes as <see cref="ISyncStore"/>.
+/// </summary>
+public interface IEngineStore
+{
+    /// <summary>
+    /// Finds up to <paramref name="max"/> Syncs that may have work at <paramref name="now"/> — not DISABLED
+    /// or ERRORED, and with a QUEUED run due, a RUNNING run whose lease expired, or <c>next_run_at</c> due
+    /// and no open run — locks each Sync row (PostgreSQL: <c>FOR UPDATE SKIP LOCKED</c>, so replicas never
+    /// pick the same Sync), applies <paramref name="decide"/> (<see cref="RunRules.Dispatch"/>) and commits.
+    /// Returns the runs that were started (decisions whose result is non-null), each with its Sync.
+    /// </summary>
+    Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default);
+
+    /// <summary>
+    /// Extends the lease of a run still RUNNING under <paramref name="attempt"/>. False when the worker
+    /// lost it (cancelled, disabled, reclaimed or finished): the worker must stop.
+    /// </summary>
+    Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default);
+
+    /// <summary>Like <see cref="ISyncStore.MutateSyncAsync{T}"/> but by id alone (the engine acts for no caller).</summary>
+    Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
+
+    /// <summary>A Sync with its open runs by id alone, or null.</summary>
+    Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default);
+
+    /// <summary>A credential by id alone, deleted ones excluded, or null.</summary>
+    Task<Credential?> GetCredentialAsync(Guid credentialId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Writes one page of a run in one transaction, fenced: nothing is written (result Fenced) unless
+    /// the run is RUNNING under <see cref="RecordPage.Attempt"/>. Each upsert whose record is new, was a
+    /// tombstone, or has another fingerprint gets the next change sequence of the Sync; unchanged records
+    /// are only marked as seen by this run. With <see cref="RecordPage.ReconcileUnseen"/>, every live
+    /// record of the Sync not seen by this run becomes a tombstone with a new sequence. Updates the
+    /// Sync's summary (totals, latest cursor) and, when given, its source cursor.
+    /// </summary>
+    Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default);
+}
+
+/// <summary>One record from the source, ready to store.</summary>
+public sealed record RecordUpsert(Guid RecordId, string ExternalId, string DataJson, string Fingerprint);
+
+/// <summary>A page of a run's records (see <see cref="IEngineStore.WriteRecordPageAsync"/>).</summary>
+public sealed record RecordPage(
+    Guid SyncId, Guid RunId, int Attempt, IReadOnlyList<RecordUpsert> Upserts, bool ReconcileUnseen,
+    string? SourceCursor, DateTimeOffset Now);
+
+/// <summary>What a page write changed.</summary>
+public sealed record RecordPageResult(bool Fenced, int Created, int Updated, int Deleted);
+
+/// <summary>Records as callers pull them, in change-sequence order.</summary>
+public interface IRecordStore
+{
+    /// <summary>
+    /// Up to <paramref name="limit"/> records (tombstones included) of a Sync in the scope with a sequence
+    /// greater than <paramref name="afterSequence"/>, ascending, plus the counts for paging. Null when the
+    /// Sync does not exist in the scope.
+    /// </summary>
+    Task<RecordsPage?> ListRecordsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default);
+
+    /// <summary>One record (a tombstone too) of a Sync in the scope, or null.</summary>
+    Task<SyncRecord?> GetRecordAsync(Scope scope, Guid syncId, Guid recordId, CancellationToken ct = default);
+}
+
+/// <summary>A page of records and the Sync's counts at the time of the read (one consistent snapshot).</summary>
+public sealed record RecordsPage(IReadOnlyList<SyncRecord> Records, long TotalRecords, long TotalActiveRecords, long RemainingAfterPage);
