@@ -117,7 +117,7 @@ public static class SyncRules
         static bool IsReconcile(SyncRun r) => r.Type == RunType.Full && r.Trigger == RunTrigger.CredentialChange;
         var cancelled = snapshot.OpenRuns
             .Where(r => r.State == RunState.Running || !IsReconcile(r))
-            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the Sync was disabled." })
+            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the Sync was disabled.", LeaseOwner = null, LeaseExpiresAt = null })
             .ToArray();
         var requeue = cancelled.Any(IsReconcile) && !snapshot.OpenRuns.Any(r => r.State == RunState.Queued && IsReconcile(r))
             ? new[] { NewRun(current.Id, RunType.Full, RunTrigger.CredentialChange, now) }
@@ -170,7 +170,7 @@ public static class SyncRules
             UpdatedAt = now,
         };
         var cancelled = snapshot.OpenRuns
-            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the credential was deleted." })
+            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the credential was deleted.", LeaseOwner = null, LeaseExpiresAt = null })
             .ToArray();
         return new SyncChange<Sync>(next, [], cancelled, next);
     }

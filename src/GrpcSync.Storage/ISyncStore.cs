@@ -41,11 +41,12 @@ public interface ISyncStore
     /// The change is checked before it is written, else <see cref="InvalidOperationException"/> and nothing
     /// is written: a new Sync keeps its id and scope and has the snapshot's <see cref="Sync.Version"/> + 1;
     /// inserted and updated runs belong to the Sync, and updated runs exist. Of an updated run only state,
-    /// due_at, started_at, finished_at, attempt and error are written.
+    /// due_at, started_at, finished_at, attempt, error, retries, lease_owner and lease_expires_at are written.
+    /// The Sync's records (and the store's record counter) are not touched.
     /// </summary>
     Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
 
-    /// <summary>Deletes the Sync and everything it owns (runs, later records). False when not found.</summary>
+    /// <summary>Deletes the Sync and everything it owns (runs, records). False when not found.</summary>
     Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
 
     /// <summary>

@@ -59,7 +59,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
 
         Assert.NotEmpty(Database.KnownMigrationVersions);
         Assert.Equal(Database.KnownMigrationVersions, await Database.ReadAppliedMigrationVersionsAsync());
-        var (sync, run) = NewSync(Alice);
+        var (sync, run) = await NewBoundSyncAsync(Alice);
         Assert.True((await Store.InsertSyncAsync(sync, run)).Created);
     }
 
@@ -76,7 +76,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
         });
 
         Assert.Equal(database.KnownMigrationVersions, await database.ReadAppliedMigrationVersionsAsync());
-        var (sync, run) = NewSync(Alice);
+        var (sync, run) = await NewBoundSyncAsync(Alice, store: stores[0]);
         Assert.True((await stores[0].InsertSyncAsync(sync, run)).Created);
         Assert.NotNull(await stores[3].GetSyncAsync(Alice, sync.Id));
     }
@@ -92,16 +92,18 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task InsertSync_ThenGetSync_RoundTripsEveryField()
     {
+        var scope = new Scope("project-ü", "user 'quoted'");
+        var credential = await InsertCredentialAsync(scope);
         var sync = new Sync
         {
             Id = Guid.NewGuid(),
-            ProjectId = "project-ü",
-            UserId = "user 'quoted'",
+            ProjectId = scope.ProjectId,
+            UserId = scope.UserId,
             Integration = "salesforce",
             Pipeline = "accounts",
             ConfigurationName = "eu-west",
             ConfigurationJson = """{"a":[1,2.5,null],"b":"ß€","c":{"d":true}}""",
-            CredentialId = Guid.NewGuid(),
+            CredentialId = credential.Id,
             Frequency = "5m",
             Status = SyncStatus.RateLimited,
             Reason = "Too many requests — retry later",
@@ -147,8 +149,8 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task InsertSync_WithOptionalFieldsUnset_RoundTripsTheNulls()
     {
-        var (sync, run) = NewSync(Alice);
-        sync = sync with { CredentialId = null, NextRunAt = null };
+        var (sync, run) = NewSync(Alice, credentialId: null);
+        sync = sync with { NextRunAt = null };
 
         await Store.InsertSyncAsync(sync, run);
         var snapshot = await Store.GetSyncAsync(Alice, sync.Id);
@@ -165,7 +167,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
     public async Task InsertSync_SubMillisecondTimes_AreKeptToTheMillisecond()
     {
         var precise = T0.AddTicks(4_567); // 0.4567 ms
-        var (sync, run) = NewSync(Alice, at: precise);
+        var (sync, run) = await NewBoundSyncAsync(Alice, at: precise);
 
         var (stored, _) = await Store.InsertSyncAsync(sync, run);
 
@@ -176,7 +178,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task InsertSync_ExistingId_ReturnsTheStoredSyncAndAddsNoRun()
     {
-        var (sync, run) = NewSync(Alice);
+        var (sync, run) = await NewBoundSyncAsync(Alice);
         await Store.InsertSyncAsync(sync, run);
         var again = sync with { Frequency = "1h", CreatedAt = T0.AddHours(1), UpdatedAt = T0.AddHours(1) };
         var secondRun = SyncRules.NewRun(sync.Id, RunType.Initial, RunTrigger.Enable, T0.AddHours(1));
@@ -191,7 +193,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task InsertSync_ConcurrentInsertsOfOneId_CreateItOnce()
     {
-        var (sync, _) = NewSync(Alice);
+        var (sync, _) = await NewBoundSyncAsync(Alice);
 
         var results = await RunTogetherAsync(10, i =>
             Store.InsertSyncAsync(sync, SyncRules.NewRun(sync.Id, RunType.Initial, RunTrigger.Enable, T0.AddMilliseconds(i))));
@@ -204,7 +206,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task InsertSync_InitialRunOfAnotherSync_IsRejected()
     {
-        var (sync, _) = NewSync(Alice);
+        var (sync, _) = await NewBoundSyncAsync(Alice);
         var foreignRun = SyncRules.NewRun(Guid.NewGuid(), RunType.Initial, RunTrigger.Enable, T0);
 
         await Assert.ThrowsAsync<ArgumentException>(() => Store.InsertSyncAsync(sync, foreignRun));
@@ -214,7 +216,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task GetSync_OfAnotherUserOrProject_IsNotFound()
     {
-        var (sync, run) = NewSync(Alice);
+        var (sync, run) = await NewBoundSyncAsync(Alice);
         await Store.InsertSyncAsync(sync, run);
 
         Assert.Null(await Store.GetSyncAsync(Bob, sync.Id));
@@ -284,14 +286,17 @@ public abstract class SyncStoreContract : IAsyncLifetime
     [Fact]
     public async Task ListSyncs_WithACredential_ReturnsOnlyTheSyncsBoundToIt()
     {
-        var credential = Guid.NewGuid();
+        var credential = (await InsertCredentialAsync(Alice)).Id;
         var a = await InsertNewSyncAsync(Alice, "a", T0, credential);
-        await InsertNewSyncAsync(Alice, "b", T0.AddSeconds(1), Guid.NewGuid());
+        await InsertNewSyncAsync(Alice, "b", T0.AddSeconds(1)); // bound to another credential of Alice
         var c = await InsertNewSyncAsync(Alice, "c", T0.AddSeconds(2), credential);
-        await InsertNewSyncAsync(Bob, "a", T0, credential);
+        // Bob's Sync refers to Alice's credential: the store no longer binds across scopes, but a database may hold such a row.
+        var (foreign, _) = await InsertNewSyncAsync(Bob, "a", T0);
+        await Database.SetCredentialIdUncheckedAsync(foreign.Id, credential);
 
         Assert.Equal([a.Sync, c.Sync], await Store.ListSyncsAsync(Alice, credential));
         Assert.Empty(await Store.ListSyncsAsync(Alice, Guid.NewGuid()));
+        Assert.Equal([foreign with { CredentialId = credential }], await Store.ListSyncsAsync(Bob, credential));
     }
 
     // ================= MutateSync =================
@@ -556,7 +561,7 @@ public abstract class SyncStoreContract : IAsyncLifetime
         Assert.Equal([keptRun], await AllRunsAsync(Alice, kept.Id));
         Assert.False(await Store.DeleteSyncAsync(Alice, sync.Id));
 
-        var (again, againRun) = NewSync(Alice, at: T0.AddHours(1));
+        var (again, againRun) = NewSync(Alice, sync.CredentialId, at: T0.AddHours(1));
         Assert.Equal(sync.Id, again.Id);
         var (stored, created) = await Store.InsertSyncAsync(again, againRun);
         Assert.True(created);
@@ -747,7 +752,11 @@ public abstract class SyncStoreContract : IAsyncLifetime
         var (second, secondRun) = await InsertNewSyncAsync(Alice, "second", T0.AddSeconds(2), credential.Id);
         var (first, firstRun) = await InsertNewSyncAsync(Alice, "first", T0.AddSeconds(1), credential.Id);
         var (unbound, unboundRun) = await InsertNewSyncAsync(Alice, "unbound", T0, otherCredential.Id);
-        var (foreign, foreignRun) = await InsertNewSyncAsync(Bob, "foreign", T0, credential.Id); // another scope
+        // Another scope's Sync that refers to the credential: the store no longer binds across scopes, but a
+        // database may hold such a row, and deleting Alice's credential must still leave Bob's Sync alone.
+        var (foreign, foreignRun) = await InsertNewSyncAsync(Bob, "foreign", T0);
+        await Database.SetCredentialIdUncheckedAsync(foreign.Id, credential.Id);
+        foreign = foreign with { CredentialId = credential.Id };
         var running = NewRun(first.Id, T0.AddSeconds(3), RunState.Running);
         var done = NewRun(first.Id, T0.AddSeconds(4), RunState.Succeeded);
         await Store.MutateSyncAsync(Alice, first.Id, _ => new SyncChange<bool>(null, [running, done], [], true));
@@ -805,6 +814,265 @@ public abstract class SyncStoreContract : IAsyncLifetime
         Assert.Equal(second, (await Store.GetSyncAsync(Alice, second.Id))?.Sync);
     }
 
+    // ================= Credential binding =================
+    // A Sync may only be bound to a live (not deleted) credential of its own scope. The store checks it
+    // inside the write, whenever a Sync is created or its binding changes.
+
+    [Fact]
+    public async Task InsertSync_BoundToAnUnknownCredential_IsNotFoundAndWritesNothing()
+    {
+        var unknown = Guid.NewGuid();
+        var (sync, run) = NewSync(Alice, unknown);
+
+        await AssertCredentialNotFoundAsync(unknown, () => Store.InsertSyncAsync(sync, run));
+
+        await AssertNoSyncWrittenAsync(sync);
+    }
+
+    [Fact]
+    public async Task InsertSync_BoundToADeletedCredential_IsNotFoundAndWritesNothing()
+    {
+        var deleted = await InsertDeletedCredentialAsync(Alice);
+        var (sync, run) = NewSync(Alice, deleted.Id);
+
+        await AssertCredentialNotFoundAsync(deleted.Id, () => Store.InsertSyncAsync(sync, run));
+
+        await AssertNoSyncWrittenAsync(sync);
+    }
+
+    [Fact]
+    public async Task InsertSync_BoundToACredentialOfAnotherScope_IsNotFoundAndWritesNothing()
+    {
+        Sync? sync = null;
+        foreach (var owner in new[] { Bob, AliceInOtherProject })
+        {
+            var foreign = await InsertCredentialAsync(owner);
+            (sync, var run) = NewSync(Alice, foreign.Id);
+
+            await AssertCredentialNotFoundAsync(foreign.Id, () => Store.InsertSyncAsync(sync, run));
+
+            Assert.Empty(await Store.ListSyncsAsync(owner, null));
+            Assert.Equal(foreign, await Store.GetCredentialAsync(owner, foreign.Id));
+        }
+
+        await AssertNoSyncWrittenAsync(sync!);
+    }
+
+    [Fact]
+    public async Task InsertSync_ExistingId_DoesNotCheckTheCredential()
+    {
+        var (sync, run) = await InsertNewSyncAsync(Alice);
+        Assert.True(await Store.DeleteCredentialAsync(Alice, sync.CredentialId!.Value, T0.AddMinutes(1),
+            s => SyncChange<Sync>.Nothing(s.Sync)));
+        var foreign = await InsertCredentialAsync(Bob);
+
+        // Enabling it again finds the Sync, whatever the credential named: deleted, unknown or another scope's.
+        foreach (var credentialId in new[] { sync.CredentialId, Guid.NewGuid(), foreign.Id })
+        {
+            var (again, againRun) = NewSync(Alice, credentialId, at: T0.AddHours(1));
+            var (stored, created) = await Store.InsertSyncAsync(again, againRun);
+
+            Assert.False(created);
+            Assert.Equal(sync, stored);
+        }
+
+        Assert.Equal([run], await AllRunsAsync(Alice, sync.Id));
+    }
+
+    [Fact]
+    public async Task MutateSync_RebindingToAnUnknownDeletedOrForeignCredential_IsNotFoundAndWritesNothing()
+    {
+        var (sync, initial) = await InsertNewSyncAsync(Alice);
+        var targets = new[]
+        {
+            Guid.NewGuid(),
+            (await InsertDeletedCredentialAsync(Alice)).Id,
+            (await InsertCredentialAsync(Bob)).Id,
+            (await InsertCredentialAsync(AliceInOtherProject)).Id,
+        };
+
+        foreach (var target in targets)
+        {
+            // The domain's rebind also changes the frequency and queues a FULL run: none of it may be written.
+            await AssertCredentialNotFoundAsync(target, () => Store.MutateSyncAsync(Alice, sync.Id, s =>
+                SyncRules.Update(s, new UpdateSyncCommand(target, "1h", null), T0.AddMinutes(1))));
+
+            var after = await Store.GetSyncAsync(Alice, sync.Id);
+            Assert.NotNull(after);
+            Assert.Equal(sync, after.Sync);
+            Assert.Equal([initial], after.OpenRuns);
+            Assert.Equal([initial], await AllRunsAsync(Alice, sync.Id));
+        }
+
+        // Nothing stays locked: the next change goes through.
+        Assert.NotNull(await Store.MutateSyncAsync(Alice, sync.Id, s => Bump(s, T0.AddMinutes(2))));
+        Assert.Equal(sync.Version + 1, (await Store.GetSyncAsync(Alice, sync.Id))?.Sync.Version);
+    }
+
+    [Fact]
+    public async Task MutateSync_RebindingToALiveCredentialOfTheScopeOrToNone_IsAllowed()
+    {
+        var (sync, initial) = await InsertNewSyncAsync(Alice);
+        var live = await InsertCredentialAsync(Alice);
+        var now = T0.AddMinutes(1);
+
+        var change = await Store.MutateSyncAsync(Alice, sync.Id, s => SyncRules.Update(s, new UpdateSyncCommand(live.Id, null, null), now));
+
+        Assert.NotNull(change);
+        var fullRun = change.Result.QueuedFullRun;
+        Assert.NotNull(fullRun);
+        var after = await Store.GetSyncAsync(Alice, sync.Id);
+        Assert.NotNull(after);
+        Assert.Equal(sync with { CredentialId = live.Id, Version = sync.Version + 1, UpdatedAt = now }, after.Sync);
+        Assert.Equal([initial, fullRun], after.OpenRuns);
+
+        // Only a binding to a credential is checked; dropping the binding is not.
+        Assert.NotNull(await Store.MutateSyncAsync(Alice, sync.Id, s => Rebind(s, null, T0.AddMinutes(2))));
+        Assert.Null((await Store.GetSyncAsync(Alice, sync.Id))?.Sync.CredentialId);
+    }
+
+    [Fact]
+    public async Task MutateSync_KeepingItsCredential_IsAllowedEvenAfterTheCredentialWasDeleted()
+    {
+        var (sync, initial) = await InsertNewSyncAsync(Alice);
+        var credentialId = sync.CredentialId!.Value;
+        Assert.True(await Store.DeleteCredentialAsync(Alice, credentialId, T0.AddMinutes(1), s => SyncChange<Sync>.Nothing(s.Sync)));
+        Assert.Null(await Store.GetCredentialAsync(Alice, credentialId));
+        var now = T0.AddMinutes(2);
+
+        // Naming the same credential changes no binding, so nothing is checked: the frequency change goes through.
+        var change = await Store.MutateSyncAsync(Alice, sync.Id, s => SyncRules.Update(s, new UpdateSyncCommand(credentialId, "1h", null), now));
+
+        Assert.NotNull(change);
+        Assert.True(change.Result.Changed);
+        Assert.Null(change.Result.QueuedFullRun);
+        var after = await Store.GetSyncAsync(Alice, sync.Id);
+        Assert.NotNull(after);
+        Assert.Equal(credentialId, after.Sync.CredentialId);
+        Assert.Equal("1h", after.Sync.Frequency);
+        Assert.Equal(sync.Version + 1, after.Sync.Version);
+        Assert.Equal([initial], await AllRunsAsync(Alice, sync.Id));
+
+        // So does any other change that keeps the binding, e.g. disabling.
+        Assert.NotNull(await Store.MutateSyncAsync(Alice, sync.Id, s => SyncRules.Disable(s, now.AddMinutes(1))));
+        after = await Store.GetSyncAsync(Alice, sync.Id);
+        Assert.Equal(SyncStatus.Disabled, after?.Sync.Status);
+        Assert.Equal(credentialId, after?.Sync.CredentialId);
+    }
+
+    [Fact]
+    public async Task DeleteCredential_ChangeRebindingABoundSyncToAnUnusableCredential_IsNotFoundAndWritesNothing()
+    {
+        var credential = await InsertCredentialAsync(Alice);
+        var (sync, initial) = await InsertNewSyncAsync(Alice, "bound", T0, credential.Id);
+        var targets = new[]
+        {
+            Guid.NewGuid(),
+            (await InsertDeletedCredentialAsync(Alice)).Id,
+            (await InsertCredentialAsync(Bob)).Id,
+        };
+
+        foreach (var target in targets)
+        {
+            await AssertCredentialNotFoundAsync(target, () => Store.DeleteCredentialAsync(Alice, credential.Id, T0.AddMinutes(1), s =>
+                Rebind(s, target, T0.AddMinutes(1))));
+
+            Assert.Equal(credential, await Store.GetCredentialAsync(Alice, credential.Id));
+            Assert.Equal(sync, (await Store.GetSyncAsync(Alice, sync.Id))?.Sync);
+            Assert.Equal([initial], await AllRunsAsync(Alice, sync.Id));
+        }
+
+        // Moving the Sync to a live credential of the scope instead is allowed.
+        var fallback = await InsertCredentialAsync(Alice);
+        Assert.True(await Store.DeleteCredentialAsync(Alice, credential.Id, T0.AddMinutes(2), s => Rebind(s, fallback.Id, T0.AddMinutes(2))));
+        Assert.Null(await Store.GetCredentialAsync(Alice, credential.Id));
+        Assert.Equal(fallback.Id, (await Store.GetSyncAsync(Alice, sync.Id))?.Sync.CredentialId);
+    }
+
+    [Fact]
+    public async Task MutateSync_RebindRacingTheDeletionOfTheNewCredential_NeverLeavesTheSyncBoundToItUnnoticed()
+    {
+        // Either the rebind fails (the credential is already gone), or it commits first and the deletion
+        // then finds the Sync bound to the credential and errors it. Never: bound to a deleted credential, untouched.
+        const int rounds = 20;
+        var deleter = Database.OpenStore(); // another instance: another process or replica
+        for (var round = 0; round < rounds; round++)
+        {
+            var (sync, initial) = await InsertNewSyncAsync(Alice, $"race-{round}");
+            var target = await InsertCredentialAsync(Alice);
+            var now = T0.AddMinutes(1);
+            var visited = new List<SyncSnapshot>(); // written by the deleting thread only, read after both ended
+            // Vary who gets ahead, so that both orders (and the interleavings between them) occur.
+            var (rebindWaits, deleteWaits) = (round % 3 == 0, round % 3 == 2);
+
+            var errors = await RunTogetherAsync(2, async i =>
+            {
+                if (i == 0)
+                {
+                    try
+                    {
+                        await Store.MutateSyncAsync(Alice, sync.Id, s =>
+                        {
+                            if (rebindWaits)
+                            {
+                                Thread.Sleep(1); // after reading the Sync, before writing it
+                            }
+                            return SyncRules.Update(s, new UpdateSyncCommand(target.Id, null, null), now);
+                        });
+                        return null;
+                    }
+                    catch (DomainException e)
+                    {
+                        return e;
+                    }
+                }
+                if (deleteWaits)
+                {
+                    Thread.Sleep(1);
+                }
+                var deleted = await deleter.DeleteCredentialAsync(Alice, target.Id, now, s =>
+                {
+                    visited.Add(s);
+                    return SyncRules.CredentialDeleted(s, target.Id, now);
+                });
+                Assert.True(deleted);
+                return (DomainException?)null;
+            });
+
+            var rebindError = errors[0];
+            var after = await Store.GetSyncAsync(Alice, sync.Id);
+            Assert.NotNull(after);
+            var runs = await AllRunsAsync(Alice, sync.Id);
+            Assert.Null(await Store.GetCredentialAsync(Alice, target.Id));
+            if (rebindError is not null)
+            {
+                // The deletion came first: the rebind wrote nothing.
+                Assert.Equal(ErrorKind.NotFound, rebindError.Kind);
+                Assert.Equal("CREDENTIAL_NOT_FOUND", rebindError.Reason);
+                Assert.Empty(visited);
+                Assert.Equal(sync, after.Sync);
+                Assert.Equal([initial], runs);
+            }
+            else
+            {
+                // The rebind came first: the deletion saw the new binding and errored the Sync.
+                Assert.Equal(target.Id, after.Sync.CredentialId);
+                Assert.True(visited.Count == 1 && after.Sync.Status == SyncStatus.Errored,
+                    $"Round {round}: the Sync was rebound to credential {target.Id}, which is deleted, but the deletion " +
+                    $"did not see the binding (visited {visited.Count} Syncs; status {after.Sync.Status}).");
+                var seen = Assert.Single(visited);
+                Assert.Equal(sync.Id, seen.Sync.Id);
+                Assert.Equal(target.Id, seen.Sync.CredentialId);
+                Assert.Equal(SyncStatus.Errored, after.Sync.Status);
+                Assert.Equal(SyncRules.CredentialGoneReason(target.Id), after.Sync.Reason);
+                Assert.Equal(sync.Version + 2, after.Sync.Version);
+                Assert.Empty(after.OpenRuns);
+                Assert.Equal(2, runs.Count); // the initial run and the rebind's FULL run, both cancelled
+                Assert.All(runs, r => Assert.Equal(RunState.Cancelled, r.State));
+            }
+        }
+    }
+
     // ================= Helpers =================
 
     /// <summary>
@@ -826,18 +1094,57 @@ public abstract class SyncStoreContract : IAsyncLifetime
         return await Task.WhenAll(tasks);
     }
 
-    /// <summary>A new Sync as the domain enables it (INITIALIZING, initial run queued), bound to a credential.</summary>
-    protected static (Sync Sync, SyncRun InitialRun) NewSync(Scope scope, string name = "default", DateTimeOffset? at = null,
-        Guid? credentialId = null) =>
-        SyncRules.Enable(scope, "hubspot", "contacts", name, """{"region":"eu"}""", credentialId ?? Guid.NewGuid(), null, at ?? T0);
+    /// <summary>
+    /// A new Sync as the domain enables it (INITIALIZING, initial run queued), bound to
+    /// <paramref name="credentialId"/> (null: bound to none). The store creates it only if that is a live
+    /// credential of the scope: see <see cref="NewBoundSyncAsync"/> and <see cref="InsertCredentialAsync"/>.
+    /// </summary>
+    protected static (Sync Sync, SyncRun InitialRun) NewSync(Scope scope, Guid? credentialId, string name = "default",
+        DateTimeOffset? at = null)
+    {
+        var (sync, run) = SyncRules.Enable(scope, "hubspot", "contacts", name, """{"region":"eu"}""", credentialId ?? Guid.Empty,
+            null, at ?? T0);
+        return (sync with { CredentialId = credentialId }, run);
+    }
 
+    /// <summary>
+    /// <see cref="NewSync"/> bound to a new credential of the scope, which is inserted first (into
+    /// <paramref name="store"/>, by default this test's store); the Sync itself is not inserted.
+    /// </summary>
+    protected async Task<(Sync Sync, SyncRun InitialRun)> NewBoundSyncAsync(Scope scope, string name = "default",
+        DateTimeOffset? at = null, ISyncStore? store = null)
+    {
+        var credential = await InsertCredentialAsync(scope, at, store);
+        return NewSync(scope, credential.Id, name, at);
+    }
+
+    /// <summary>
+    /// Inserts a new Sync, bound to <paramref name="credentialId"/> or, when that is null, to a new
+    /// credential of the scope inserted first.
+    /// </summary>
     protected async Task<(Sync Sync, SyncRun InitialRun)> InsertNewSyncAsync(Scope scope, string name = "default",
         DateTimeOffset? at = null, Guid? credentialId = null)
     {
-        var (sync, run) = NewSync(scope, name, at, credentialId);
+        var (sync, run) = credentialId is { } id ? NewSync(scope, id, name, at) : await NewBoundSyncAsync(scope, name, at);
         var (stored, created) = await Store.InsertSyncAsync(sync, run);
         Assert.True(created);
         return (stored, run);
+    }
+
+    /// <summary>A new live credential of the scope, inserted into <paramref name="store"/> (by default this test's store).</summary>
+    protected async Task<Credential> InsertCredentialAsync(Scope scope, DateTimeOffset? at = null, ISyncStore? store = null)
+    {
+        var credential = NewCredential(scope, "hubspot", at ?? T0);
+        await (store ?? Store).InsertCredentialAsync(credential);
+        return credential;
+    }
+
+    /// <summary>A credential of the scope that was inserted and then deleted (bound to no Sync).</summary>
+    protected async Task<Credential> InsertDeletedCredentialAsync(Scope scope)
+    {
+        var credential = await InsertCredentialAsync(scope);
+        Assert.True(await Store.DeleteCredentialAsync(scope, credential.Id, T0.AddSeconds(1), s => SyncChange<Sync>.Nothing(s.Sync)));
+        return credential;
     }
 
     protected static SyncRun NewRun(Guid syncId, DateTimeOffset createdAt, RunState state,
@@ -866,6 +1173,38 @@ public abstract class SyncStoreContract : IAsyncLifetime
         ProtectedSecret = "protected:" + Guid.NewGuid().ToString("N"),
         CreatedAt = createdAt,
     };
+
+    /// <summary>Asserts that the write fails as the store reports a credential that may not be bound.</summary>
+    private static async Task AssertCredentialNotFoundAsync(Guid credentialId, Func<Task> write)
+    {
+        var error = await Assert.ThrowsAsync<DomainException>(write);
+        Assert.Equal(ErrorKind.NotFound, error.Kind);
+        Assert.Equal("CREDENTIAL_NOT_FOUND", error.Reason);
+        Assert.Contains(credentialId.ToString(), error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Asserts that the Sync (made by <see cref="NewSync"/>) was not written, nor any run of it: once bound
+    /// to a live credential it is created, with its own initial run only.
+    /// </summary>
+    private async Task AssertNoSyncWrittenAsync(Sync sync)
+    {
+        Assert.Null(await Store.GetSyncAsync(sync.Scope, sync.Id));
+        Assert.Empty(await Store.ListSyncsAsync(sync.Scope, null));
+        var (bound, run) = await NewBoundSyncAsync(sync.Scope, sync.ConfigurationName, T0.AddMinutes(5));
+        Assert.Equal(sync.Id, bound.Id);
+        var (stored, created) = await Store.InsertSyncAsync(bound, run);
+        Assert.True(created);
+        Assert.Equal(bound, stored);
+        Assert.Equal([run], await AllRunsAsync(sync.Scope, sync.Id));
+    }
+
+    /// <summary>Binds the Sync to <paramref name="credentialId"/> and changes nothing else (no run queued).</summary>
+    private static SyncChange<Sync> Rebind(SyncSnapshot snapshot, Guid? credentialId, DateTimeOffset now)
+    {
+        var next = snapshot.Sync with { CredentialId = credentialId, Version = snapshot.Sync.Version + 1, UpdatedAt = now };
+        return new SyncChange<Sync>(next, [], [], next);
+    }
 
     private static SyncChange<bool> Bump(SyncSnapshot snapshot, DateTimeOffset now) =>
         new(snapshot.Sync with { Version = snapshot.Sync.Version + 1, UpdatedAt = now }, [], [], true);

@@ -11,4 +11,11 @@ public interface ITestDatabase : IAsyncDisposable
 
     /// <summary>The versions of every migration the store knows.</summary>
     IReadOnlyList<int> KnownMigrationVersions { get; }
+
+    /// <summary>
+    /// Sets syncs.credential_id of one Sync directly in the database, past the store's rules (version and
+    /// updated_at unchanged). Stands for rows the store no longer writes but a database may still hold,
+    /// e.g. a Sync bound to another scope's credential before bindings were checked.
+    /// </summary>
+    Task SetCredentialIdUncheckedAsync(Guid syncId, Guid? credentialId);
 }

@@ -6,11 +6,12 @@ using Npgsql;
 namespace GrpcSync.Storage.Postgres;
 
 /// <summary>
-/// <see cref="ISyncStore"/> on PostgreSQL, for several replicas sharing one database. Writes run in
+/// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on PostgreSQL, for several replicas sharing one database. Writes run in
 /// READ COMMITTED transactions and lock the Sync rows they read (<c>SELECT ... FOR UPDATE</c>), so
 /// concurrent mutations of one Sync queue on its row; reads of a Sync with its runs use one
-/// REPEATABLE READ snapshot. <see cref="RelationalSyncStore.MigrateAsync"/> holds a transaction-level
-/// advisory lock, so replicas starting together apply each migration once.
+/// REPEATABLE READ snapshot, as do record pages. <see cref="RelationalSyncStore.MigrateAsync"/> holds a
+/// transaction-level advisory lock, so replicas starting together apply each migration once. Dispatchers
+/// of several replicas lock the Syncs they start <c>FOR UPDATE SKIP LOCKED</c>, so they share the work.
 /// </summary>
 /// <remarks>Schema conventions: see <see cref="PostgresMigrations"/>.</remarks>
 public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, IDisposable
@@ -44,6 +45,8 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
     private protected override string LockClause => " FOR UPDATE";
 
     private protected override string ShareLockClause => " FOR SHARE";
+
+    private protected override string LockSkippingLocked(string alias) => $" FOR UPDATE OF {alias} SKIP LOCKED";
 
     private protected override object IdParameter(Guid id) => id;
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using GrpcSync.Domain;
 
 namespace GrpcSync.Storage.Relational;
@@ -12,18 +13,26 @@ namespace GrpcSync.Storage.Relational;
 /// Storage conventions: timestamps are int64 unix milliseconds (read back as UTC
 /// <see cref="DateTimeOffset"/>s, so sub-millisecond parts are dropped); enums are stored by name.
 /// Open runs are those in state Queued or Running; snapshots list them oldest first (created_at, id).
+/// Lock order, everywhere: a Sync's row first, then its runs and records.
 /// </remarks>
-public abstract class RelationalSyncStore : ISyncStore
+public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore
 {
     private const string OpenStates = "state IN ('Queued', 'Running')";
 
     private const string SyncColumns =
         "id, project_id, user_id, integration, pipeline, configuration_name, configuration_json, credential_id, " +
         "frequency, status, reason, rate_limit_backoff_ms, next_run_at, last_run_started_at, last_synced_at, " +
-        "total_records, synced_records_count, latest_cursor, version, created_at, updated_at";
+        "total_records, synced_records_count, latest_cursor, version, created_at, updated_at, source_cursor, last_full_sync_at";
 
     private const string RunColumns =
-        "id, sync_id, run_type, run_trigger, state, created_at, due_at, started_at, finished_at, attempt, error";
+        "id, sync_id, run_type, run_trigger, state, created_at, due_at, started_at, finished_at, attempt, error, " +
+        "retries, lease_owner, lease_expires_at";
+
+    private const string RecordColumns =
+        "sync_id, id, external_id, sequence, deleted, data_json, fingerprint, synced_at";
+
+    /// <summary>How many values one IN (...) list binds (both providers allow far more; this keeps statements small).</summary>
+    private const int InListChunk = 500;
 
     private const string CredentialColumns =
         "id, project_id, user_id, integration, display_name, protected_secret, created_at, deleted_at";
@@ -54,6 +63,13 @@ public abstract class RelationalSyncStore : ISyncStore
 
     /// <summary>Appended to SELECTs that read rows to be changed: " FOR UPDATE", or "" where the transaction already locks.</summary>
     private protected abstract string LockClause { get; }
+
+    /// <summary>
+    /// Appended to the dispatcher's SELECT of candidate Syncs (aliased <paramref name="alias"/>): PostgreSQL
+    /// <c>FOR UPDATE OF alias SKIP LOCKED</c>, so concurrent dispatchers never wait for (or pick) a Sync
+    /// another one holds; "" where the write transaction already excludes every other writer (SQLite).
+    /// </summary>
+    private protected abstract string LockSkippingLocked(string alias);
 
     /// <summary>
     /// Suffix that keeps a read row from being changed until commit (PostgreSQL <c>FOR SHARE</c>), so a
@@ -171,7 +187,14 @@ public abstract class RelationalSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
-    public async Task<SyncSnapshot?> GetSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default)
+    public Task<SyncSnapshot?> GetSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default) =>
+        GetSyncCoreAsync(scope, syncId, ct);
+
+    /// <inheritdoc />
+    public Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default) =>
+        GetSyncCoreAsync(scope: null, syncId, ct);
+
+    private async Task<SyncSnapshot?> GetSyncCoreAsync(Scope? scope, Guid syncId, CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginReadAsync(connection, ct);
@@ -201,8 +224,17 @@ public abstract class RelationalSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
-    public async Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
-        CancellationToken ct = default)
+    public Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct = default) =>
+        MutateSyncCoreAsync(scope, syncId, decide, ct);
+
+    /// <inheritdoc />
+    public Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct = default) =>
+        MutateSyncCoreAsync(scope: null, syncId, decide, ct);
+
+    private async Task<SyncChange<T>?> MutateSyncCoreAsync<T>(Scope? scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decide);
         using var turn = await EnterWriteAsync(ct);
@@ -226,7 +258,7 @@ public abstract class RelationalSyncStore : ISyncStore
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection, ct);
-        // Runs go with it (ON DELETE CASCADE).
+        // Runs and records go with it (ON DELETE CASCADE).
         var deleted = await ExecuteAsync(connection, tx,
             "DELETE FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
             ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
@@ -281,13 +313,25 @@ public abstract class RelationalSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
-    public async Task<Credential?> GetCredentialAsync(Scope scope, Guid credentialId, CancellationToken ct = default)
+    public Task<Credential?> GetCredentialAsync(Scope scope, Guid credentialId, CancellationToken ct = default) =>
+        GetCredentialCoreAsync(scope, credentialId, ct);
+
+    /// <inheritdoc />
+    public Task<Credential?> GetCredentialAsync(Guid credentialId, CancellationToken ct = default) =>
+        GetCredentialCoreAsync(scope: null, credentialId, ct);
+
+    private async Task<Credential?> GetCredentialCoreAsync(Scope? scope, Guid credentialId, CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
         await using var command = Command(connection, null,
-            $"SELECT {CredentialColumns} FROM credentials " +
-            "WHERE id = @id AND project_id = @project_id AND user_id = @user_id AND deleted_at IS NULL",
-            ("@id", IdParameter(credentialId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+            $"SELECT {CredentialColumns} FROM credentials WHERE id = @id AND deleted_at IS NULL" +
+            (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id"),
+            ("@id", IdParameter(credentialId)));
+        if (scope is { } s)
+        {
+            AddParameter(command, "@project_id", s.ProjectId);
+            AddParameter(command, "@user_id", s.UserId);
+        }
         var found = await ReadAllAsync(command, ReadCredential, ct);
         return found.Count == 0 ? null : found[0];
     }
@@ -345,6 +389,367 @@ public abstract class RelationalSyncStore : ISyncStore
         return true;
     }
 
+    // ---- Engine ----
+
+    /// <summary>
+    /// Syncs the dispatcher may have work for at @now, soonest due first. The IN list narrows by index
+    /// (next_run_at; queued runs by due_at; running runs by lease); the conditions after it mirror
+    /// <see cref="RunRules.Dispatch"/>: not stopped, no RUNNING run under a live lease (runs of one Sync
+    /// never overlap, so such a Sync has nothing to start — and leaving it out keeps busy Syncs from
+    /// filling every batch), and then a RUNNING run to reclaim (lease expired, or none: written before
+    /// leases existed), a QUEUED run due, or next_run_at due with no open run.
+    /// </summary>
+    private const string DispatchCandidatesSql =
+        "SELECT s.id FROM syncs s WHERE s.id IN (" +
+        "SELECT id FROM syncs WHERE next_run_at <= @now " +
+        "UNION SELECT sync_id FROM sync_runs WHERE state = 'Queued' AND due_at <= @now " +
+        "UNION SELECT sync_id FROM sync_runs WHERE state = 'Running' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)) " +
+        "AND s.status NOT IN ('Disabled', 'Errored') " +
+        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state = 'Running' AND r.lease_expires_at > @now) " +
+        "AND (EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state = 'Running') " +
+        "OR EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state = 'Queued' AND r.due_at <= @now) " +
+        "OR (s.next_run_at <= @now AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN ('Queued', 'Running')))) " +
+        // Due moment: of an open run (a RUNNING run's lease end, a QUEUED run's due_at), else next_run_at.
+        "ORDER BY COALESCE((SELECT MIN(CASE WHEN r.state = 'Running' THEN COALESCE(r.lease_expires_at, 0) ELSE r.due_at END) " +
+        "FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN ('Queued', 'Running')), s.next_run_at), s.id " +
+        "LIMIT @max";
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// One write transaction for the batch: the candidates are selected and locked, then each is read
+    /// (Sync, then open runs), decided and written as by <see cref="MutateSyncAsync{T}(Guid, Func{SyncSnapshot, SyncChange{T}}, CancellationToken)"/>,
+    /// and everything commits once. If <paramref name="decide"/> throws or a change breaks the rules,
+    /// nothing of the batch is written and the exception propagates.
+    /// </para>
+    /// <para>
+    /// Candidates leave out Syncs whose RUNNING run holds a live lease, even with a queued run due or
+    /// next_run_at passed (they cannot start anything); a RUNNING run without a lease counts as expired,
+    /// as in <see cref="RunRules.Dispatch"/>. The decision always sees the Sync as it is once locked, so
+    /// a Sync started by another dispatcher meanwhile is left alone: every run is started once.
+    /// </para>
+    /// <para>
+    /// PostgreSQL: candidates are locked <c>FOR UPDATE SKIP LOCKED</c> — Sync rows first, then runs, the
+    /// order API mutations use — so replicas dispatch disjoint Syncs without waiting for each other.
+    /// SQLite: BEGIN IMMEDIATE serialises all writers of the database, so dispatchers only take turns;
+    /// run one dispatcher per SQLite database.
+    /// </para>
+    /// </remarks>
+    public async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection, ct);
+        IReadOnlyList<Guid> candidates;
+        await using (var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
+            ("@now", Ms(now)), ("@max", max)))
+        {
+            candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
+        }
+
+        var started = new List<(Sync Sync, SyncRun Run)>();
+        foreach (var syncId in candidates)
+        {
+            // Locked by the SELECT above; read again to see any change committed before the lock was taken.
+            var sync = await ReadSyncAsync(connection, tx, syncId, scope: null, lockRow: false, ct);
+            if (sync is null)
+            {
+                continue;
+            }
+            var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
+            var change = decide(snapshot); // throws => the transaction is rolled back by its disposal
+            await ApplyAsync(connection, tx, snapshot, change, ct);
+            if (change.Result is { } run)
+            {
+                started.Add((change.NewSync ?? sync, run));
+            }
+        }
+        await tx.CommitAsync(CancellationToken.None);
+        return started;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    {
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection, ct);
+        // One row of sync_runs and no other lock: it cannot deadlock with the Sync-first writers.
+        var renewed = await ExecuteAsync(connection, tx,
+            "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = 'Running' AND attempt = @attempt", ct,
+            ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@attempt", attempt));
+        await tx.CommitAsync(CancellationToken.None);
+        return renewed == 1;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// Fenced (nothing written) also when the Sync or the run no longer exists, or the run belongs to
+    /// another Sync. The fence is checked under the Sync's row lock, which every run change also takes,
+    /// so a run cannot be reclaimed or cancelled between the check and the writes.
+    /// </para>
+    /// <para>
+    /// Records are matched by (Sync, external id) and keep the id they were created with. Counts:
+    /// <see cref="RecordPageResult.Created"/> are records that became live (new, or a tombstone back),
+    /// <see cref="RecordPageResult.Updated"/> live records with another fingerprint, and
+    /// <see cref="RecordPageResult.Deleted"/> the new tombstones; so live after = live before + created − deleted.
+    /// An external id repeated in one page is applied in page order (a second, different version is a
+    /// second change). Tombstones keep their data and fingerprint; their synced_at is when the deletion
+    /// was seen. Tombstones are made in their previous sequence order.
+    /// </para>
+    /// <para>
+    /// The Sync's total_records (every record, tombstones included), synced_records_count (live records)
+    /// and latest_cursor (<see cref="RecordCursor"/> of the highest sequence) are recounted; source_cursor
+    /// is set when the page carries one. Its version and updated_at stay: the etag tracks the Sync's
+    /// settings and state, not its record counts.
+    /// </para>
+    /// </remarks>
+    public async Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(page.Upserts);
+        foreach (var upsert in page.Upserts)
+        {
+            ArgumentNullException.ThrowIfNull(upsert);
+        }
+
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection, ct);
+        var syncId = IdParameter(page.SyncId);
+        var runId = IdParameter(page.RunId);
+        // Records are marked as seen by this run *attempt*: a reclaimed attempt must not count records
+        // that only a crashed earlier attempt saw, or its reconcile would keep records the source lost.
+        var seenMarker = SeenMarker(page.RunId, page.Attempt);
+        var seenBy = IdParameter(seenMarker);
+
+        // The Sync row first (the lock order of every writer), then the fence under it.
+        var storedSequence = await ScalarAsync(connection, tx, "SELECT record_sequence FROM syncs WHERE id = @id" + LockClause, ct,
+            ("@id", syncId));
+        if (storedSequence is null)
+        {
+            return Fenced;
+        }
+        var sequence = Convert.ToInt64(storedSequence, CultureInfo.InvariantCulture);
+        var owned = await ScalarAsync(connection, tx,
+            "SELECT 1 FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = 'Running' AND attempt = @attempt", ct,
+            ("@run_id", runId), ("@sync_id", syncId), ("@attempt", page.Attempt));
+        if (owned is null)
+        {
+            return Fenced; // disposal rolls back the (empty) transaction
+        }
+
+        var stored = await ReadStoredRecordsAsync(connection, tx, page, ct);
+        int created = 0, updated = 0;
+        var seen = new List<Guid>();
+        foreach (var upsert in page.Upserts)
+        {
+            if (!stored.TryGetValue(upsert.ExternalId, out var record))
+            {
+                await ExecuteAsync(connection, tx,
+                    "INSERT INTO sync_records (sync_id, id, external_id, sequence, deleted, data_json, fingerprint, synced_at, last_seen_run_id) " +
+                    "VALUES (@sync_id, @id, @external_id, @sequence, @deleted, @data_json, @fingerprint, @synced_at, @run_id)", ct,
+                    ("@sync_id", syncId), ("@id", IdParameter(upsert.RecordId)), ("@external_id", upsert.ExternalId),
+                    ("@sequence", ++sequence), ("@deleted", false), ("@data_json", upsert.DataJson),
+                    ("@fingerprint", upsert.Fingerprint), ("@synced_at", Ms(page.Now)), ("@run_id", seenBy));
+                created++;
+                stored[upsert.ExternalId] = new StoredRecord(upsert.RecordId, upsert.Fingerprint, Deleted: false, SeenByRun: true);
+            }
+            else if (record.Deleted || !string.Equals(record.Fingerprint, upsert.Fingerprint, StringComparison.Ordinal))
+            {
+                await ExecuteAsync(connection, tx,
+                    "UPDATE sync_records SET sequence = @sequence, deleted = @deleted, data_json = @data_json, " +
+                    "fingerprint = @fingerprint, synced_at = @synced_at, last_seen_run_id = @run_id WHERE sync_id = @sync_id AND id = @id", ct,
+                    ("@sequence", ++sequence), ("@deleted", false), ("@data_json", upsert.DataJson),
+                    ("@fingerprint", upsert.Fingerprint), ("@synced_at", Ms(page.Now)), ("@run_id", seenBy),
+                    ("@sync_id", syncId), ("@id", IdParameter(record.Id)));
+                if (record.Deleted)
+                {
+                    created++;
+                }
+                else
+                {
+                    updated++;
+                }
+                stored[upsert.ExternalId] = record with { Fingerprint = upsert.Fingerprint, Deleted = false, SeenByRun = true };
+            }
+            else if (!record.SeenByRun)
+            {
+                seen.Add(record.Id); // unchanged: only marked as seen by this run, below
+                stored[upsert.ExternalId] = record with { SeenByRun = true };
+            }
+        }
+        foreach (var chunk in seen.Chunk(InListChunk))
+        {
+            await using var mark = Command(connection, tx,
+                $"UPDATE sync_records SET last_seen_run_id = @run_id WHERE sync_id = @sync_id AND id IN ({InList("@r", chunk.Length)})",
+                ("@run_id", seenBy), ("@sync_id", syncId));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                AddParameter(mark, "@r" + i.ToString(CultureInfo.InvariantCulture), IdParameter(chunk[i]));
+            }
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+
+        var deleted = 0;
+        if (page.ReconcileUnseen)
+        {
+            IReadOnlyList<Guid> unseen;
+            await using (var select = Command(connection, tx,
+                "SELECT id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
+                "AND (last_seen_run_id IS NULL OR last_seen_run_id <> @run_id) ORDER BY sequence",
+                ("@sync_id", syncId), ("@run_id", seenBy)))
+            {
+                unseen = await ReadAllAsync(select, r => ReadId(r, 0), ct);
+            }
+            foreach (var id in unseen)
+            {
+                await ExecuteAsync(connection, tx,
+                    "UPDATE sync_records SET sequence = @sequence, deleted = @deleted, synced_at = @synced_at " +
+                    "WHERE sync_id = @sync_id AND id = @id", ct,
+                    ("@sequence", ++sequence), ("@deleted", true), ("@synced_at", Ms(page.Now)),
+                    ("@sync_id", syncId), ("@id", IdParameter(id)));
+            }
+            deleted = unseen.Count;
+        }
+
+        await UpdateRecordSummaryAsync(connection, tx, page, sequence, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return new RecordPageResult(false, created, updated, deleted);
+    }
+
+    private static readonly RecordPageResult Fenced = new(true, 0, 0, 0);
+
+    /// <summary>A stored record as a page write needs it: matched by external id.</summary>
+    private sealed record StoredRecord(Guid Id, string Fingerprint, bool Deleted, bool SeenByRun);
+
+    /// <summary>The stored records of the page's external ids, read in one query per <see cref="InListChunk"/> ids.</summary>
+    private async Task<Dictionary<string, StoredRecord>> ReadStoredRecordsAsync(DbConnection connection, DbTransaction tx,
+        RecordPage page, CancellationToken ct)
+    {
+        // Both databases compare text byte for byte here (SQLite BINARY; PostgreSQL's deterministic collations).
+        var stored = new Dictionary<string, StoredRecord>(StringComparer.Ordinal);
+        var externalIds = page.Upserts.Select(u => u.ExternalId).Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var chunk in externalIds.Chunk(InListChunk))
+        {
+            await using var select = Command(connection, tx,
+                "SELECT id, external_id, fingerprint, deleted, last_seen_run_id FROM sync_records " +
+                $"WHERE sync_id = @sync_id AND external_id IN ({InList("@e", chunk.Length)})",
+                ("@sync_id", IdParameter(page.SyncId)));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                AddParameter(select, "@e" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
+            }
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var seenBy = reader.IsDBNull(4) ? (Guid?)null : ReadId(reader, 4);
+                stored[reader.GetString(1)] = new StoredRecord(ReadId(reader, 0), reader.GetString(2), reader.GetBoolean(3),
+                    SeenByRun: seenBy == SeenMarker(page.RunId, page.Attempt));
+            }
+        }
+        return stored;
+    }
+
+    /// <summary>Writes the record counter back and recounts the Sync's record summary (version untouched).</summary>
+    private async Task UpdateRecordSummaryAsync(DbConnection connection, DbTransaction tx, RecordPage page, long sequence,
+        CancellationToken ct)
+    {
+        long total, live;
+        long? highest;
+        await using (var count = Command(connection, tx,
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deleted THEN 0 ELSE 1 END), 0), MAX(sequence) " +
+            "FROM sync_records WHERE sync_id = @sync_id",
+            ("@sync_id", IdParameter(page.SyncId))))
+        await using (var reader = await count.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            total = reader.GetInt64(0);
+            live = reader.GetInt64(1);
+            highest = reader.IsDBNull(2) ? null : reader.GetInt64(2);
+        }
+        await using var update = Command(connection, tx,
+            "UPDATE syncs SET record_sequence = @record_sequence, total_records = @total_records, " +
+            "synced_records_count = @synced_records_count" +
+            (highest is null ? "" : ", latest_cursor = @latest_cursor") +
+            (page.SourceCursor is null ? "" : ", source_cursor = @source_cursor") +
+            " WHERE id = @id",
+            ("@record_sequence", sequence), ("@total_records", total), ("@synced_records_count", live),
+            ("@id", IdParameter(page.SyncId)));
+        if (highest is { } h)
+        {
+            AddParameter(update, "@latest_cursor", RecordCursor.Encode(h));
+        }
+        if (page.SourceCursor is { } sourceCursor)
+        {
+            AddParameter(update, "@source_cursor", sourceCursor);
+        }
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    // ---- Records ----
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One read snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE READ). The totals are
+    /// the Sync's total_records and synced_records_count, which every page write recounts with its
+    /// records. A record changed after a page was read moves past it (a higher sequence), so paging
+    /// with the last sequence seen returns every change at least once and never skips one.
+    /// </remarks>
+    public async Task<RecordsPage?> ListRecordsAsync(Scope scope, Guid syncId, long afterSequence, int limit,
+        CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection, ct);
+        var id = IdParameter(syncId);
+
+        long total, active;
+        await using (var sync = Command(connection, tx,
+            "SELECT total_records, synced_records_count FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id",
+            ("@id", id), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId)))
+        await using (var reader = await sync.ExecuteReaderAsync(ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+            total = reader.GetInt64(0);
+            active = reader.GetInt64(1);
+        }
+
+        IReadOnlyList<SyncRecord> records;
+        await using (var select = Command(connection, tx,
+            $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND sequence > @after ORDER BY sequence LIMIT @limit",
+            ("@sync_id", id), ("@after", afterSequence), ("@limit", limit)))
+        {
+            records = await ReadAllAsync(select, ReadRecord, ct);
+        }
+        var last = records.Count > 0 ? records[^1].Sequence : afterSequence;
+        var remaining = Convert.ToInt64(await ScalarAsync(connection, tx,
+            "SELECT COUNT(*) FROM sync_records WHERE sync_id = @sync_id AND sequence > @after", ct,
+            ("@sync_id", id), ("@after", last)), CultureInfo.InvariantCulture);
+        await tx.CommitAsync(CancellationToken.None);
+        return new RecordsPage(records, total, active, remaining);
+    }
+
+    /// <inheritdoc />
+    public async Task<SyncRecord?> GetRecordAsync(Scope scope, Guid syncId, Guid recordId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var command = Command(connection, null,
+            $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND id = @id " +
+            "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
+            ("@sync_id", IdParameter(syncId)), ("@id", IdParameter(recordId)),
+            ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        var found = await ReadAllAsync(command, ReadRecord, ct);
+        return found.Count == 0 ? null : found[0];
+    }
+
     // ---- Reads and writes inside a transaction ----
 
     private async Task<Sync?> ReadSyncAsync(DbConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
@@ -394,8 +799,9 @@ public abstract class RelationalSyncStore : ISyncStore
                 "status = @status, reason = @reason, rate_limit_backoff_ms = @rate_limit_backoff_ms, " +
                 "next_run_at = @next_run_at, last_run_started_at = @last_run_started_at, last_synced_at = @last_synced_at, " +
                 "total_records = @total_records, synced_records_count = @synced_records_count, " +
-                "latest_cursor = @latest_cursor, version = @version, created_at = @created_at, updated_at = @updated_at " +
-                "WHERE id = @id AND version = @previous_version");
+                "latest_cursor = @latest_cursor, version = @version, created_at = @created_at, updated_at = @updated_at, " +
+                "source_cursor = @source_cursor, last_full_sync_at = @last_full_sync_at " +
+                "WHERE id = @id AND version = @previous_version"); // record_sequence is the store's own: never written here
             AddSyncParameters(update, next);
             AddParameter(update, "@previous_version", current.Version);
             if (await update.ExecuteNonQueryAsync(ct) != 1)
@@ -415,9 +821,11 @@ public abstract class RelationalSyncStore : ISyncStore
         {
             var updated = await ExecuteAsync(connection, tx,
                 "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
-                "finished_at = @finished_at, attempt = @attempt, error = @error WHERE id = @id AND sync_id = @sync_id", ct,
+                "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
+                "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at WHERE id = @id AND sync_id = @sync_id", ct,
                 ("@state", Name(run.State)), ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)),
                 ("@finished_at", Ms(run.FinishedAt)), ("@attempt", run.Attempt), ("@error", run.Error),
+                ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner), ("@lease_expires_at", Ms(run.LeaseExpiresAt)),
                 ("@id", IdParameter(run.Id)), ("@sync_id", IdParameter(current.Id)));
             if (updated != 1)
             {
@@ -449,6 +857,10 @@ public abstract class RelationalSyncStore : ISyncStore
         }
     }
 
+    /// <summary>The value stored in <c>last_seen_run_id</c>: one id per (run, attempt).</summary>
+    private static Guid SeenMarker(Guid runId, int attempt) =>
+        NameBasedGuid.Create(runId, attempt.ToString(CultureInfo.InvariantCulture));
+
     private static void Validate<T>(Sync current, SyncChange<T> change)
     {
         if (change.NewSync is { } next)
@@ -475,16 +887,18 @@ public abstract class RelationalSyncStore : ISyncStore
     private async Task InsertRunAsync(DbConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
         await ExecuteAsync(connection, tx,
             $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
-            "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error)", ct,
+            "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
+            "@retries, @lease_owner, @lease_expires_at)", ct,
             ("@id", IdParameter(run.Id)), ("@sync_id", IdParameter(run.SyncId)), ("@run_type", Name(run.Type)),
             ("@run_trigger", Name(run.Trigger)), ("@state", Name(run.State)), ("@created_at", Ms(run.CreatedAt)),
             ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)), ("@finished_at", Ms(run.FinishedAt)),
-            ("@attempt", run.Attempt), ("@error", run.Error));
+            ("@attempt", run.Attempt), ("@error", run.Error), ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner),
+            ("@lease_expires_at", Ms(run.LeaseExpiresAt)));
 
     private const string SyncValues =
         "@id, @project_id, @user_id, @integration, @pipeline, @configuration_name, @configuration_json, @credential_id, " +
         "@frequency, @status, @reason, @rate_limit_backoff_ms, @next_run_at, @last_run_started_at, @last_synced_at, " +
-        "@total_records, @synced_records_count, @latest_cursor, @version, @created_at, @updated_at";
+        "@total_records, @synced_records_count, @latest_cursor, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at";
 
     private void AddSyncParameters(DbCommand command, Sync sync)
     {
@@ -509,6 +923,8 @@ public abstract class RelationalSyncStore : ISyncStore
         AddParameter(command, "@version", sync.Version);
         AddParameter(command, "@created_at", Ms(sync.CreatedAt));
         AddParameter(command, "@updated_at", Ms(sync.UpdatedAt));
+        AddParameter(command, "@source_cursor", sync.SourceCursor);
+        AddParameter(command, "@last_full_sync_at", Ms(sync.LastFullSyncAt));
     }
 
     // ---- Row mapping (by ordinal, in the order of the column lists above) ----
@@ -536,6 +952,8 @@ public abstract class RelationalSyncStore : ISyncStore
         Version = r.GetInt64(18),
         CreatedAt = Time(r, 19),
         UpdatedAt = Time(r, 20),
+        SourceCursor = NullableString(r, 21),
+        LastFullSyncAt = NullableTime(r, 22),
     };
 
     private SyncRun ReadRun(DbDataReader r) => new()
@@ -551,6 +969,21 @@ public abstract class RelationalSyncStore : ISyncStore
         FinishedAt = NullableTime(r, 8),
         Attempt = r.GetInt32(9),
         Error = NullableString(r, 10),
+        Retries = r.GetInt32(11),
+        LeaseOwner = NullableString(r, 12),
+        LeaseExpiresAt = NullableTime(r, 13),
+    };
+
+    private SyncRecord ReadRecord(DbDataReader r) => new()
+    {
+        SyncId = ReadId(r, 0),
+        Id = ReadId(r, 1),
+        ExternalId = r.GetString(2),
+        Sequence = r.GetInt64(3),
+        Deleted = r.GetBoolean(4),
+        DataJson = r.GetString(5),
+        Fingerprint = r.GetString(6),
+        SyncedAt = Time(r, 7),
     };
 
     private Credential ReadCredential(DbDataReader r) => new()
@@ -598,6 +1031,10 @@ public abstract class RelationalSyncStore : ISyncStore
         }
         return command;
     }
+
+    /// <summary>"@p0, @p1, ..." for <paramref name="count"/> parameters named <paramref name="prefix"/> + index.</summary>
+    private static string InList(string prefix, int count) =>
+        string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)));
 
     private static void AddParameter(DbCommand command, string name, object? value)
     {

@@ -5,14 +5,16 @@ using Microsoft.Data.Sqlite;
 namespace GrpcSync.Storage.Sqlite;
 
 /// <summary>
-/// <see cref="ISyncStore"/> on a SQLite database file (single node). One pooled connection per
+/// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on a SQLite database file (single node). One pooled connection per
 /// operation, set up with <c>foreign_keys=ON</c>, <c>synchronous=NORMAL</c> and a busy timeout; the
 /// file is put in WAL mode by <see cref="RelationalSyncStore.MigrateAsync"/>, so readers never wait
 /// for the writer. Every write transaction is <c>BEGIN IMMEDIATE</c>: it takes the database's single
 /// write lock before reading, so concurrent read-modify-writes queue (waiting up to the busy timeout)
 /// instead of failing with SQLITE_BUSY or losing an update. Writers of one store instance also queue
 /// in-process first (asynchronously, without blocking a thread); BEGIN IMMEDIATE still serialises
-/// them with other instances and processes on the same file.
+/// them with other instances and processes on the same file. The same holds for the engine's
+/// <see cref="RelationalSyncStore.DispatchAsync"/>: dispatchers on one file only take turns, so run one
+/// dispatcher per SQLite database.
 /// </summary>
 /// <remarks>
 /// Schema conventions: see <see cref="SqliteMigrations"/>. In-memory databases are not supported (each
@@ -102,6 +104,8 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     private protected override string LockClause => ""; // BEGIN IMMEDIATE already holds the write lock.
 
     private protected override string ShareLockClause => ""; // BEGIN IMMEDIATE already serialises writers.
+
+    private protected override string LockSkippingLocked(string alias) => ""; // one writer at a time: nothing to skip.
 
     private protected override object IdParameter(Guid id) => id.ToString("D"); // lower case
 

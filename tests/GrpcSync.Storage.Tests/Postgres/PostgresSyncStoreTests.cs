@@ -43,6 +43,16 @@ public sealed class PostgresSyncStoreTests(PostgresServerFixture server) : SyncS
             return versions;
         }
 
+        public async Task SetCredentialIdUncheckedAsync(Guid syncId, Guid? credentialId)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("UPDATE syncs SET credential_id = @credential_id WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", syncId);
+            command.Parameters.AddWithValue("credential_id", (object?)credentialId ?? DBNull.Value);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
         public async ValueTask DisposeAsync()
         {
             foreach (var store in _stores)

@@ -58,7 +58,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
     {
         var path = ((SqliteTestDatabase)Database).Path;
         using var store = SqliteSyncStore.ForFile(path);
-        var (sync, run) = NewSync(Alice);
+        var (sync, run) = await NewBoundSyncAsync(Alice);
         await Store.InsertSyncAsync(sync, run);
 
         Assert.Equal(sync, (await store.GetSyncAsync(Alice, sync.Id))?.Sync);
@@ -100,6 +100,17 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
                 versions.Add(reader.GetInt32(0));
             }
             return versions;
+        }
+
+        public async Task SetCredentialIdUncheckedAsync(Guid syncId, Guid? credentialId)
+        {
+            await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE syncs SET credential_id = @credential_id WHERE id = @id";
+            command.Parameters.AddWithValue("@id", syncId.ToString("D"));
+            command.Parameters.AddWithValue("@credential_id", (object?)credentialId?.ToString("D") ?? DBNull.Value);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
         public ValueTask DisposeAsync()

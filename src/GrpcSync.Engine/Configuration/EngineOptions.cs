@@ -1,0 +1,92 @@
+using GrpcSync.Domain;
+
+namespace GrpcSync.Engine;
+
+/// <summary>
+/// Settings of the sync engine (configuration section <c>GrpcSync:Engine</c>). The run-rule part
+/// (lease, retries, full-sync interval) maps to the domain's <see cref="RunPolicy"/>.
+/// </summary>
+public sealed class EngineOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "GrpcSync:Engine";
+
+    /// <summary>False makes this process an API-only replica: it runs no Syncs (another replica does).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Runs this process works on at once; the dispatcher claims no more than the free slots.</summary>
+    public int MaxConcurrentRuns { get; set; } = 4;
+
+    /// <summary>How often the dispatcher looks for due work.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest lease accepted (a worker renews every third of it).</summary>
+    public static readonly TimeSpan MinimumLease = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a claim holds a run; workers renew it every third of this.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The periodic FULL re-sync interval (catches deletions incremental runs cannot see).</summary>
+    public TimeSpan FullSyncEvery { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a shutdown waits for in-flight runs before it cancels (and releases) them.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Transient failures of one run retried before it is FAILED.</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most Syncs one dispatch round looks at (bounds one store transaction).</summary>
+    public int DispatchBatch { get; set; } = 100;
+
+    /// <summary>
+    /// The lease owner this process writes on the runs it holds. Unique per process by default
+    /// (machine, pid and a random part) so a restarted process never mistakes an old lease for its own.
+    /// </summary>
+    public string WorkerId { get; set; } = DefaultWorkerId();
+
+    /// <summary>The domain's view of these settings.</summary>
+    public RunPolicy ToRunPolicy() => new()
+    {
+        Lease = Lease,
+        FullSyncEvery = FullSyncEvery,
+        MaxRetries = MaxRetries,
+        RetryBaseDelay = RetryBaseDelay,
+        RetryMaxDelay = RetryMaxDelay,
+    };
+
+    /// <summary>What is wrong with these settings (empty when valid); checked at startup.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Positive(TimeSpan value, string name)
+        {
+            if (value <= TimeSpan.Zero)
+                problems.Add($"{SectionName}:{name} must be positive.");
+        }
+
+        if (MaxConcurrentRuns < 1)
+            problems.Add($"{SectionName}:MaxConcurrentRuns must be at least 1.");
+        if (DispatchBatch < 1)
+            problems.Add($"{SectionName}:DispatchBatch must be at least 1.");
+        if (MaxRetries < 0)
+            problems.Add($"{SectionName}:MaxRetries must not be negative.");
+        Positive(PollInterval, nameof(PollInterval));
+        if (Lease < MinimumLease)
+            problems.Add($"{SectionName}:Lease must be at least {MinimumLease.TotalSeconds:0} second.");
+        Positive(FullSyncEvery, nameof(FullSyncEvery));
+        Positive(RetryBaseDelay, nameof(RetryBaseDelay));
+        Positive(RetryMaxDelay, nameof(RetryMaxDelay));
+        if (ShutdownTimeout < TimeSpan.Zero)
+            problems.Add($"{SectionName}:ShutdownTimeout must not be negative.");
+        if (string.IsNullOrWhiteSpace(WorkerId))
+            problems.Add($"{SectionName}:WorkerId must not be empty.");
+        return problems;
+    }
+
+    private static string DefaultWorkerId() =>
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+}

@@ -1,0 +1,11 @@
+namespace GrpcSync.Engine;
+
+/// <summary>
+/// Turns a credential's stored (protected) secret back into the plain secret a connector needs.
+/// The server implements it with ASP.NET Core Data Protection; the engine only ever holds the plain
+/// secret in memory for one run and never logs it.
+/// </summary>
+public interface ICredentialSecrets
+{
+    string Reveal(string protectedSecret);
+}

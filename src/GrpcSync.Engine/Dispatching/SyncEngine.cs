@@ -1,0 +1,259 @@
+using GrpcSync.Domain;
+using GrpcSync.Engine.Connectors;
+using GrpcSync.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrpcSync.Engine;
+
+/// <summary>
+/// The dispatcher. Every <see cref="EngineOptions.PollInterval"/> it claims due runs for its free
+/// worker slots (<see cref="IEngineStore.DispatchAsync"/> with <see cref="RunRules.Dispatch"/>) and
+/// starts a <see cref="RunWorker"/> for each. All time, delays included, comes from the injected
+/// <see cref="TimeProvider"/>, so tests drive it with a fake clock; they can also call
+/// <see cref="DispatchOnceAsync"/> and <see cref="WhenIdleAsync"/> instead of running the loop.
+/// <para>
+/// Shutdown: stop claiming, wait up to <see cref="EngineOptions.ShutdownTimeout"/> for in-flight
+/// runs, then cancel them; a cancelled worker releases its run (queued again, due now) so another
+/// replica or the next start picks it up at once instead of after the lease.
+/// </para>
+/// </summary>
+public sealed partial class SyncEngine : BackgroundService
+{
+    private readonly IEngineStore _store;
+    private readonly ConnectorRegistry _connectors;
+    private readonly ICredentialSecrets _secrets;
+    private readonly TimeProvider _time;
+    private readonly EngineOptions _options;
+    private readonly RunPolicy _policy;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory; // workers log under their own category
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, Task> _inFlight = []; // by worker number: one run may be worked twice (a stuck old attempt)
+    private long _workerNumber;
+    private readonly SemaphoreSlim _dispatchTurn = new(1, 1); // one dispatch round at a time, so slots are never over-claimed
+    private readonly CancellationTokenSource _abandon = new(); // cancelled when shutdown stops waiting: workers release their runs
+    private volatile bool _stopping;
+
+    public SyncEngine(IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets, TimeProvider time,
+        IOptions<EngineOptions> options, ILoggerFactory loggerFactory)
+    {
+        _store = store;
+        _connectors = connectors;
+        _secrets = secrets;
+        _time = time;
+        _options = options.Value;
+        var problems = _options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(EngineOptions.SectionName, typeof(EngineOptions), problems);
+        }
+        _policy = _options.ToRunPolicy();
+        _logger = loggerFactory.CreateLogger<SyncEngine>();
+        _loggerFactory = loggerFactory;
+    }
+
+    /// <summary>The lease owner written on the runs this engine claims.</summary>
+    public string WorkerId => _options.WorkerId;
+
+    /// <summary>Runs being worked on right now.</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One dispatch round: claims up to the free worker slots' worth of due runs and starts a worker
+    /// for each. Returns how many runs it started (0 once shutdown began).
+    /// </summary>
+    public async Task<int> DispatchOnceAsync(CancellationToken ct = default)
+    {
+        await _dispatchTurn.WaitAsync(ct);
+        try
+        {
+            if (_stopping)
+            {
+                return 0;
+            }
+            var free = _options.MaxConcurrentRuns - InFlightCount;
+            if (free <= 0)
+            {
+                return 0;
+            }
+            var now = _time.GetUtcNow();
+            var started = await _store.DispatchAsync(now, Math.Min(free, _options.DispatchBatch),
+                snapshot => RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy), ct);
+            foreach (var (sync, run) in started)
+            {
+                StartWorker(sync, run);
+            }
+            return started.Count;
+        }
+        finally
+        {
+            _dispatchTurn.Release();
+        }
+    }
+
+    /// <summary>Completes when no run is in flight (workers started meanwhile are waited for too).</summary>
+    public async Task WhenIdleAsync(CancellationToken ct = default)
+    {
+        while (true)
+        {
+            Task[] running;
+            lock (_gate)
+            {
+                running = [.. _inFlight.Values];
+            }
+            if (running.Length == 0)
+            {
+                return;
+            }
+            await Task.WhenAll(running).WaitAsync(ct);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogEngineStarted(_options.WorkerId, _options.MaxConcurrentRuns, _options.PollInterval);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DispatchOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // The store may be briefly unreachable: try again next round.
+                LogDispatchFailed(e);
+            }
+
+            try
+            {
+                await Task.Delay(_options.PollInterval, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true; // no new claims, also from a dispatch round already waiting for its turn
+        await base.StopAsync(cancellationToken); // ends the loop
+
+        var idle = WhenIdleAsync(CancellationToken.None);
+        if (idle.IsCompleted)
+        {
+            LogEngineStopped(0);
+            return;
+        }
+
+        using (var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            // A cancelled host token ends the wait at once. Logged after the timer is armed, so a
+            // test that sees the line may move a fake clock.
+            var timeout = Task.Delay(_options.ShutdownTimeout, _time, stopTimer.Token);
+            LogWaitingForRuns(InFlightCount, _options.ShutdownTimeout);
+            var first = await Task.WhenAny(idle, timeout);
+            await stopTimer.CancelAsync();
+            if (first == idle)
+            {
+                LogEngineStopped(0);
+                return;
+            }
+        }
+
+        var abandoned = InFlightCount;
+        LogReleasingRuns(abandoned);
+        await _abandon.CancelAsync();
+        try
+        {
+            await idle.WaitAsync(cancellationToken);
+            LogEngineStopped(abandoned);
+        }
+        catch (OperationCanceledException)
+        {
+            // A connector that ignores cancellation: its run is claimed again when the lease expires.
+            LogRunsDidNotStop(InFlightCount);
+        }
+    }
+
+    public override void Dispose()
+    {
+        // Stragglers (a host that skipped StopAsync, a test) stop and release their runs.
+        _abandon.Cancel();
+        base.Dispose();
+    }
+
+    private void StartWorker(Sync sync, SyncRun run)
+    {
+        var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>());
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long number;
+        lock (_gate)
+        {
+            number = ++_workerNumber;
+            _inFlight.Add(number, done.Task);
+        }
+        // On the thread pool: a connector's synchronous stretches must not hold up the dispatcher.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await worker.RunAsync(_abandon.Token);
+            }
+            catch (Exception e)
+            {
+                LogWorkerCrashed(e, sync.Id, run.Id);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _inFlight.Remove(number);
+                }
+                done.SetResult(); // after the slot is free, so WhenIdleAsync callers can dispatch at once
+            }
+        }, CancellationToken.None);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
+        Message = "Sync engine {WorkerId} started: up to {MaxConcurrentRuns} runs at once, polling every {PollInterval}")]
+    private partial void LogEngineStarted(string workerId, int maxConcurrentRuns, TimeSpan pollInterval);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "A dispatch round failed; retrying at the next poll")]
+    private partial void LogDispatchFailed(Exception e);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information,
+        Message = "Sync engine stopping: waiting up to {Timeout} for {Count} in-flight runs")]
+    private partial void LogWaitingForRuns(int count, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+        Message = "Shutdown timeout reached: cancelling {Count} in-flight runs; they are queued again")]
+    private partial void LogReleasingRuns(int count);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Sync engine stopped ({Released} runs released)")]
+    private partial void LogEngineStopped(int released);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning,
+        Message = "{Count} runs did not stop in time; they are claimed again when their leases expire")]
+    private partial void LogRunsDidNotStop(int count);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Critical, Message = "The worker of run {RunId} (Sync {SyncId}) crashed")]
+    private partial void LogWorkerCrashed(Exception e, Guid syncId, Guid runId);
+}

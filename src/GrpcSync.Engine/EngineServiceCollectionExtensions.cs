@@ -1,0 +1,45 @@
+using GrpcSync.Engine.Connectors;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace GrpcSync.Engine;
+
+public static class EngineServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the engine: <see cref="EngineOptions"/> (section <c>GrpcSync:Engine</c>, checked at
+    /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
+    /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
+    /// <c>Enabled</c> is false (an API-only replica). The host registers <c>IEngineStore</c>,
+    /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
+    /// </summary>
+    public static IServiceCollection AddGrpcSyncEngine(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(EngineOptions.SectionName);
+        services.AddOptions<EngineOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
+        services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
+
+        var options = new EngineOptions();
+        section.Bind(options);
+        if (options.Enabled)
+        {
+            services.TryAddSingleton<SyncEngine>();
+            services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
+        }
+        return services;
+    }
+}
+
+/// <summary>Refuses bad engine settings at startup, naming each problem.</summary>
+internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EngineOptions options)
+    {
+        var problems = options.Validate();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,147 @@
+using GrpcSync.Domain;
+using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Tests.Infrastructure;
+using GrpcSync.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GrpcSync.Engine.Tests;
+
+public sealed class HostingTests : EngineTest
+{
+    [Fact]
+    public async Task The_background_loop_runs_the_initial_run_at_start_and_the_scheduled_run_as_fake_time_passes()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        var engine = H.Engine;
+
+        await engine.StartAsync(CancellationToken.None);
+        await EngineHarness.EventuallyAsync(async () => (await H.SyncAsync(sync.Id)).Status == SyncStatus.Idle, what: "the initial run");
+        var next = (await H.SyncAsync(sync.Id)).NextRunAt!.Value;
+        H.Fake.Put("b", "B");
+
+        // Poll by poll, one fake second at a time, until the loop has claimed the scheduled run.
+        await EngineHarness.EventuallyAsync(async () => (await H.RunsAsync(sync.Id)).Count == 2,
+            step: () => H.Time.Advance(TimeSpan.FromSeconds(1)), what: "the scheduled incremental run to start");
+        await EngineHarness.EventuallyAsync(async () => (await H.RunsAsync(sync.Id))[1].State == RunState.Succeeded,
+            what: "the scheduled incremental run to finish");
+        await engine.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        var runs = await H.RunsAsync(sync.Id);
+        Assert.Equal([RunType.Initial, RunType.Incremental], runs.Select(r => r.Type));
+        Assert.InRange(runs[1].StartedAt!.Value, next, next + TimeSpan.FromSeconds(5));
+        Assert.Equal(["a", "b"], (await H.LiveRecordsAsync(sync.Id)).Select(r => r.ExternalId).Order(StringComparer.Ordinal));
+        Assert.Equal(0, engine.InFlightCount);
+    }
+
+    [Fact]
+    public async Task The_background_loop_releases_its_in_flight_run_on_stop_after_the_shutdown_timeout()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        var gate = new Gate();
+        H.Fake.ThenBlock(gate);
+        var engine = H.Engine;
+
+        await engine.StartAsync(CancellationToken.None);
+        await gate.WaitEnteredAsync();
+        var stopping = engine.StopAsync(CancellationToken.None);
+        await EngineHarness.EventuallyAsync(
+            () => Task.FromResult(H.Logs.Lines.Any(l => l.Contains("Sync engine stopping: waiting up to", StringComparison.Ordinal))),
+            what: "the engine to wait for its run");
+        H.Time.Advance(H.Options.ShutdownTimeout - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(100);
+        Assert.False(stopping.IsCompleted, "Shutdown did not wait for the in-flight run.");
+        H.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await stopping.WaitAsync(Timeout);
+
+        Assert.True(gate.SawCancellation);
+        Assert.Equal(EngineHarness.Start + H.Options.ShutdownTimeout, H.Now);
+        var released = Assert.Single((await H.SnapshotAsync(sync.Id)).OpenRuns);
+        Assert.Equal(RunState.Queued, released.State);
+        Assert.True(released.DueAt <= H.Now);
+        Assert.Null(released.LeaseOwner);
+    }
+
+    [Fact]
+    public void The_engine_options_default_to_the_documented_values_and_map_to_the_run_policy()
+    {
+        var options = new EngineOptions();
+
+        Assert.True(options.Enabled);
+        Assert.Equal(4, options.MaxConcurrentRuns);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PollInterval);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Lease);
+        Assert.Equal(TimeSpan.FromHours(24), options.FullSyncEvery);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.ShutdownTimeout);
+        Assert.Equal(5, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.RetryBaseDelay);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.RetryMaxDelay);
+        Assert.Equal(100, options.DispatchBatch);
+        Assert.StartsWith($"{Environment.MachineName}-{Environment.ProcessId}-", options.WorkerId, StringComparison.Ordinal);
+        Assert.NotEqual(options.WorkerId, new EngineOptions().WorkerId);
+        Assert.Empty(options.Validate());
+        Assert.Equal(new RunPolicy(), options.ToRunPolicy());
+
+        var custom = new EngineOptions { Lease = TimeSpan.FromSeconds(45), MaxRetries = 2, FullSyncEvery = TimeSpan.FromHours(6) }.ToRunPolicy();
+        Assert.Equal((TimeSpan.FromSeconds(45), 2, TimeSpan.FromHours(6)), (custom.Lease, custom.MaxRetries, custom.FullSyncEvery));
+    }
+
+    [Fact]
+    public void AddGrpcSyncEngine_binds_the_options_and_registers_the_connectors_and_the_hosted_engine()
+    {
+        using var provider = Services(new()
+        {
+            ["GrpcSync:Engine:MaxConcurrentRuns"] = "7",
+            ["GrpcSync:Engine:Lease"] = "00:00:45",
+            ["GrpcSync:Engine:WorkerId"] = "replica-a",
+        }).BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
+        Assert.Equal((7, TimeSpan.FromSeconds(45), "replica-a"), (options.MaxConcurrentRuns, options.Lease, options.WorkerId));
+        Assert.Equal(["fake"], provider.GetRequiredService<ConnectorRegistry>().Integrations);
+        var engine = Assert.IsType<SyncEngine>(Assert.Single(provider.GetServices<IHostedService>()));
+        Assert.Equal("replica-a", engine.WorkerId);
+        Assert.Same(engine, provider.GetRequiredService<SyncEngine>());
+    }
+
+    [Fact]
+    public void AddGrpcSyncEngine_registers_no_engine_on_an_api_only_replica_but_still_the_connectors()
+    {
+        var services = Services(new() { ["GrpcSync:Engine:Enabled"] = "false" });
+
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(SyncEngine));
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal(["fake"], provider.GetRequiredService<ConnectorRegistry>().Integrations);
+        Assert.False(provider.GetRequiredService<IOptions<EngineOptions>>().Value.Enabled);
+    }
+
+    [Fact]
+    public void Invalid_engine_settings_are_refused()
+    {
+        using var provider = Services(new() { ["GrpcSync:Engine:MaxConcurrentRuns"] = "0" }).BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EngineOptions>>().Value);
+        Assert.Contains("GrpcSync:Engine:MaxConcurrentRuns must be at least 1.", error.Failures);
+        Assert.Contains("GrpcSync:Engine:Lease must be at least 1 second.", new EngineOptions { Lease = TimeSpan.FromMilliseconds(2) }.Validate());
+    }
+
+    private ServiceCollection Services(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IEngineStore>(H.EngineStore);
+        services.AddSingleton<ICredentialSecrets>(new PassThroughSecrets());
+        services.AddSingleton<TimeProvider>(H.Time);
+        services.AddSingleton<IConnector>(H.Fake);
+        services.AddGrpcSyncEngine(configuration);
+        return services;
+    }
+}

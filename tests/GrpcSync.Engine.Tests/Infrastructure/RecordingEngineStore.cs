@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using GrpcSync.Domain;
+using GrpcSync.Storage;
+
+namespace GrpcSync.Engine.Tests.Infrastructure;
+
+/// <summary>
+/// The engine's view of the real store, recorded: lease renewals (so fake-time tests can wait for
+/// them), page writes with their results, and an optional pause before credential reads.
+/// </summary>
+public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
+{
+    private readonly Channel<bool> _renewals = Channel.CreateUnbounded<bool>();
+    private readonly ConcurrentQueue<(RecordPage Page, RecordPageResult Result)> _pageWrites = new();
+
+    /// <summary>When set, credential reads wait here first (to change the world between claim and read).</summary>
+    public Gate? BeforeCredentialRead { get; set; }
+
+    public IReadOnlyList<(RecordPage Page, RecordPageResult Result)> PageWrites => [.. _pageWrites];
+
+    /// <summary>The result of the next lease renewal a worker makes.</summary>
+    public async Task<bool> NextRenewalAsync() => await _renewals.Reader.ReadAsync().AsTask().WaitAsync(EngineHarness.Timeout);
+
+    public Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default) =>
+        inner.DispatchAsync(now, max, decide, ct);
+
+    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    {
+        var renewed = await inner.RenewLeaseAsync(runId, attempt, leaseExpiresAt, ct);
+        _renewals.Writer.TryWrite(renewed);
+        return renewed;
+    }
+
+    public Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default) =>
+        inner.MutateSyncAsync(syncId, decide, ct);
+
+    public Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default) => inner.GetSyncAsync(syncId, ct);
+
+    public async Task<Credential?> GetCredentialAsync(Guid credentialId, CancellationToken ct = default)
+    {
+        if (BeforeCredentialRead is { } gate)
+        {
+            await gate.WaitAsync(ct);
+        }
+        return await inner.GetCredentialAsync(credentialId, ct);
+    }
+
+    public async Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default)
+    {
+        var result = await inner.WriteRecordPageAsync(page, ct);
+        _pageWrites.Enqueue((page, result));
+        return result;
+    }
+}
