@@ -55,6 +55,9 @@ public interface ISyncStore
     /// </summary>
     Task<IReadOnlyList<SyncRun>> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
 
+    /// <summary>One run of a Sync in the scope, or null.</summary>
+    Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default);
+
     // ---- Credentials ----
 
     /// <summary>Stores a new credential; <see cref="InvalidOperationException"/> when the id is taken (even by a deleted one).</summary>

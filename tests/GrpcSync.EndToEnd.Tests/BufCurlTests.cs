@@ -27,21 +27,21 @@ public sealed class BufCurlTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Create_credential_enable_update_and_get_a_sync()
     {
         var token = fixture.NewUserToken();
-        const string secret = "buf-curl-s3cret";
+        var secret = fixture.NewAccount(); // the filesystem connector's secret: the account's directory
 
         var createCredential = await BufCurl.CallAsync(Grpc, Methods.CreateCredential,
-            new JsonObject { ["integration"] = "googledrive", ["displayName"] = "E2E Drive", ["secret"] = secret }.ToJsonString(), token);
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = "E2E Files", ["secret"] = secret }.ToJsonString(), token);
         Assert.True(createCredential.ExitCode == 0, createCredential.ToString());
         Assert.DoesNotContain(secret, createCredential.StdOut, StringComparison.Ordinal); // write-only
         var credential = BufCurl.ParseObject(createCredential);
         var credentialId = credential.Str("id");
         Assert.True(Guid.TryParse(credentialId, out _), credential.ToJsonString());
-        Assert.Equal("googledrive", credential.Str("integration"));
+        Assert.Equal("filesystem", credential.Str("integration"));
         Assert.Equal(TestSigningKey.ProjectId, credential.Str("projectId"));
 
         var sync = await BufCurl.CallOkAsync(Grpc, Methods.EnableSync, new JsonObject
         {
-            ["integration"] = "googledrive",
+            ["integration"] = "filesystem",
             ["pipeline"] = "files",
             ["credentialId"] = credentialId,
             ["configuration"] = new JsonObject { ["folder"] = "root" },
@@ -85,6 +85,43 @@ public sealed class BufCurlTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task An_enabled_sync_reaches_idle_and_lists_its_files()
+    {
+        var token = fixture.NewUserToken();
+        var syncId = await EnableSyncAsync(token);
+
+        // The engine runs in the server: poll (the default poll interval is 1 s) until the INITIAL run is done.
+        var idle = await Poll.UntilAsync(
+            () => BufCurl.CallOkAsync(Grpc, Methods.GetSync, new JsonObject { ["syncId"] = syncId }.ToJsonString(), token),
+            sync => sync.Str("status") == "SYNC_STATUS_IDLE" && sync["summary"]?["lastSyncedAt"] is not null,
+            sync => sync.Str("status") == "SYNC_STATUS_ERRORED",
+            $"Sync {syncId} to become IDLE", () => fixture.Server.Output);
+        Assert.Equal(TestEnvironment.AccountRecordIds.Length, idle["summary"]!.AsObject().Int64("totalRecords"));
+
+        var page = await BufCurl.CallOkAsync(Grpc, Methods.ListSyncedRecords,
+            new JsonObject { ["syncId"] = syncId, ["pageSize"] = 100 }.ToJsonString(), token);
+
+        var records = page["data"]!.AsArray().Select(r => r!.AsObject()).ToArray();
+        Assert.Equal(TestEnvironment.AccountRecordIds, records.Select(r => r.Str("externalId")).Order(StringComparer.Ordinal).ToArray());
+        var report = records.Single(r => r.Str("externalId") == "root/report.csv");
+        Assert.Equal("report.csv", report.Str("name"));
+        Assert.Equal("text/csv", report.Str("mimeType"));
+        Assert.Equal("root", report.Str("parentFolderId"));
+        Assert.Equal(false, (bool?)report["deleted"]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("a,b\n1,2\n"u8)), report["hash"]?["sha256"]?.GetValue<string>());
+        var paging = Assert.IsType<JsonObject>(page["paging"]);
+        Assert.Equal(TestEnvironment.AccountRecordIds.Length, paging.Int64("totalRecords"));
+        Assert.Equal(TestEnvironment.AccountRecordIds.Length, paging.Int64("totalActiveRecords"));
+        Assert.False(string.IsNullOrEmpty(paging.Str("cursor")), paging.ToJsonString());
+
+        // The content comes back as google.api.HttpBody: the bytes (base64 in JSON) and the content type.
+        var content = await BufCurl.CallOkAsync(Grpc, Methods.GetSyncedRecordContent,
+            new JsonObject { ["syncId"] = syncId, ["recordId"] = report.Str("id") }.ToJsonString(), token);
+        Assert.Equal("text/csv", content.Str("contentType"));
+        Assert.Equal("a,b\n1,2\n"u8.ToArray(), Convert.FromBase64String(content.Str("data")));
+    }
+
+    [Fact]
     public async Task Calls_without_a_valid_token_are_unauthenticated()
     {
         var withoutToken = await BufCurl.CallAsync(Grpc, Methods.ListSyncs, "{}");
@@ -110,10 +147,10 @@ public sealed class BufCurlTests(ServerFixture fixture) : IClassFixture<ServerFi
     private async Task<string> EnableSyncAsync(string token)
     {
         var credential = await BufCurl.CallOkAsync(Grpc, Methods.CreateCredential,
-            new JsonObject { ["integration"] = "googledrive", ["displayName"] = "E2E Drive", ["secret"] = "s3cret" }.ToJsonString(), token);
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = "E2E Files", ["secret"] = fixture.NewAccount() }.ToJsonString(), token);
         var sync = await BufCurl.CallOkAsync(Grpc, Methods.EnableSync, new JsonObject
         {
-            ["integration"] = "googledrive",
+            ["integration"] = "filesystem",
             ["pipeline"] = "files",
             ["credentialId"] = credential.Str("id"),
         }.ToJsonString(), token);

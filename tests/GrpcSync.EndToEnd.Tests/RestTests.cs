@@ -37,17 +37,17 @@ public sealed class RestTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         using var http = fixture.CreateRestClient();
         var token = fixture.NewUserToken();
-        const string secret = "rest-s3cret";
+        var secret = fixture.NewAccount(); // the filesystem connector's secret: the account's directory
 
         var credentialResponse = await Rest.SendAsync(http, HttpMethod.Post, "api/credentials", token,
-            new JsonObject { ["integration"] = "googledrive", ["displayName"] = "E2E Drive", ["secret"] = secret });
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = "E2E Files", ["secret"] = secret });
         Assert.True(credentialResponse.Status == HttpStatusCode.OK, credentialResponse.ToString());
         Assert.DoesNotContain(secret, credentialResponse.Body, StringComparison.Ordinal); // write-only
         var credentialId = credentialResponse.JsonObject.Str("id");
 
         var sync = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, new JsonObject
         {
-            ["integration"] = "googledrive",
+            ["integration"] = "filesystem",
             ["pipeline"] = "files",
             ["credentialId"] = credentialId,
             ["configuration"] = new JsonObject(),
@@ -117,13 +117,13 @@ public sealed class RestTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal("6h", overGrpc.Str("incrementalAccumulatorFrequency"));
     }
 
-    private static async Task<string> EnableSyncAsync(HttpClient http, string token)
+    private async Task<string> EnableSyncAsync(HttpClient http, string token)
     {
         var credential = await Rest.OkAsync(http, HttpMethod.Post, "api/credentials", token,
-            new JsonObject { ["integration"] = "googledrive", ["displayName"] = "E2E Drive", ["secret"] = "s3cret" });
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = "E2E Files", ["secret"] = fixture.NewAccount() });
         var sync = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, new JsonObject
         {
-            ["integration"] = "googledrive",
+            ["integration"] = "filesystem",
             ["pipeline"] = "files",
             ["credentialId"] = credential.Str("id"),
         });

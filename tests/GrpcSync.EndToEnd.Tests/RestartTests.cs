@@ -30,21 +30,30 @@ public sealed class RestartTests : IDisposable
     public async Task Syncs_credentials_and_secrets_survive_a_restart_on_the_same_data_directory()
     {
         var token = _environment.Key.CreateToken("restart-user");
-        const string secretBefore = "secret-created-before-the-restart";
-        const string secretAfter = "secret-created-after-the-restart";
+        // Filesystem secrets are the accounts' directories.
+        var secretBefore = _environment.NewAccount();
+        var secretAfter = _environment.NewAccount();
         string credentialId, spareCredentialId, syncId;
         JsonObject before;
+        Dictionary<string, string> recordsBefore;
 
         await using (var first = await _environment.StartServerAsync())
         {
             using var http = RestClient(first);
-            credentialId = await CreateCredentialAsync(http, token, "Drive", secretBefore);
-            spareCredentialId = await CreateCredentialAsync(http, token, "Spare drive", "spare-secret");
-            var sync = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("files", credentialId));
+            credentialId = await CreateCredentialAsync(http, token, "Files", secretBefore);
+            spareCredentialId = await CreateCredentialAsync(http, token, "Spare files", _environment.NewAccount());
+            var sync = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("default", credentialId));
             syncId = sync.Str("id");
             await Rest.OkAsync(http, HttpMethod.Patch, $"api/syncs/{syncId}", token, new JsonObject { ["incrementalAccumulatorFrequency"] = "1h" });
             before = await Rest.OkAsync(http, HttpMethod.Get, $"api/syncs/{syncId}", token);
             Assert.Equal("1h", before.Str("incrementalAccumulatorFrequency"));
+
+            // The engine in the server syncs the configured folder before the restart.
+            await Poll.UntilAsync(() => Rest.OkAsync(http, HttpMethod.Get, $"api/syncs/{syncId}", token),
+                s => s.Str("status") == "IDLE", s => s.Str("status") == "ERRORED", $"Sync {syncId} to become IDLE", () => first.Output);
+            recordsBefore = await RecordIdsAsync(http, token, syncId);
+            // The configured folder itself is not a record; ids stay relative to the account root.
+            Assert.Equal(["root/report.csv", "root/sub", "root/sub/deep.md"], recordsBefore.Keys.Order(StringComparer.Ordinal).ToArray());
 
             var exitCode = await first.StopAsync(TimeSpan.FromSeconds(20));
             Assert.True(exitCode == 0, $"SIGTERM should stop the server gracefully (exit code 0), got {exitCode}:{Environment.NewLine}{first.Output}");
@@ -68,6 +77,7 @@ public sealed class RestartTests : IDisposable
                     $"'{field}' changed across the restart.{Environment.NewLine}Before: {before.ToJsonString()}{Environment.NewLine}After:  {after.ToJsonString()}");
             }
             Assert.Equal("1h", after.Str("incrementalAccumulatorFrequency"));
+            Assert.Equal(recordsBefore, await RecordIdsAsync(http, token, syncId)); // the synced records survive too
             var overGrpc = await BufCurl.CallOkAsync(second.GrpcBaseAddress, Methods.GetSync, new JsonObject { ["syncId"] = syncId }.ToJsonString(), token);
             Assert.Equal("1h", overGrpc.Str("incrementalAccumulatorFrequency"));
 
@@ -77,13 +87,14 @@ public sealed class RestartTests : IDisposable
             var ids = credentials.JsonObject["data"]!.AsArray().Select(c => c!.AsObject().Str("id")).ToArray();
             Assert.Equal([credentialId, spareCredentialId], ids);
             Assert.DoesNotContain("secret", credentials.Body, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(_environment.FilesRoot, credentials.Body, StringComparison.Ordinal);
 
             // Credentials created before the restart can still be bound.
-            var again = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("files", credentialId));
+            var again = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("default", credentialId));
             Assert.Equal(syncId, again.Str("id")); // same combination and configuration: the existing Sync
-            var contacts = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("contacts", credentialId));
-            Assert.Equal(credentialId, contacts.Str("credentialId"));
-            Assert.NotEqual(syncId, contacts.Str("id"));
+            var secondSync = await Rest.OkAsync(http, HttpMethod.Post, "api/syncs", token, EnableBody("second", credentialId));
+            Assert.Equal(credentialId, secondSync.Str("credentialId"));
+            Assert.NotEqual(syncId, secondSync.Str("id"));
             var rebind = await Rest.OkAsync(http, HttpMethod.Patch, $"api/syncs/{syncId}", token, new JsonObject { ["credentialId"] = spareCredentialId });
             Assert.Equal(spareCredentialId, rebind["data"]!.AsObject().Str("credentialId"));
             var rebound = await Rest.OkAsync(http, HttpMethod.Get, $"api/syncs/{syncId}", token);
@@ -91,7 +102,7 @@ public sealed class RestartTests : IDisposable
             Assert.Equal("1h", rebound.Str("incrementalAccumulatorFrequency"));
 
             // A new secret is protected with the reloaded key ring, not a newly generated one.
-            var credentialAfter = await CreateCredentialAsync(http, token, "Drive after restart", secretAfter);
+            var credentialAfter = await CreateCredentialAsync(http, token, "Files after restart", secretAfter);
 
             var exitCode = await second.StopAsync(TimeSpan.FromSeconds(20));
             Assert.True(exitCode == 0, $"SIGTERM should stop the server gracefully (exit code 0), got {exitCode}:{Environment.NewLine}{second.Output}");
@@ -120,18 +131,27 @@ public sealed class RestartTests : IDisposable
 
     private static HttpClient RestClient(ServerProcess server) => new() { BaseAddress = server.RestBaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    private static JsonObject EnableBody(string pipeline, string credentialId) => new()
+    private static JsonObject EnableBody(string configurationName, string credentialId) => new()
     {
-        ["integration"] = "googledrive",
-        ["pipeline"] = pipeline,
+        ["integration"] = "filesystem",
+        ["pipeline"] = "files",
+        ["configurationName"] = configurationName,
         ["credentialId"] = credentialId,
         ["configuration"] = new JsonObject { ["folder"] = "root" },
     };
 
+    /// <summary>The Sync's records over REST: externalId → record id.</summary>
+    private static async Task<Dictionary<string, string>> RecordIdsAsync(HttpClient http, string token, string syncId)
+    {
+        var page = await Rest.OkAsync(http, HttpMethod.Get, $"api/syncs/{syncId}/records?pageSize=1000", token);
+        Assert.Equal(0, page["paging"]!.AsObject().Int64("remainingRecords"));
+        return page["data"]!.AsArray().Select(r => r!.AsObject()).ToDictionary(r => r.Str("externalId"), r => r.Str("id"));
+    }
+
     private static async Task<string> CreateCredentialAsync(HttpClient http, string token, string displayName, string secret)
     {
         var credential = await Rest.OkAsync(http, HttpMethod.Post, "api/credentials", token,
-            new JsonObject { ["integration"] = "googledrive", ["displayName"] = displayName, ["secret"] = secret });
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = displayName, ["secret"] = secret });
         return credential.Str("id");
     }
 

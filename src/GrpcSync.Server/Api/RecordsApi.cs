@@ -26,10 +26,10 @@ public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, C
         var v = new Violations();
         var syncId = v.Uuid("syncId", request.SyncId, required: true);
         // `pageSize` (and `page_size`, which binds to the same field) or `limit`, as Paragon's clients send them.
-        var pageSize = request.PageSize != 0 ? request.PageSize : request.Limit;
+        var (pageSize, field) = request.PageSize != 0 ? (request.PageSize, "pageSize") : (request.Limit, "limit");
         if (pageSize is < 0 or > MaxPageSize)
         {
-            v.Add("pageSize", $"pageSize must be between 1 and {MaxPageSize} (absent means {DefaultPageSize}).");
+            v.Add(field, $"{field} must be between 1 and {MaxPageSize} (absent means {DefaultPageSize}).");
         }
         long after = 0;
         if (!string.IsNullOrEmpty(request.Cursor) && !RecordCursor.TryDecode(request.Cursor, out after))
@@ -74,7 +74,8 @@ public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, C
         {
             throw RecordNotFound(request.RecordId);
         }
-        var sync = (await engineStore.GetSyncAsync(syncId, ct))!.Sync;
+        // The Sync may have been deleted since the record was read.
+        var sync = (await engineStore.GetSyncAsync(syncId, ct))?.Sync ?? throw RecordNotFound(request.RecordId);
         if (!connectors.TryGet(sync.Integration, out var connector))
         {
             throw new DomainException(ErrorKind.FailedPrecondition, "INTEGRATION_UNAVAILABLE",

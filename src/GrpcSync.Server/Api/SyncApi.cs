@@ -193,7 +193,14 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         var syncId = v.Uuid("syncId", request.SyncId, required: true);
         var runId = v.Uuid("runId", request.RunId, required: true);
         v.ThrowIfAny();
-        var change = await store.MutateSyncAsync(context.Caller(), syncId!.Value, s => RunRules.Cancel(s, runId!.Value, Now()), context.CancellationToken)
+        var scope = context.Caller();
+        // 404 for a run that never existed; RunRules.Cancel answers FAILED_PRECONDITION for a finished one.
+        if (await store.GetRunAsync(scope, syncId!.Value, runId!.Value, context.CancellationToken) is null)
+        {
+            _ = await store.GetSyncAsync(scope, syncId.Value, context.CancellationToken) ?? throw DomainException.SyncNotFound(request.SyncId);
+            throw new DomainException(ErrorKind.NotFound, "RUN_NOT_FOUND", $"Run not found: {request.RunId}");
+        }
+        var change = await store.MutateSyncAsync(scope, syncId.Value, s => RunRules.Cancel(s, runId.Value, Now()), context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
         return change.Result.ToProto();
     }

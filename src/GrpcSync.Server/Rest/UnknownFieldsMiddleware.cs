@@ -18,8 +18,18 @@ public sealed partial class UnknownFieldsMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
-        if (metadata is null || metadata.HttpRule.Body != "*" || context.Request.ContentLength == 0)
+        if (metadata is null || metadata.HttpRule.Body != "*")
         {
+            await next(context);
+            return;
+        }
+        if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && !context.Request.Headers.ContainsKey("Transfer-Encoding")))
+        {
+            // No body at all (e.g. `POST .../trigger` with every field optional): read it as `{}`, which
+            // the method then validates, instead of transcoding's content-type error.
+            context.Request.Body = new MemoryStream("{}"u8.ToArray());
+            context.Request.ContentLength = 2;
+            context.Request.ContentType = "application/json";
             await next(context);
             return;
         }

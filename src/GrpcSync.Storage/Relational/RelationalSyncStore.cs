@@ -288,6 +288,18 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         return await ReadAllAsync(command, ReadRun, ct);
     }
 
+    /// <inheritdoc />
+    public async Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var command = Command(connection, null,
+            $"SELECT {RunColumns} FROM sync_runs WHERE id = @id AND sync_id = @sync_id " +
+            "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
+            ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        var found = await ReadAllAsync(command, ReadRun, ct);
+        return found.Count == 0 ? null : found[0];
+    }
+
     // ---- Credentials ----
 
     /// <inheritdoc />

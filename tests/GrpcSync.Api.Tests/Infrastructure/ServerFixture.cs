@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Grpc.Net.Client;
+using GrpcSync.Engine.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Server.Hosting;
 using GrpcSync.Storage;
@@ -18,8 +19,14 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 /// One real GrpcSync host per test class: both ports on 127.0.0.1 (free ports picked at start), a
 /// fresh SQLite file in a temp directory, and two projects (proj-a, proj-b) with RSA keys made here.
 /// Tests talk to it only over sockets: a <see cref="GrpcChannel"/> (h2c) and an <see cref="HttpClient"/>.
+/// <para>
+/// This fixture is an API-only replica (<c>GrpcSync:Engine:Enabled=false</c>): runs stay QUEUED, so
+/// the API's own decisions can be asserted exactly. It serves the test integrations
+/// <see cref="CatalogConnector.TestIntegrations"/> (googledrive, salesforce, hubspot) besides the
+/// built-in <c>filesystem</c>. <see cref="EngineServerFixture"/> runs the engine for real.
+/// </para>
 /// </summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
     public const string AudienceHost = "grpcsync.test";
     public const string ProjectA = "proj-a";
@@ -73,7 +80,7 @@ public sealed class ServerFixture : IAsyncLifetime
         _app = GrpcSyncApp.Build([], builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
                 ["GrpcSync:ListenAddress"] = "127.0.0.1",
                 ["GrpcSync:RestPort"] = RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -84,10 +91,28 @@ public sealed class ServerFixture : IAsyncLifetime
                 ["GrpcSync:Auth:AudienceHosts:0"] = AudienceHost,
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
                 [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
-            });
+                ["GrpcSync:Engine:Enabled"] = "false",
+            };
+            Configure(settings);
+            builder.Configuration.AddInMemoryCollection(settings);
+            ConfigureServices(builder.Services);
         });
         await _app.Services.GetRequiredService<ISyncStore>().MigrateAsync();
         await _app.StartAsync();
+    }
+
+    /// <summary>Adds or overrides configuration settings of the host (applied after the defaults above).</summary>
+    protected virtual void Configure(IDictionary<string, string?> settings)
+    {
+    }
+
+    /// <summary>Registers extra services; by default the test connectors of <see cref="CatalogConnector.TestIntegrations"/>.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+        foreach (var connector in CatalogConnector.TestIntegrations())
+        {
+            services.AddSingleton<IConnector>(connector);
+        }
     }
 
     private async Task StopAsync()
@@ -119,7 +144,7 @@ public sealed class ServerFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Channel?.Dispose();
         Http?.Dispose();

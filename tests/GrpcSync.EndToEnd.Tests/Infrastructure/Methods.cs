@@ -9,6 +9,9 @@ public static class Methods
     public const string GetSync = "grpcsync.v1.SyncService/GetSync";
     public const string ListSyncs = "grpcsync.v1.SyncService/ListSyncs";
     public const string UpdateSync = "grpcsync.v1.SyncService/UpdateSync";
+    public const string TriggerSync = "grpcsync.v1.SyncService/TriggerSync";
+    public const string ListSyncedRecords = "grpcsync.v1.SyncService/ListSyncedRecords";
+    public const string GetSyncedRecordContent = "grpcsync.v1.SyncService/GetSyncedRecordContent";
     public const string HealthCheck = "grpc.health.v1.Health/Check";
 
     public const string UpdateAcceptedMessage = "Update request accepted and is being processed";

@@ -7,15 +7,46 @@ public sealed class TestEnvironment : IDisposable
     {
         Root = Directory.CreateTempSubdirectory("grpcsync-e2e-").FullName;
         DataDirectory = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
+        FilesRoot = Directory.CreateDirectory(Path.Combine(Root, "files")).FullName;
         PublicKeyFile = Key.WritePublicKey(Path.Combine(Root, $"{TestSigningKey.ProjectId}-public.pem"));
     }
 
     public string Root { get; }
     public string DataDirectory { get; }
+
+    /// <summary>The filesystem connector's allowed root: account directories live below it.</summary>
+    public string FilesRoot { get; }
     public string PublicKeyFile { get; }
     public TestSigningKey Key { get; } = new();
 
-    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(DataDirectory, PublicKeyFile);
+    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(DataDirectory, PublicKeyFile, FilesRoot);
+
+    /// <summary>
+    /// A new filesystem account below <see cref="FilesRoot"/> (its absolute path is a credential's
+    /// secret) holding <see cref="AccountFiles"/>, and returns its path.
+    /// </summary>
+    public string NewAccount()
+    {
+        var account = Directory.CreateDirectory(Path.Combine(FilesRoot, "account-" + Guid.NewGuid().ToString("N"))).FullName;
+        foreach (var (path, text) in AccountFiles)
+        {
+            var file = Path.Combine(account, path.Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, text);
+        }
+        return account;
+    }
+
+    /// <summary>The files of every account (the folder <c>root</c> is what configurations name).</summary>
+    public static readonly IReadOnlyList<(string Path, string Text)> AccountFiles =
+    [
+        ("notes.txt", "top-level notes\n"),
+        ("root/report.csv", "a,b\n1,2\n"),
+        ("root/sub/deep.md", "# deep\n"),
+    ];
+
+    /// <summary>Every record of an account: its files and folders (record ids are relative paths).</summary>
+    public static readonly string[] AccountRecordIds = ["notes.txt", "root", "root/report.csv", "root/sub", "root/sub/deep.md"];
 
     public void Dispose()
     {
@@ -48,6 +79,9 @@ public sealed class ServerFixture : IAsyncLifetime
     public ServerProcess Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
     public TestSigningKey Key => _environment.Key;
+
+    /// <summary>A new filesystem account directory (see <see cref="TestEnvironment.NewAccount"/>).</summary>
+    public string NewAccount() => _environment.NewAccount();
 
     /// <summary>A token for a new, unique user: tests sharing the server never see each other's data.</summary>
     public string NewUserToken() => Key.CreateToken($"user-{Guid.NewGuid():N}");

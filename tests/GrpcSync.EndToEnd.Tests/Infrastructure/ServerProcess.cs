@@ -52,17 +52,18 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the server on free ports with <paramref name="dataDirectory"/> and the project key in
-    /// <paramref name="publicKeyFile"/>, and waits until GET /healthz answers 200. Retries with other
+    /// Starts the server on free ports with <paramref name="dataDirectory"/>, the project key in
+    /// <paramref name="publicKeyFile"/> and the filesystem connector allowed to read below
+    /// <paramref name="filesRoot"/>, and waits until GET /healthz answers 200. Retries with other
     /// ports if the chosen ones were taken in the meantime.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, string publicKeyFile)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, string publicKeyFile, string filesRoot)
     {
         var serverAssembly = RepoPaths.ServerAssembly;
         for (var attempt = 1; ; attempt++)
         {
             var (restPort, grpcPort) = FreePorts();
-            var server = Launch(serverAssembly, dataDirectory, publicKeyFile, restPort, grpcPort);
+            var server = Launch(serverAssembly, dataDirectory, publicKeyFile, filesRoot, restPort, grpcPort);
             var failure = await server.WaitUntilHealthyAsync();
             if (failure is null)
             {
@@ -133,7 +134,8 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static ServerProcess Launch(string serverAssembly, string dataDirectory, string publicKeyFile, int restPort, int grpcPort)
+    private static ServerProcess Launch(string serverAssembly, string dataDirectory, string publicKeyFile, string filesRoot,
+        int restPort, int grpcPort)
     {
         var startInfo = new ProcessStartInfo(RepoPaths.DotnetHost)
         {
@@ -165,6 +167,8 @@ public sealed class ServerProcess : IAsyncDisposable
         startInfo.Environment["GrpcSync__DataDirectory"] = dataDirectory;
         startInfo.Environment["GrpcSync__Auth__AudienceHosts__0"] = TestSigningKey.AudienceHost;
         startInfo.Environment[$"GrpcSync__Auth__Projects__{TestSigningKey.ProjectId}__PublicKeyFile"] = publicKeyFile;
+        // The engine runs with its defaults; the built-in filesystem connector may read below filesRoot only.
+        startInfo.Environment["GrpcSync__Connectors__Filesystem__AllowedRoots__0"] = filesRoot;
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var server = new ServerProcess(process, restPort, grpcPort, dataDirectory);
