@@ -63,6 +63,32 @@ public sealed class LeaseTests : EngineTest
     }
 
     [Fact]
+    public async Task A_reclaimed_full_enumeration_tombstones_records_only_the_crashed_attempt_saw()
+    {
+        IEngineStore store = H.Sqlite;
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+
+        // Attempt 1 stores "a" and "gone", then dies; meanwhile "gone" disappears from the source.
+        var claimedAt = H.Now;
+        var (_, first) = Assert.Single(await store.DispatchAsync(claimedAt, 10, s => RunRules.Dispatch(s, claimedAt, "crashed-worker", H.Policy)));
+        Assert.False((await store.WriteRecordPageAsync(new RecordPage(sync.Id, first.Id, 1,
+            [Upsert(sync.Id, "a"), Upsert(sync.Id, "gone")], false, null, claimedAt))).Fenced);
+
+        // Attempt 2 (same run id) enumerates only "a": its reconcile must not count attempt 1's sighting of "gone".
+        H.AdvanceTo(claimedAt + H.Options.Lease);
+        Assert.Equal(1, await H.Engine.DispatchOnceAsync());
+        await H.Engine.WhenIdleAsync().WaitAsync(Timeout);
+
+        var done = Assert.Single(await H.RunsAsync(sync.Id));
+        Assert.Equal((RunState.Succeeded, 2), (done.State, done.Attempt));
+        var records = (await H.RecordsAsync(sync.Id)).ToDictionary(r => r.ExternalId);
+        Assert.False(records["a"].Deleted);
+        Assert.True(records["gone"].Deleted);
+    }
+
+    [Fact]
     public async Task A_worker_keeps_its_lease_alive_while_it_works_so_a_long_run_is_never_reclaimed()
     {
         var credential = await H.AddFakeCredentialAsync();
