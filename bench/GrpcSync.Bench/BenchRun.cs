@@ -1,0 +1,666 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using GrpcSync.Domain;
+using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
+using GrpcSync.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace GrpcSync.Bench;
+
+/// <summary>
+/// The whole bench, in order: GrpcSync on SQLite (figures 1 and 2), the hand-written baseline on the same
+/// database file (figure 3), the in-process store loops on a copy of it (figure 4), and with --postgres
+/// figure 1 again on a throwaway PostgreSQL (figure 6). Figure 5 is not measured yet.
+/// </summary>
+public sealed class BenchRun(Plan plan)
+{
+    private const string FixedBody = """{"incrementalAccumulatorFrequency":"5m"}""";
+    private static readonly string[] AlternatingBodies =
+        ["""{"incrementalAccumulatorFrequency":"5m"}""", """{"incrementalAccumulatorFrequency":"10m"}"""];
+    private const string SqliteStore = "SQLite (WAL, synchronous=NORMAL)";
+    private const string PostgresStore = "PostgreSQL (fsync=on, synchronous_commit=on)";
+
+    private readonly List<Figure> _figures = [];
+    private readonly List<Check> _checks = [];
+    private readonly string _serverDll = Path.Combine(plan.RepoRoot, "src/GrpcSync.Server/bin/Release/net10.0/GrpcSync.Server.dll");
+    private readonly string _baselineDll = Path.Combine(plan.RepoRoot, "bench/Baseline/bin/Release/net10.0/GrpcSync.Bench.Baseline.dll");
+    private Postgres? _postgres;
+    private int _measuredPid; // the server process whose CPU the figures report
+    private string _loadAtStart = "";
+    private readonly CancellationTokenSource _stopping = new();
+
+    public async Task<int> RunAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        _loadAtStart = CpuMeter.LoadAverage();
+        foreach (var dll in new[] { _serverDll, _baselineDll })
+        {
+            if (!File.Exists(dll))
+            {
+                throw new BenchException($"{dll} is missing: build it first (bench/run.sh builds Release).");
+            }
+        }
+        using var key = new BenchKey();
+        var publicKey = key.WritePublicKey(Path.Combine(plan.WorkDirectory, "bench-public.pem"));
+        var files = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "files")).FullName;
+        Directory.CreateDirectory(Path.Combine(files, "account"));
+        if (plan.Serve)
+        {
+            return await ServeAsync(key, publicKey, files);
+        }
+        Log($"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
+            $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
+
+        // ---- GrpcSync on SQLite: figures 1 and 2 ----
+        var sqliteData = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "sqlite")).FullName;
+        var database = Path.Combine(sqliteData, "grpcsync.db");
+        SeedData seed;
+        string grpcSyncGet, grpcSyncPatch;
+        await using (var server = await StartServerAsync("grpcsync-sqlite", sqliteData, publicKey, files, postgresConnection: null))
+        {
+            seed = await SeedAsync(server, key, files);
+            await ApiFiguresAsync(server, seed, SqliteStore, "", () => SqliteVersions(database), withHealth: true);
+            // Samples the baseline must answer identically.
+            var hot = seed.HotSet(1)[0];
+            grpcSyncGet = (await Probe.RestAsync(HttpMethod.Get, $"{server.RestUrl}/api/syncs/{hot.Id}", null, hot.Owner.Bearer, false)).Body;
+            grpcSyncPatch = (await Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{hot.Id}", FixedBody, hot.Owner.Bearer, false)).Body;
+            await server.Process.StopAsync();
+        }
+
+        // ---- Figure 3: the hand-written baseline on the same database file ----
+        await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
+
+        // ---- Figure 4: the store in-process, on a copy of the database ----
+        await StoreFiguresAsync(seed, database);
+
+        // ---- Figure 6: figure 1 on PostgreSQL ----
+        if (plan.Postgres)
+        {
+            await PostgresFiguresAsync(key, publicKey, files);
+        }
+
+        var ratios = Ratios();
+        var settings = Settings();
+        var seconds = clock.Elapsed.TotalSeconds;
+        Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgres?.Version);
+        Console.WriteLine();
+        Console.WriteLine(Report.Table(_figures));
+        Console.WriteLine(Report.RatioTable(ratios));
+        foreach (var line in Report.NotMeasured)
+        {
+            Console.WriteLine(line);
+        }
+        var problems = _figures.Where(f => !f.Ok).Select(f => $"{f.Section} {f.Name} ({f.Server}): {string.Join("; ", f.Problems)}")
+            .Concat(_checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}")).ToList();
+        Console.WriteLine($"\nresults: {Path.Combine(plan.ResultsDirectory, (plan.Smoke ? "smoke" : "latest") + ".{json,md}")}; bench took {seconds:0} s");
+        var disturbed = _figures.Count(f => f.Disturbed);
+        if (disturbed > 0)
+        {
+            Console.WriteLine($"warning: {disturbed} of {_figures.Count} figures were disturbed by other work on the machine (⚠ in the table); " +
+                              "rerun on a quiet machine before trusting their ratios.");
+        }
+        if (problems.Count > 0)
+        {
+            Console.Error.WriteLine($"\nbench FAILED ({problems.Count} problems):\n  " + string.Join("\n  ", problems));
+            return 1;
+        }
+        Console.WriteLine($"bench OK: {_figures.Count} figures, every one with non-zero throughput and no failed request; {_checks.Count} checks passed.");
+        return 0;
+    }
+
+    /// <summary>Stops anything still running (exit handler).</summary>
+    public void Abort()
+    {
+        _stopping.Cancel();
+        ChildProcess.KillAll();
+        _postgres?.StopNow();
+    }
+
+    /// <summary>--serve: GrpcSync on the seeded SQLite data set, the commands to load it, and wait (profiling).</summary>
+    private async Task<int> ServeAsync(BenchKey key, string publicKey, string files)
+    {
+        var data = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "sqlite")).FullName;
+        await using var server = await StartServerAsync("grpcsync-sqlite", data, publicKey, files, postgresConnection: null);
+        var seed = await SeedAsync(server, key, files);
+        var hot = seed.HotSet(1)[0];
+        var bodies = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "bodies")).FullName;
+        var update = WriteBody(bodies, "update-0.bin", GrpcBodies.UpdateSync(hot.Id, "5m"));
+        var get = WriteBody(bodies, "get-0.bin", GrpcBodies.GetSync(hot.Id));
+        var patchScript = Wrk.WriteScript(Script("rest-patch"), "PATCH", Targets([hot]), [FixedBody]);
+        var getScript = Wrk.WriteScript(Script("rest-get"), "GET", Targets([hot]), null);
+        var grpc = $"-H 'content-type: application/grpc' -H 'te: trailers' -H \"authorization: Bearer $TOKEN\"";
+        Console.WriteLine($"""
+
+            GrpcSync runs (pid {server.Process.Pid}) on {seed.Syncs.Count} seeded Syncs; Ctrl+C stops it and removes {plan.WorkDirectory}.
+              export TOKEN={hot.Owner.Token}
+              # native gRPC UpdateSync / GetSync on one Sync ({hot.Id}):
+              h2load -t1 -c4 -m8 -D 30 {grpc} -d {update} {server.GrpcUrl}/grpcsync.v1.SyncService/UpdateSync
+              h2load -t1 -c4 -m8 -D 30 {grpc} -d {get} {server.GrpcUrl}/grpcsync.v1.SyncService/GetSync
+              # REST PATCH / GET over HTTP/1.1:
+              wrk -t1 -c32 -d30s -s {patchScript} {server.RestUrl}
+              wrk -t1 -c32 -d30s -s {getScript} {server.RestUrl}
+              # profile meanwhile, e.g.:
+              dotnet-counters monitor -p {server.Process.Pid} --counters System.Runtime,Microsoft.AspNetCore.Hosting
+              dotnet-trace collect -p {server.Process.Pid} --profile dotnet-sampled-thread-time --duration 00:00:20
+            """);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C / SIGTERM
+        }
+        return 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Figures 1 and 2 (and 6 on PostgreSQL)
+
+    private async Task ApiFiguresAsync(Server server, SeedData seed, string store, string suffix, Func<Task<long>> versions, bool withHealth)
+    {
+        var hot = seed.HotSet(plan.Groups);
+        var writeSet = seed.Syncs.Take(plan.WriteSetSize).ToList();
+        var section = suffix.Length == 0 ? "1" : "6";
+        var hotWords = $"{hot.Count} Syncs of {hot.Count} users, one per connection group ({plan.StreamsPerGroup} requests in flight on each)";
+        var bodies = Path.Combine(plan.WorkDirectory, "bodies" + suffix);
+        Directory.CreateDirectory(bodies);
+
+        if (withHealth)
+        {
+            var healthBody = WriteBody(bodies, "health.bin", GrpcBodies.HealthCheck());
+            await MeasureAsync(new Figure
+            {
+                Id = "2.health", Section = "2", Name = "grpc.health.v1.Health/Check", Server = "GrpcSync", Transport = "HTTP/2 gRPC",
+                Tool = "h2load", Store = "— (runs the store health check: SELECT 1)",
+                Workload = $"{plan.Groups} connections × {plan.StreamsPerGroup} streams, no auth, empty HealthCheckRequest",
+            },
+            d => H2Load.RunAsync("health" + suffix, hot.Select(_ => new H2Group($"{server.GrpcUrl}/grpc.health.v1.Health/Check",
+                GrpcHeaders(null), healthBody)).ToList(), plan.StreamsPerGroup, d, plan.WorkDirectory),
+            () => Task.WhenAll([Probe.GrpcAsync(server.GrpcUrl, "/grpc.health.v1.Health/Check", GrpcBodies.HealthCheck(), null)]),
+            versions: null);
+        }
+
+        // GET: native gRPC, REST over HTTP/1.1, REST over h2c.
+        var getBodies = hot.Select((s, i) => WriteBody(bodies, $"get-{i}.bin", GrpcBodies.GetSync(s.Id))).ToList();
+        await MeasureAsync(new Figure
+        {
+            Id = "1.grpc-get" + suffix, Section = section, Name = "GetSync", Server = "GrpcSync", Transport = "HTTP/2 gRPC",
+            Tool = "h2load", Store = store, Workload = hotWords,
+        },
+        d => H2Load.RunAsync("grpc-get" + suffix, hot.Select((s, i) => new H2Group($"{server.GrpcUrl}/grpcsync.v1.SyncService/GetSync",
+            GrpcHeaders(s.Owner.Bearer), getBodies[i])).ToList(), plan.StreamsPerGroup, d, plan.WorkDirectory),
+        () => Task.WhenAll(hot.Select(s => Probe.GrpcAsync(server.GrpcUrl, "/grpcsync.v1.SyncService/GetSync", GrpcBodies.GetSync(s.Id), s.Owner.Bearer))),
+        versions: null);
+
+        await MeasureAsync(new Figure
+        {
+            Id = "1.rest-get" + suffix, Section = section, Name = "GET /api/syncs/{id}", Server = "GrpcSync", Transport = "HTTP/1.1 JSON",
+            Tool = "wrk", Store = store, Workload = $"{plan.Concurrency} connections rotating over the same {hot.Count} Syncs (each with its owner's token)",
+        },
+        d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-get" + suffix), "GET", Targets(hot), null), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Get, $"{server.RestUrl}/api/syncs/{s.Id}", null, s.Owner.Bearer, false))),
+        versions: null);
+
+        await MeasureAsync(new Figure
+        {
+            Id = "1.h2c-get" + suffix, Section = section, Name = "GET /api/syncs/{id}", Server = "GrpcSync", Transport = "h2c JSON",
+            Tool = "h2load", Store = store, Workload = hotWords,
+        },
+        d => H2Load.RunAsync("h2c-get" + suffix, hot.Select(s => new H2Group($"{server.GrpcUrl}/api/syncs/{s.Id}",
+            [$"authorization: {s.Owner.Bearer}"], null)).ToList(), plan.StreamsPerGroup, d, plan.WorkDirectory),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Get, $"{server.GrpcUrl}/api/syncs/{s.Id}", null, s.Owner.Bearer, true))),
+        versions: null);
+
+        // PATCH with the same value every time (h2load sends one fixed body): after the first request on a Sync
+        // each PATCH is the full read-modify-write transaction that changes nothing (writes/req shows it).
+        var updateBodies = hot.Select((s, i) => WriteBody(bodies, $"update-{i}.bin", GrpcBodies.UpdateSync(s.Id, "5m"))).ToList();
+        var fixedWords = hotWords + "; the same body {\"incrementalAccumulatorFrequency\":\"5m\"} every time";
+        await MeasureAsync(new Figure
+        {
+            Id = "1.grpc-update" + suffix, Section = section, Name = "UpdateSync", Server = "GrpcSync", Transport = "HTTP/2 gRPC",
+            Tool = "h2load", Store = store, Workload = fixedWords,
+        },
+        d => H2Load.RunAsync("grpc-update" + suffix, hot.Select((s, i) => new H2Group($"{server.GrpcUrl}/grpcsync.v1.SyncService/UpdateSync",
+            GrpcHeaders(s.Owner.Bearer), updateBodies[i])).ToList(), plan.StreamsPerGroup, d, plan.WorkDirectory),
+        () => Task.WhenAll(hot.Select(s => Probe.GrpcAsync(server.GrpcUrl, "/grpcsync.v1.SyncService/UpdateSync", GrpcBodies.UpdateSync(s.Id, "5m"), s.Owner.Bearer))),
+        versions);
+
+        await MeasureAsync(new Figure
+        {
+            Id = "1.rest-patch" + suffix, Section = section, Name = "PATCH /api/syncs/{id}", Server = "GrpcSync", Transport = "HTTP/1.1 JSON",
+            Tool = "wrk", Store = store,
+            Workload = $"{plan.Concurrency} connections rotating over the same {hot.Count} Syncs; the same body every time",
+        },
+        d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-patch" + suffix), "PATCH", Targets(hot), [FixedBody]), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{s.Id}", FixedBody, s.Owner.Bearer, false))),
+        versions);
+
+        var patchBody = WriteBody(bodies, "patch.json", System.Text.Encoding.UTF8.GetBytes(FixedBody));
+        await MeasureAsync(new Figure
+        {
+            Id = "1.h2c-patch" + suffix, Section = section, Name = "PATCH /api/syncs/{id}", Server = "GrpcSync", Transport = "h2c JSON",
+            Tool = "h2load", Store = store, Workload = fixedWords,
+        },
+        d => H2Load.RunAsync("h2c-patch" + suffix, hot.Select(s => new H2Group($"{server.GrpcUrl}/api/syncs/{s.Id}",
+            [":method: PATCH", "content-type: application/json", $"authorization: {s.Owner.Bearer}"], patchBody)).ToList(),
+            plan.StreamsPerGroup, d, plan.WorkDirectory),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Patch, $"{server.GrpcUrl}/api/syncs/{s.Id}", FixedBody, s.Owner.Bearer, true))),
+        versions);
+
+        // Every request writes: wrk alternates the value per Sync over more Syncs than connections.
+        await MeasureAsync(new Figure
+        {
+            Id = "1.rest-patch-writes" + suffix, Section = section, Name = "PATCH /api/syncs/{id}, every request writes", Server = "GrpcSync",
+            Transport = "HTTP/1.1 JSON", Tool = "wrk", Store = store,
+            Workload = $"{plan.Concurrency} connections rotating over {writeSet.Count} Syncs of {writeSet.Select(s => s.Owner).Distinct().Count()} users; " +
+                       "each visit of a Sync flips 5m ↔ 10m, so every PATCH changes the row",
+        },
+        d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-patch-writes" + suffix), "PATCH", Targets(writeSet), AlternatingBodies), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Take(1).Select(s => Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{s.Id}", FixedBody, s.Owner.Bearer, false))),
+        versions);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Figure 3
+
+    private async Task BaselineFiguresAsync(SeedData seed, string database, string publicKey, string grpcSyncGet, string grpcSyncPatch)
+    {
+        var port = ChildProcess.FreePorts(1)[0];
+        var url = $"http://127.0.0.1:{port}";
+        var env = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Baseline__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Baseline__Database"] = database,
+            ["Baseline__PublicKeyFile"] = publicKey,
+            ["Baseline__ProjectId"] = Plan.ProjectId,
+            ["Baseline__AudienceHost"] = Plan.AudienceHost,
+        };
+        await using var baseline = ChildProcess.Start("baseline", "dotnet", [_baselineDll], env,
+            Path.Combine(plan.WorkDirectory, "baseline.log"), Path.GetDirectoryName(_baselineDll));
+        await baseline.WaitHealthyAsync(url + "/healthz", TimeSpan.FromSeconds(60));
+        _measuredPid = baseline.Pid;
+        var hot = seed.HotSet(plan.Groups);
+        var writeSet = seed.Syncs.Take(plan.WriteSetSize).ToList();
+
+        // Same answers as GrpcSync's transcoded routes (compared as parsed JSON).
+        var first = hot[0];
+        var get = await Probe.RestAsync(HttpMethod.Get, $"{url}/api/syncs/{first.Id}", null, first.Owner.Bearer, false);
+        _checks.Add(new Check("baseline GET answers the same JSON as GrpcSync's transcoded GET", SameJson(get.Body, grpcSyncGet),
+            SameJson(get.Body, grpcSyncGet) ? get.Detail : $"baseline: {get.Body}\n  GrpcSync: {grpcSyncGet}"));
+        var patch = await Probe.RestAsync(HttpMethod.Patch, $"{url}/api/syncs/{first.Id}", FixedBody, first.Owner.Bearer, false);
+        _checks.Add(new Check("baseline PATCH answers the same JSON as GrpcSync's transcoded PATCH", SameJson(patch.Body, grpcSyncPatch),
+            SameJson(patch.Body, grpcSyncPatch) ? patch.Detail : $"baseline: {patch.Body}\n  GrpcSync: {grpcSyncPatch}"));
+
+        Func<Task<long>> versions = () => SqliteVersions(database);
+        await MeasureAsync(new Figure
+        {
+            Id = "3.baseline-get", Section = "3", Name = "GET /api/syncs/{id}", Server = "Baseline", Transport = "HTTP/1.1 JSON",
+            Tool = "wrk", Store = SqliteStore, Workload = $"as figure 1 REST GET: {plan.Concurrency} connections rotating over {hot.Count} Syncs",
+        },
+        d => Wrk.RunAsync(url, Wrk.WriteScript(Script("baseline-get"), "GET", Targets(hot), null), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Get, $"{url}/api/syncs/{s.Id}", null, s.Owner.Bearer, false))),
+        versions: null);
+
+        await MeasureAsync(new Figure
+        {
+            Id = "3.baseline-patch", Section = "3", Name = "PATCH /api/syncs/{id}", Server = "Baseline", Transport = "HTTP/1.1 JSON",
+            Tool = "wrk", Store = SqliteStore, Workload = $"as figure 1 REST PATCH: {plan.Concurrency} connections, {hot.Count} Syncs, the same body every time",
+        },
+        d => Wrk.RunAsync(url, Wrk.WriteScript(Script("baseline-patch"), "PATCH", Targets(hot), [FixedBody]), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Select(s => Probe.RestAsync(HttpMethod.Patch, $"{url}/api/syncs/{s.Id}", FixedBody, s.Owner.Bearer, false))),
+        versions);
+
+        await MeasureAsync(new Figure
+        {
+            Id = "3.baseline-patch-writes", Section = "3", Name = "PATCH /api/syncs/{id}, every request writes", Server = "Baseline",
+            Transport = "HTTP/1.1 JSON", Tool = "wrk", Store = SqliteStore,
+            Workload = $"as figure 1: {plan.Concurrency} connections rotating over {writeSet.Count} Syncs, 5m ↔ 10m on each visit",
+        },
+        d => Wrk.RunAsync(url, Wrk.WriteScript(Script("baseline-patch-writes"), "PATCH", Targets(writeSet), AlternatingBodies), plan.Concurrency, d),
+        () => Task.WhenAll(hot.Take(1).Select(s => Probe.RestAsync(HttpMethod.Patch, $"{url}/api/syncs/{s.Id}", FixedBody, s.Owner.Bearer, false))),
+        versions);
+        await baseline.StopAsync();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Figure 4
+
+    private async Task StoreFiguresAsync(SeedData seed, string database)
+    {
+        var copyDirectory = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "store-loop")).FullName;
+        var copy = Path.Combine(copyDirectory, "grpcsync.db");
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            if (File.Exists(database + suffix))
+            {
+                File.Copy(database + suffix, copy + suffix, overwrite: true);
+            }
+        }
+        var syncs = seed.Syncs.Take(plan.Concurrency).Select(s => (new Scope(Plan.ProjectId, s.Owner.UserId), Guid.Parse(s.Id))).ToList();
+        using (var store = new SqliteSyncStore($"Data Source={copy}"))
+        {
+            await store.MigrateAsync();
+            await StoreFigureAsync(new Figure
+            {
+                Id = "4.store-mutate-writes", Section = "4", Name = "MutateSyncAsync, every call writes", Server = "in-process",
+                Transport = "—", Tool = "store loop", Store = SqliteStore,
+                Workload = $"{plan.Concurrency} tasks, each on its own Sync, alternating the frequency (SqliteSyncStore, as the server uses it)",
+            }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: true, plan.StoreWarmup, plan.StoreDuration));
+            await StoreFigureAsync(new Figure
+            {
+                Id = "4.store-mutate-noop", Section = "4", Name = "MutateSyncAsync, same value (no change)", Server = "in-process",
+                Transport = "—", Tool = "store loop", Store = SqliteStore,
+                Workload = $"{plan.Concurrency} tasks, each on its own Sync, always 5m: the fixed-value PATCH's store work",
+            }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: false, plan.StoreWarmup, plan.StoreDuration));
+        }
+        SqliteConnection.ClearAllPools();
+        var ids = syncs.Select(s => s.Item2).ToList();
+        foreach (var level in new[] { "NORMAL", "FULL" })
+        {
+            await StoreFigureAsync(new Figure
+            {
+                Id = "4.raw-" + level.ToLowerInvariant(), Section = "4", Name = $"raw UPDATE + COMMIT, synchronous={level}", Server = "in-process",
+                Transport = "—", Tool = "Microsoft.Data.Sqlite loop", Store = $"SQLite (WAL, synchronous={level})",
+                Workload = $"1 connection, rotating over {ids.Count} Syncs with alternating values: the raw store limit",
+            }, () => Task.FromResult(StoreLoops.RawSqlite(copy, ids, level, plan.StoreWarmup, plan.StoreDuration)));
+        }
+    }
+
+    private async Task StoreFigureAsync(Figure figure, Func<Task<LoadResult>> run)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await WaitForQuietAsync(figure);
+            var cpu = CpuMeter.Start(Environment.ProcessId, _postgres is { } pg ? pg.ProcessIds : null); // includes the warm-up: the loops run warm-up and measurement in one go
+            var clock = Stopwatch.StartNew();
+            figure.Apply(await run());
+            figure.SetCpu(cpu.Stop(clock.Elapsed) with { Tool = 0 });
+            figure.Attempts = attempt;
+            if (!figure.Disturbed || plan.Smoke || attempt >= MaxAttempts)
+            {
+                break;
+            }
+            Log($"  ({figure.Name}: {figure.OtherCpuCores:0.00} cores of other work during the run; measuring again)");
+            figure.Problems.Clear();
+        }
+        _figures.Add(figure);
+        Log(Line(figure));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Figure 6
+
+    private async Task PostgresFiguresAsync(BenchKey key, string publicKey, string files)
+    {
+        Log("starting a throwaway PostgreSQL ...");
+        _postgres = await Postgres.StartAsync(plan.WorkDirectory);
+        try
+        {
+            var connection = _postgres.ConnectionString("grpcsync_bench");
+            var data = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "postgres-server")).FullName;
+            SeedData seed;
+            await using (var server = await StartServerAsync("grpcsync-postgres", data, publicKey, files, connection))
+            {
+                seed = await SeedAsync(server, key, files);
+                await ApiFiguresAsync(server, seed, PostgresStore, "-pg", () => PostgresVersions(connection), withHealth: false);
+                await server.Process.StopAsync();
+            }
+            var syncs = seed.Syncs.Take(plan.Concurrency).Select(s => (new Scope(Plan.ProjectId, s.Owner.UserId), Guid.Parse(s.Id))).ToList();
+            var store = new PostgresSyncStore(connection);
+            await StoreFigureAsync(new Figure
+            {
+                Id = "6.store-mutate-writes-pg", Section = "6", Name = "MutateSyncAsync, every call writes", Server = "in-process",
+                Transport = "—", Tool = "store loop", Store = PostgresStore,
+                Workload = $"{plan.Concurrency} tasks, each on its own Sync, alternating the frequency (PostgresSyncStore)",
+            }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: true, plan.StoreWarmup, plan.StoreDuration));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await _postgres.DisposeAsync();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Helpers
+
+    private sealed record Server(ChildProcess Process, int RestPort, int GrpcPort)
+    {
+        public string RestUrl => $"http://127.0.0.1:{RestPort}";
+        public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
+        public async ValueTask DisposeAsync() => await Process.DisposeAsync();
+    }
+
+    /// <summary>GrpcSync.Server.dll as a real process, configured like a deployment: environment variables only.</summary>
+    private async Task<Server> StartServerAsync(string name, string dataDirectory, string publicKey, string files, string? postgresConnection)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var ports = ChildProcess.FreePorts(2);
+            var env = new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["GrpcSync__ListenAddress"] = "127.0.0.1",
+                ["GrpcSync__RestPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
+                ["GrpcSync__GrpcPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
+                ["GrpcSync__DataDirectory"] = dataDirectory,
+                ["GrpcSync__Auth__AudienceHosts__0"] = Plan.AudienceHost,
+                [$"GrpcSync__Auth__Projects__{Plan.ProjectId}__PublicKeyFile"] = publicKey,
+                ["GrpcSync__Engine__Enabled"] = "false",
+                ["GrpcSync__Connectors__Filesystem__AllowedRoots__0"] = files,
+            };
+            if (postgresConnection is not null)
+            {
+                env["GrpcSync__Store__Provider"] = "Postgres";
+                env["GrpcSync__Store__ConnectionString"] = postgresConnection;
+            }
+            var process = ChildProcess.Start(name, "dotnet", [_serverDll], env,
+                Path.Combine(plan.WorkDirectory, $"{name}-{attempt}.log"), Path.GetDirectoryName(_serverDll));
+            try
+            {
+                await process.WaitHealthyAsync($"http://127.0.0.1:{ports[0]}/healthz", TimeSpan.FromSeconds(60));
+                _measuredPid = process.Pid;
+                Log($"{name}: REST http://127.0.0.1:{ports[0]} (HTTP/1.1), gRPC http://127.0.0.1:{ports[1]} (h2c), log {process.LogPath}");
+                return new Server(process, ports[0], ports[1]);
+            }
+            catch (BenchException error) when (attempt < 3 && error.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await process.DisposeAsync();
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private async Task<SeedData> SeedAsync(Server server, BenchKey key, string files)
+    {
+        var clock = Stopwatch.StartNew();
+        var seed = await Seeder.SeedAsync(server.GrpcUrl, key, plan.Users, plan.SyncsPerUser, Path.Combine(files, "account"));
+        Log($"seeded {seed.Users.Count} users, {seed.Syncs.Count} Syncs through the gRPC API in {clock.Elapsed.TotalSeconds:0.0} s");
+        _checks.Add(new Check($"seeding ({server.Process.Name})", seed.Syncs.All(s => s is not null),
+            $"{seed.Users.Count} credentials and {seed.Syncs.Count} Syncs created with Grpc.Net.Client"));
+        return seed;
+    }
+
+    /// <summary>
+    /// Sample calls (with exactly the load tool's request) before and after, an untimed warm-up, the
+    /// measured run, and for PATCH figures the Syncs' total version before and after (rows changed).
+    /// </summary>
+    private async Task MeasureAsync(Figure figure, Func<TimeSpan, Task<LoadResult>> run,
+        Func<Task<Probe.Outcome[]>> probe, Func<Task<long>>? versions)
+    {
+        async Task Sample(string when)
+        {
+            foreach (var outcome in await probe())
+            {
+                if (!figure.Samples.Contains(outcome.Detail))
+                {
+                    figure.Samples.Add(outcome.Detail);
+                }
+                if (!outcome.Ok)
+                {
+                    figure.Problems.Add($"sample call {when} the run failed: {outcome.Detail}");
+                }
+            }
+        }
+        await Sample("before");
+        // Full runs: wait for an idle machine first, and measure again once if other work still got in.
+        for (var attempt = 1; ; attempt++)
+        {
+            await WaitForQuietAsync(figure);
+            if (plan.Warmup > TimeSpan.Zero)
+            {
+                _ = await run(plan.Warmup);
+            }
+            var before = versions is null ? 0 : await versions();
+            var cpu = CpuMeter.Start(_measuredPid, _postgres is { } pg ? pg.ProcessIds : null);
+            var clock = Stopwatch.StartNew();
+            var result = await run(plan.Duration);
+            figure.SetCpu(cpu.Stop(clock.Elapsed));
+            var after = versions is null ? 0 : await versions();
+            figure.Apply(result);
+            figure.Attempts = attempt;
+            if (versions is not null && result.Requests > 0)
+            {
+                figure.WritesPerRequest = Math.Round((after - before) / (double)result.Requests, 3);
+            }
+            if (!figure.Disturbed || plan.Smoke || attempt >= MaxAttempts)
+            {
+                break;
+            }
+            Log($"  ({figure.Name}: {figure.OtherCpuCores:0.00} cores of other work during the run; measuring again)");
+            figure.Problems.Clear();
+        }
+        await Sample("after");
+        _figures.Add(figure);
+        Log(Line(figure));
+    }
+
+    private const int MaxAttempts = 2;
+
+    /// <summary>Full runs only: wait (at most 2 minutes) until the machine is idle before a figure.</summary>
+    private async Task WaitForQuietAsync(Figure figure)
+    {
+        if (!plan.Smoke)
+        {
+            figure.StartedIdle = await Quiet.WaitAsync(TimeSpan.FromMinutes(2), _stopping.Token);
+        }
+    }
+
+    private static string Line(Figure f) => string.Create(CultureInfo.InvariantCulture,
+        $"  {f.Section} {f.Name,-44} {f.Server,-10} {f.Transport,-14} {f.ReqPerSec,8:0} req/s  p50 {f.P50Ms,7:0.00} ms  p99 {f.P99Ms,7:0.00} ms" +
+        $"{(f.WritesPerRequest is { } w ? $"  writes/req {w:0.00}" : "")}  CPU server {f.ServerCpuCores:0.00} ({f.ServerCpuMicrosPerRequest:0} µs/req) tool {f.ToolCpuCores:0.00}{(f.DatabaseCpuCores > 0 ? $" db {f.DatabaseCpuCores:0.00}" : "")} other {f.OtherCpuCores:0.00}{(f.Disturbed ? " DISTURBED" : "")}{(f.Ok ? "" : "  PROBLEM: " + string.Join("; ", f.Problems))}");
+
+    private List<Ratio> Ratios()
+    {
+        var ratios = new List<Ratio>();
+        void Add(string name, string numerator, string denominator, double? target)
+        {
+            var n = _figures.FirstOrDefault(f => f.Id == numerator);
+            var d = _figures.FirstOrDefault(f => f.Id == denominator);
+            if (n is not null && d is not null && d.ReqPerSec > 0)
+            {
+                ratios.Add(new Ratio(name, numerator, denominator, n.ReqPerSec / d.ReqPerSec, target, n.Disturbed || d.Disturbed));
+            }
+        }
+        Add("REST h2c GET / gRPC GetSync (JSON cost, same HTTP/2 port)", "1.h2c-get", "1.grpc-get", 0.9);
+        Add("REST h2c PATCH / gRPC UpdateSync (JSON cost, same HTTP/2 port)", "1.h2c-patch", "1.grpc-update", 0.9);
+        Add("REST HTTP/1.1 GET / gRPC GetSync (transcoding + HTTP/1.1)", "1.rest-get", "1.grpc-get", null);
+        Add("REST HTTP/1.1 PATCH / gRPC UpdateSync (transcoding + HTTP/1.1)", "1.rest-patch", "1.grpc-update", null);
+        Add("REST HTTP/1.1 GET / REST h2c GET (HTTP/1.1 vs h2c, incl. tool)", "1.rest-get", "1.h2c-get", null);
+        Add("GrpcSync REST GET / baseline GET", "1.rest-get", "3.baseline-get", 0.9);
+        Add("GrpcSync REST PATCH / baseline PATCH", "1.rest-patch", "3.baseline-patch", 0.9);
+        Add("GrpcSync REST PATCH (writes) / baseline PATCH (writes)", "1.rest-patch-writes", "3.baseline-patch-writes", null);
+        Add("gRPC UpdateSync / raw UPDATE+COMMIT (NORMAL)", "1.grpc-update", "4.raw-normal", 0.3);
+        Add("REST PATCH (every request writes) / raw UPDATE+COMMIT (NORMAL)", "1.rest-patch-writes", "4.raw-normal", null);
+        Add("MutateSyncAsync (writes) / raw UPDATE+COMMIT (NORMAL)", "4.store-mutate-writes", "4.raw-normal", null);
+        Add("raw synchronous=FULL / raw synchronous=NORMAL", "4.raw-full", "4.raw-normal", null);
+        Add("gRPC GetSync / Health/Check (framework ceiling)", "1.grpc-get", "2.health", null);
+        Add("PostgreSQL: REST h2c GET / gRPC GetSync", "1.h2c-get-pg", "1.grpc-get-pg", 0.9);
+        Add("PostgreSQL: REST h2c PATCH / gRPC UpdateSync", "1.h2c-patch-pg", "1.grpc-update-pg", 0.9);
+        Add("PostgreSQL: REST HTTP/1.1 GET / gRPC GetSync", "1.rest-get-pg", "1.grpc-get-pg", null);
+        Add("PostgreSQL: REST HTTP/1.1 PATCH / gRPC UpdateSync", "1.rest-patch-pg", "1.grpc-update-pg", null);
+        Add("PostgreSQL / SQLite: gRPC UpdateSync", "1.grpc-update-pg", "1.grpc-update", null);
+        Add("PostgreSQL / SQLite: REST PATCH (every request writes)", "1.rest-patch-writes-pg", "1.rest-patch-writes", null);
+        return ratios;
+    }
+
+    private Dictionary<string, string> Settings() => new()
+    {
+        ["data set"] = $"{plan.Users * plan.SyncsPerUser} Syncs across {plan.Users} users (one filesystem credential each), seeded through the gRPC API; engine off",
+        ["concurrency"] = $"{plan.Concurrency} requests in flight: wrk -t1 -c{plan.Concurrency} (HTTP/1.1 keep-alive); h2load: {plan.Groups} processes × (-t1 -c1 -m{plan.StreamsPerGroup}), one Sync each",
+        ["timing"] = $"{plan.Warmup.TotalSeconds:0.#} s untimed warm-up, then {plan.Duration.TotalSeconds:0.#} s measured per figure; store loops {plan.StoreWarmup.TotalSeconds:0.#} s + {plan.StoreDuration.TotalSeconds:0.#} s",
+        ["latency"] = "h2load: p50/p99 from --log-file (every request); wrk: its latency histogram (latency:percentile in a Lua done())",
+        ["which Syncs"] = $"GET and fixed-value PATCH figures: {plan.Groups} Syncs of {plan.Groups} users (one per h2load process; wrk rotates over the same). 'every request writes': wrk over {plan.WriteSetSize} Syncs",
+        ["PATCH body"] = "{\"incrementalAccumulatorFrequency\":\"5m\"} for gRPC (UpdateSyncRequest with the same field), h2c and HTTP/1.1 — h2load sends one fixed body, so after the first request on a Sync a PATCH changes nothing (writes/req ≈ 0) but still runs the full locked read-modify-write transaction. The 'every request writes' rows alternate 5m/10m (writes/req ≈ 1)",
+        ["SQLite durability"] = "the store opens every connection with PRAGMA synchronous=NORMAL in WAL mode (src/GrpcSync.Storage/Sqlite/SqliteSyncStore.cs): commits survive a process crash, the last ones may be lost on power loss; the raw loop is also measured at synchronous=FULL",
+        ["servers"] = "Release builds started as processes (dotnet <dll>), ASPNETCORE_ENVIRONMENT=Production, Logging__LogLevel__Default=Warning, GrpcSync__Engine__Enabled=false",
+        ["CPU"] = $"{Environment.ProcessorCount} cores shared by the server and the load tool (one load-tool thread per process); nothing is pinned. " +
+                  "'CPU cores' = cores busy during the measured run in the server process (store loops: the bench process itself), in the load-tool processes, " +
+                  "in PostgreSQL's processes ('db', figure 6), and in everything else ('other' = machine − server − tool − db: kernel time not charged to them, " +
+                  $"or other work that disturbs the run; more than {Figure.DisturbedAbove:0.00} cores marks the figure ⚠ disturbed); " +
+                  "'server CPU µs/req' = server CPU time per request, the figure least disturbed by the load tool sharing the cores",
+        ["machine load"] = $"1-minute load average {_loadAtStart} at the start, {CpuMeter.LoadAverage()} at the end. " +
+                           (plan.Smoke ? "Smoke runs do not wait for an idle machine." :
+                               $"Before each figure the bench waits (at most 2 min) until the machine is idle (< {Quiet.IdleBelow} cores busy for 2 s), " +
+                               $"and measures a figure once more if more than {Figure.DisturbedAbove} cores of other work got into it; ⚠ marks what stayed disturbed"),
+    };
+
+    private static IReadOnlyList<string> GrpcHeaders(string? bearer) =>
+        bearer is null
+            ? ["content-type: application/grpc", "te: trailers"]
+            : ["content-type: application/grpc", "te: trailers", $"authorization: {bearer}"];
+
+    private static List<WrkTarget> Targets(IEnumerable<BenchSync> syncs) =>
+        syncs.Select(s => new WrkTarget($"/api/syncs/{s.Id}", s.Owner.Bearer)).ToList();
+
+    private string Script(string name) => Path.Combine(plan.WorkDirectory, name + ".lua");
+
+    private static string WriteBody(string directory, string name, byte[] bytes)
+    {
+        var path = Path.Combine(directory, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static async Task<long> SqliteVersions(string database)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(SUM(version), 0) FROM syncs";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<long> PostgresVersions(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT COALESCE(SUM(version), 0) FROM syncs", connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private static bool SameJson(string a, string b)
+    {
+        try
+        {
+            return JsonNode.DeepEquals(JsonNode.Parse(a), JsonNode.Parse(b));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static void Log(string message) => Console.WriteLine(message);
+}

@@ -1,0 +1,74 @@
+namespace GrpcSync.Bench;
+
+/// <summary>What one bench run does: sizes, concurrency and timings (full run or smoke).</summary>
+public sealed record Plan
+{
+    public required bool Smoke { get; init; }
+    public required bool Postgres { get; init; }
+    /// <summary>Only start and seed GrpcSync, print the load-tool commands, and keep it running (for profiling).</summary>
+    public bool Serve { get; init; }
+    /// <summary>Repository root (to find the Release builds) and where results are written.</summary>
+    public required string RepoRoot { get; init; }
+    public required string ResultsDirectory { get; init; }
+    /// <summary>A scratch directory the caller (run.sh) owns and deletes.</summary>
+    public required string WorkDirectory { get; init; }
+    public double BuildSeconds { get; init; }
+
+    public required int Users { get; init; }
+    public required int SyncsPerUser { get; init; }
+    /// <summary>Requests in flight: wrk connections, or h2load groups × streams.</summary>
+    public required int Concurrency { get; init; }
+    /// <summary>h2load runs as this many processes (one connection each, one Sync each): the "connection groups".</summary>
+    public required int Groups { get; init; }
+    /// <summary>Syncs the alternating (every request writes) REST PATCH rotates over; at least <see cref="Concurrency"/>.</summary>
+    public required int WriteSetSize { get; init; }
+    public required TimeSpan Warmup { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public required TimeSpan StoreWarmup { get; init; }
+    public required TimeSpan StoreDuration { get; init; }
+
+    public int StreamsPerGroup => Concurrency / Groups;
+    public string Mode => Smoke ? "smoke" : "full";
+
+    public const string ProjectId = "bench";
+    public const string AudienceHost = "grpcsync.bench";
+
+    public static Plan Parse(string[] args)
+    {
+        string? repo = null, work = null, results = null;
+        bool smoke = false, postgres = false, serve = false;
+        double build = 0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--smoke": smoke = true; break;
+                case "--postgres": postgres = true; break;
+                case "--serve": serve = true; break;
+                case "--repo": repo = args[++i]; break;
+                case "--work": work = args[++i]; break;
+                case "--results": results = args[++i]; break;
+                case "--build-seconds": build = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--smoke] [--postgres] [--serve] --repo DIR --work DIR [--results DIR]");
+            }
+        }
+        repo ??= Directory.GetCurrentDirectory();
+        work ??= Directory.CreateTempSubdirectory("grpcsync-bench-").FullName;
+        results ??= Path.Combine(repo, "bench", "results");
+        return smoke
+            ? new Plan
+            {
+                Smoke = true, Postgres = postgres, Serve = serve, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
+                Users = 4, SyncsPerUser = 2, Concurrency = 8, Groups = 4, WriteSetSize = 8,
+                Warmup = TimeSpan.Zero, Duration = TimeSpan.FromSeconds(1),
+                StoreWarmup = TimeSpan.FromMilliseconds(200), StoreDuration = TimeSpan.FromSeconds(1),
+            }
+            : new Plan
+            {
+                Smoke = false, Postgres = postgres, Serve = serve, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
+                Users = 100, SyncsPerUser = 10, Concurrency = 32, Groups = 4, WriteSetSize = 64,
+                Warmup = TimeSpan.FromSeconds(3), Duration = TimeSpan.FromSeconds(10),
+                StoreWarmup = TimeSpan.FromSeconds(2), StoreDuration = TimeSpan.FromSeconds(10),
+            };
+    }
+}

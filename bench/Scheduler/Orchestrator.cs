@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace GrpcSync.SchedulerBench;
+
+/// <summary>Seeds, plans each phase, runs the server per phase, samples the database and the machine, reports.</summary>
+internal static class Orchestrator
+{
+    public const string Usage = """
+        usage: GrpcSync.SchedulerBench [--stores sqlite,postgres] [--phases idle,steady,catchup] [--syncs 100000]
+                 [--profile tuned|default] [--set EngineKey=Value ...] [--log-level Warning|Information]
+                 [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
+                 [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
+        """;
+
+    /// <summary>
+    /// Engine settings of the "tuned" profile (configuration only, no code change): enough worker slots and
+    /// batch for 100,000 Syncs at 1m (1,667 runs/s) when one dispatch round per PollInterval must claim them all.
+    /// </summary>
+    public static readonly string[] TunedProfile = ["MaxConcurrentRuns=1000", "DispatchBatch=500", "PollInterval=00:00:00.100"];
+
+    public static async Task<int> RunAsync(string[] argv)
+    {
+        var a = Args.Parse(argv, "keep");
+        var stores = a.Get("stores", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var phases = a.Get("phases", "idle,steady,catchup").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var syncs = a.GetInt("syncs", 100_000);
+        var profile = a.Get("profile", "tuned");
+        var settings = (profile switch
+        {
+            "tuned" => TunedProfile,
+            "default" => [],
+            _ => throw new ArgumentException($"unknown profile '{profile}'"),
+        }).Concat(a.All("set")).ToList();
+        var logLevel = a.Get("log-level", "Warning");
+        var warmup = a.GetInt("warmup", 10);
+        var window = a.GetInt("window", 100);
+        var idle = a.GetInt("idle", 20);
+        var catchupMax = a.GetInt("catchup-max", 150);
+        var pgSync = a.Get("pg-synchronous-commit", "on");
+        var label = a.Get("label", "latest");
+        var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
+        var work = a.Has("work") ? a.Get("work") : Directory.CreateTempSubdirectory("grpcsync-sched.").FullName;
+        Directory.CreateDirectory(work);
+        foreach (var phase in phases)
+        {
+            if (phase is not ("idle" or "steady" or "catchup"))
+            {
+                throw new ArgumentException($"unknown phase '{phase}'");
+            }
+        }
+
+        var started = Stopwatch.StartNew();
+        Log($"scheduler bench: {syncs:N0} Syncs, stores {string.Join(',', stores)}, phases {string.Join(',', phases)}, " +
+            $"profile {profile} [{string.Join(' ', settings)}], engine log level {logLevel}; scratch {work}");
+        var rows = new List<JsonObject>();
+        var failures = 0;
+        try
+        {
+            foreach (var store in stores)
+            {
+                await using BenchDatabase db = store switch
+                {
+                    "sqlite" => new SqliteBenchDatabase(work),
+                    "postgres" => new PostgresBenchDatabase(await PgServer.StartAsync(work, pgSync, maxConnections: 300)),
+                    _ => throw new ArgumentException($"unknown store '{store}'"),
+                };
+                Log($"[{store}] seeding {syncs:N0} Syncs through the store API …");
+                var seedTime = await db.SeedAsync(syncs, store == "sqlite" ? 4 : 16, Log);
+                Log($"[{store}] seeded in {seedTime.TotalSeconds:0.0} s ({syncs / seedTime.TotalSeconds:N0} Syncs/s)");
+                foreach (var phase in phases)
+                {
+                    var row = await RunPhaseAsync(db, phase, syncs, settings, logLevel, warmup, window, idle, catchupMax, work);
+                    row["seedSeconds"] = seedTime.TotalSeconds;
+                    if (db is PostgresBenchDatabase)
+                    {
+                        row["pgSynchronousCommit"] = pgSync;
+                    }
+                    rows.Add(row);
+                    if (row["error"] is not null)
+                    {
+                        failures++;
+                    }
+                    Log(Line(row));
+                }
+            }
+        }
+        finally
+        {
+            if (!a.Flag("keep"))
+            {
+                try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+
+        var report = Report.Markdown(rows, profile, settings, logLevel, started.Elapsed);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Directory.CreateDirectory(outDir);
+        await File.WriteAllTextAsync(Path.Combine(outDir, label + ".md"), report);
+        await File.WriteAllTextAsync(Path.Combine(outDir, label + ".json"),
+            new JsonArray(rows.Select(r => (JsonNode)r).ToArray()).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Log($"wrote {Path.Combine(outDir, label)}.{{md,json}}; total {started.Elapsed.TotalSeconds:0} s");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<JsonObject> RunPhaseAsync(BenchDatabase db, string phase, int syncs, List<string> settings,
+        string logLevel, int warmup, int window, int idle, int catchupMax, string work)
+    {
+        var name = $"phase_{phase}";
+        var cs = await db.CopyAsync(name);
+        try
+        {
+            var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000;
+            var (from, span) = phase switch
+            {
+                "idle" => (t0 + 86_400_000L, 60_000L),  // all Syncs due tomorrow: only polling
+                "steady" => (t0, 60_000L),              // due uniformly over the first minute after the start
+                _ => (t0 - 600_000L, 660_000L),          // catch-up: 10 minutes overdue + the first minute after the restart
+            };
+            var scheduleTime = await db.ScheduleAsync(cs, from, span, syncs);
+            var (phaseWarmup, phaseWindow, max) = phase switch
+            {
+                "idle" => (5, idle, idle),
+                "steady" => (warmup, window, window),
+                _ => (0, catchupMax, catchupMax),
+            };
+            var serverArgs = new List<string>
+            {
+                "server", "--store", db.Store, "--cs", cs, "--phase", phase, "--t0", Str(t0), "--syncs", Str(syncs),
+                "--warmup", Str(phaseWarmup), "--window", Str(phaseWindow), "--max", Str(max), "--log-level", logLevel,
+                "--overdue", Str(phase == "catchup" ? OverdueOf(syncs) : 0),
+            };
+            foreach (var setting in settings)
+            {
+                serverArgs.Add("--set");
+                serverArgs.Add(setting);
+            }
+            Log($"[{db.Store}] {phase}: schedule planned in {scheduleTime.TotalSeconds:0.0} s; server starts at t0 " +
+                $"(+{(t0 - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) / 1000.0:0.0} s), measuring {(phase == "catchup" ? $"up to {max}" : $"{phaseWarmup} + {phaseWindow}")} s");
+            var row = await RunServerAsync(serverArgs, db, Path.Combine(work, $"{db.Store}-{phase}.log"));
+            row["scheduleSeconds"] = scheduleTime.TotalSeconds;
+            return row;
+        }
+        finally
+        {
+            await db.DropAsync(name);
+        }
+    }
+
+    private static async Task<JsonObject> RunServerAsync(List<string> serverArgs, BenchDatabase db, string logPath)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var host = Environment.ProcessPath ?? "dotnet";
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.FileName = host;
+            start.ArgumentList.Add(typeof(Orchestrator).Assembly.Location);
+        }
+        else
+        {
+            start.FileName = host;
+        }
+        foreach (var arg in serverArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var pg = (db as PostgresBenchDatabase)?.Server;
+        double? pgCpuStart = null, pgCpuEnd = null;
+        long pgWriteStart = 0, pgWriteEnd = 0;
+        (long Busy, long Total) machineStart = default, machineEnd = default;
+        double loadStart = 0, loadEnd = 0;
+        long windowStartMs = 0, windowEndMs = 0;
+        string? resultJson = null;
+        var warnings = 0;
+        var errors = 0;
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+        await using var logFile = new StreamWriter(logPath);
+        var stderrPump = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("warn:", StringComparison.Ordinal)) Interlocked.Increment(ref warnings);
+                if (line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)
+                    || line.StartsWith("Unhandled", StringComparison.Ordinal)) Interlocked.Increment(ref errors);
+                lock (logFile) logFile.WriteLine(line);
+            }
+        });
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("EVENT window-start", StringComparison.Ordinal))
+            {
+                pgCpuStart = pg is null ? null : ProcessMeter.TreeCpuSeconds(pg.PostmasterPid);
+                pgWriteStart = pg is null ? 0 : ProcessMeter.TreeWriteBytes(pg.PostmasterPid);
+                machineStart = ProcessMeter.MachineJiffies();
+                loadStart = ProcessMeter.LoadAverage1();
+                windowStartMs = long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("EVENT window-end", StringComparison.Ordinal))
+            {
+                pgCpuEnd = pg is null ? null : ProcessMeter.TreeCpuSeconds(pg.PostmasterPid);
+                pgWriteEnd = pg is null ? 0 : ProcessMeter.TreeWriteBytes(pg.PostmasterPid);
+                machineEnd = ProcessMeter.MachineJiffies();
+                loadEnd = ProcessMeter.LoadAverage1();
+                windowEndMs = long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("RESULT ", StringComparison.Ordinal))
+            {
+                resultJson = line[7..];
+            }
+            else
+            {
+                lock (logFile) logFile.WriteLine("stdout: " + line);
+            }
+        }
+        await process.WaitForExitAsync();
+        await stderrPump;
+
+        var row = resultJson is null ? new JsonObject() : JsonNode.Parse(resultJson)!.AsObject();
+        var seconds = (windowEndMs - windowStartMs) / 1000.0;
+        if (pgCpuStart is { } a0 && pgCpuEnd is { } a1 && seconds > 0)
+        {
+            row["dbCpuCores"] = (a1 - a0) / seconds;
+            row["dbWriteMBps"] = (pgWriteEnd - pgWriteStart) / 1048576.0 / seconds;
+        }
+        if (machineEnd.Total > machineStart.Total)
+        {
+            row["machineBusyCores"] = Environment.ProcessorCount * (machineEnd.Busy - machineStart.Busy) / (double)(machineEnd.Total - machineStart.Total);
+        }
+        row["loadAvg1Start"] = loadStart;
+        row["loadAvg1End"] = loadEnd;
+        row["serverWarnings"] = warnings;
+        row["serverErrors"] = errors;
+        if (resultJson is null || process.ExitCode != 0)
+        {
+            row["error"] = $"server exited with {process.ExitCode}; see its log (kept with --keep): {logPath}";
+            row["phase"] ??= serverArgs[serverArgs.IndexOf("--phase") + 1];
+            row["store"] ??= db.Store;
+        }
+        return row;
+    }
+
+    private static string Line(JsonObject r)
+    {
+        if (r["error"] is { } error)
+        {
+            return $"  ERROR: {error}";
+        }
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"  {r["store"]} {r["phase"]}: {D(r, "dispatchesPerSecond"):0} dispatches/s, ");
+        sb.Append(CultureInfo.InvariantCulture, $"claim lag p50/p99/max {L(r["lagClaimMs"])} ms, source lag {L(r["lagSourceMs"])} ms, ");
+        sb.Append(CultureInfo.InvariantCulture, $"server CPU {D(r, "cpuCores"):0.00} cores");
+        if (r["dbCpuCores"] is not null) sb.Append(CultureInfo.InvariantCulture, $", db CPU {D(r, "dbCpuCores"):0.00}");
+        sb.Append(CultureInfo.InvariantCulture, $", RSS max {D(r, "rssMaxMB"):0} MB, load {D(r, "loadAvg1End"):0.0}");
+        if (r["drainSeconds"] is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $", drained {r["drained"]} in {D(r, "drainSeconds"):0.0} s ({D(r, "drainRatePerSecond"):0}/s)");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $", warn/err lines {r["serverWarnings"]}/{r["serverErrors"]}");
+        return sb.ToString();
+    }
+
+    internal static double D(JsonObject r, string key) => r[key]?.GetValue<double>() ?? double.NaN;
+
+    internal static string L(JsonNode? summary) =>
+        summary is null || summary["Count"]?.GetValue<long>() == 0
+            ? "–"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{summary["P50"]!.GetValue<double>():0}/{summary["P99"]!.GetValue<double>():0}/{summary["Max"]!.GetValue<double>():0}");
+
+    /// <summary>Catch-up: Sync i is due at t0 − 600 s + i·660 s/N, so those with i·660/N &lt; 600 are overdue at t0.</summary>
+    internal static long OverdueOf(int syncs) =>
+        Enumerable.Range(0, syncs).LongCount(i => (long)i * 660_000L / syncs < 600_000L);
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void Log(string message) =>
+        Console.WriteLine($"{DateTime.Now:HH:mm:ss} {message}");
+
+    /// <summary>bench/Scheduler (the directory holding the .csproj), from the build output directory.</summary>
+    private static string ProjectDirectory()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GrpcSync.SchedulerBench.csproj")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
+}

@@ -1,0 +1,9 @@
+using GrpcSync.Engine;
+
+namespace GrpcSync.SchedulerBench;
+
+/// <summary>The bench stores secrets in plain text; the server uses Data Protection here (not measured).</summary>
+internal sealed class PassThroughSecrets : ICredentialSecrets
+{
+    public string Reveal(string protectedSecret) => protectedSecret;
+}

@@ -1,0 +1,252 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using GrpcSync.Domain;
+using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
+using GrpcSync.Storage.Relational;
+using GrpcSync.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace GrpcSync.SchedulerBench;
+
+/// <summary>
+/// Seeds the bench data set once per store into a template database, then copies it per phase and plans
+/// the schedule with one UPDATE.
+/// <para>
+/// Seeding goes through the store's public API: one <see cref="ISyncStore.InsertCredentialAsync"/> per user
+/// (10 Syncs per user) and one <see cref="ISyncStore.InsertSyncAsync"/> per Sync. Each Sync is built by the
+/// domain rules as it would be after its INITIAL run: <see cref="SyncRules.Enable"/>, then
+/// <see cref="RunRules.Dispatch"/> and <see cref="RunRules.Finish"/> (Succeeded) applied in memory, so the
+/// stored Sync is IDLE with last_synced_at and last_full_sync_at set (no FULL run is due for 24 h) and its
+/// INITIAL run row is SUCCEEDED. Integration/pipeline <c>noop</c>, frequency default (1m), configuration
+/// <c>{"n": index}</c>, configuration name <c>c{index}</c>.
+/// </para>
+/// <para>
+/// Phase schedule (bench-only SQL, the one statement that bypasses the store): next_run_at of Sync i is
+/// <c>from + i * span / count</c> (uniform over [from, from + span)), last_run_started_at one interval earlier.
+/// </para>
+/// </summary>
+internal abstract class BenchDatabase : IAsyncDisposable
+{
+    public const int SyncsPerUser = 10;
+    public static readonly string ProjectId = "bench";
+
+    public abstract string Store { get; }
+
+    /// <summary>Creates the template database with the schema; returns a store on it.</summary>
+    protected abstract Task<RelationalSyncStore> CreateTemplateStoreAsync();
+
+    /// <summary>Closes every connection to the template (so it can be copied).</summary>
+    protected abstract Task ReleaseTemplateAsync(RelationalSyncStore store);
+
+    /// <summary>A fresh copy of the template; returns its connection string.</summary>
+    public abstract Task<string> CopyAsync(string name);
+
+    public abstract Task DropAsync(string name);
+
+    protected abstract DbConnection Connect(string connectionString);
+
+    /// <summary>Runs after the schedule update (PostgreSQL: VACUUM ANALYZE; SQLite: WAL checkpoint).</summary>
+    protected abstract Task AfterScheduleAsync(DbConnection connection);
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public async Task<TimeSpan> SeedAsync(int syncs, int parallelism, Action<string> log)
+    {
+        var clock = Stopwatch.StartNew();
+        var store = await CreateTemplateStoreAsync();
+        await store.MigrateAsync();
+        var now = DateTimeOffset.UtcNow;
+        var policy = new RunPolicy();
+        var users = (syncs + SyncsPerUser - 1) / SyncsPerUser;
+        var credentials = new Guid[users];
+        await Parallel.ForEachAsync(Enumerable.Range(0, users), new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            async (u, ct) =>
+            {
+                var id = Guid.CreateVersion7(now);
+                credentials[u] = id;
+                await store.InsertCredentialAsync(new Credential
+                {
+                    Id = id,
+                    ProjectId = ProjectId,
+                    UserId = User(u),
+                    Integration = NoopConnector.Name,
+                    DisplayName = $"bench user {u}",
+                    ProtectedSecret = "noop-secret",
+                    CreatedAt = now,
+                }, ct);
+            });
+        var done = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, syncs), new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            async (n, ct) =>
+            {
+                var (sync, run) = Completed(n, credentials[n / SyncsPerUser], now, policy);
+                var (_, created) = await store.InsertSyncAsync(sync, run, ct);
+                if (!created)
+                {
+                    throw new InvalidOperationException($"Sync {n} existed already");
+                }
+                if (Interlocked.Increment(ref done) % 20_000 == 0)
+                {
+                    log($"  seeded {done:N0} Syncs ({clock.Elapsed.TotalSeconds:0} s)");
+                }
+            });
+        await ReleaseTemplateAsync(store);
+        return clock.Elapsed;
+    }
+
+    /// <summary>Sync <paramref name="n"/> as it is after its INITIAL run succeeded (built by the domain rules).</summary>
+    public static (Sync Sync, SyncRun Run) Completed(int n, Guid credentialId, DateTimeOffset now, RunPolicy policy)
+    {
+        var scope = new Scope(ProjectId, User(n / SyncsPerUser));
+        var (sync, initial) = SyncRules.Enable(scope, NoopConnector.Name, NoopConnector.Name, $"c{n}",
+            $"{{\"n\":{n.ToString(CultureInfo.InvariantCulture)}}}", credentialId, frequency: null, now);
+        var dispatch = RunRules.Dispatch(new SyncSnapshot(sync, [initial]), now, "seed", policy);
+        var running = dispatch.Result ?? throw new InvalidOperationException("the initial run did not start");
+        var finishedAt = now.AddMilliseconds(5);
+        var finish = RunRules.Finish(new SyncSnapshot(dispatch.NewSync!, [running]), running.Id, running.Attempt,
+            new RunOutcome.Succeeded(null), finishedAt, policy);
+        return (finish.NewSync!, finish.Result.Run!);
+    }
+
+    private static string User(int u) => "u" + u.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>next_run_at of Sync i := from + i * span / count; last_run_started_at one minute earlier.</summary>
+    public async Task<TimeSpan> ScheduleAsync(string connectionString, long fromMs, long spanMs, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var connection = Connect(connectionString);
+        await connection.OpenAsync();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandTimeout = 600;
+            command.CommandText =
+                "UPDATE syncs SET next_run_at = @from + (CAST(substr(configuration_name, 2) AS BIGINT) * @span) / @count, " +
+                "last_run_started_at = @from + (CAST(substr(configuration_name, 2) AS BIGINT) * @span) / @count - 60000";
+            Add(command, "@from", fromMs);
+            Add(command, "@span", spanMs);
+            Add(command, "@count", (long)count);
+            var updated = await command.ExecuteNonQueryAsync();
+            if (updated != count)
+            {
+                throw new InvalidOperationException($"schedule update touched {updated} Syncs, expected {count}");
+            }
+        }
+        await AfterScheduleAsync(connection);
+        return clock.Elapsed;
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
+    }
+}
+
+internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
+{
+    private string TemplatePath => Path.Combine(directory, "template.db");
+
+    public override string Store => "sqlite";
+
+    protected override Task<RelationalSyncStore> CreateTemplateStoreAsync() =>
+        Task.FromResult<RelationalSyncStore>(SqliteSyncStore.ForFile(TemplatePath));
+
+    protected override async Task ReleaseTemplateAsync(RelationalSyncStore store)
+    {
+        await using (var connection = new SqliteConnection(((SqliteSyncStore)store).ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await command.ExecuteNonQueryAsync();
+        }
+        ((SqliteSyncStore)store).Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    public override Task<string> CopyAsync(string name)
+    {
+        var path = Path.Combine(directory, name + ".db");
+        File.Copy(TemplatePath, path, overwrite: true);
+        return Task.FromResult(new SqliteConnectionStringBuilder { DataSource = path }.ToString());
+    }
+
+    public override Task DropAsync(string name)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in (string[])[".db", ".db-wal", ".db-shm"])
+        {
+            File.Delete(Path.Combine(directory, name + suffix));
+        }
+        return Task.CompletedTask;
+    }
+
+    protected override DbConnection Connect(string connectionString) => new SqliteConnection(connectionString);
+
+    protected override async Task AfterScheduleAsync(DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+        await command.ExecuteNonQueryAsync();
+        await connection.CloseAsync();
+        SqliteConnection.ClearAllPools();
+    }
+}
+
+internal sealed class PostgresBenchDatabase(PgServer server) : BenchDatabase
+{
+    private const string Template = "grpcsync_template";
+
+    public override string Store => "postgres";
+
+    public PgServer Server => server;
+
+    protected override async Task<RelationalSyncStore> CreateTemplateStoreAsync()
+    {
+        await server.ExecuteAdminAsync($"CREATE DATABASE {Template}");
+        return new PostgresSyncStore(server.ConnectionStringFor(Template));
+    }
+
+    protected override async Task ReleaseTemplateAsync(RelationalSyncStore store)
+    {
+        await ((PostgresSyncStore)store).DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(server.ConnectionStringFor(Template));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 600 };
+        await command.ExecuteNonQueryAsync();
+        await connection.CloseAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public override async Task<string> CopyAsync(string name)
+    {
+        await server.ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {Template}");
+        return server.ConnectionStringFor(name);
+    }
+
+    public override async Task DropAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await server.ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    }
+
+    protected override DbConnection Connect(string connectionString) => new NpgsqlConnection(connectionString);
+
+    protected override async Task AfterScheduleAsync(DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandTimeout = 600;
+        command.CommandText = "VACUUM ANALYZE syncs";
+        await command.ExecuteNonQueryAsync();
+        await connection.CloseAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public override async ValueTask DisposeAsync() => await server.DisposeAsync();
+}

@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using GrpcSync.Engine;
+using GrpcSync.Engine.Connectors;
+using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
+using GrpcSync.Storage.Relational;
+using GrpcSync.Storage.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcSync.SchedulerBench;
+
+/// <summary>
+/// "The server": this process hosts the real engine (<c>AddGrpcSyncEngine</c>: <c>SyncEngine</c> + <c>RunWorker</c>)
+/// on the real store, with the no-op connector, a pass-through secret reader and <see cref="TimeProvider.System"/>.
+/// It starts the engine at the agreed moment t0 (the orchestrator planned the schedule around it), measures
+/// its own CPU and RSS, and prints one <c>RESULT {json}</c> line. <c>EVENT</c> lines mark the measuring window
+/// so the orchestrator can sample the database server and the machine at the same moments.
+/// </summary>
+internal static class ServerMode
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var a = Args.Parse(args);
+        var store = a.Get("store");
+        var connectionString = a.Get("cs");
+        var phase = a.Get("phase");
+        var t0 = a.GetLong("t0");
+        var syncs = a.GetInt("syncs");
+        var warmup = a.GetInt("warmup", 0);
+        var window = a.GetInt("window");
+        var maxSeconds = a.GetInt("max", window);
+        var overdue = a.GetLong("overdue", 0);
+        var logLevel = a.Get("log-level", "Warning");
+
+        var (windowStart, windowEnd) = phase == "catchup"
+            ? (t0, t0 + maxSeconds * 1000L)
+            : (t0 + warmup * 1000L, t0 + (warmup + window) * 1000L);
+        var recorder = new Recorder(syncs, t0, windowStart, windowEnd, overdue);
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:GrpcSync"] = logLevel,
+            ["GrpcSync:Engine:WorkerId"] = $"bench-{Environment.ProcessId}",
+        };
+        foreach (var (key, value) in a.All("set").Select(SplitSetting))
+        {
+            settings[$"{EngineOptions.SectionName}:{key}"] = value;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        RelationalSyncStore inner = store switch
+        {
+            "sqlite" => new SqliteSyncStore(connectionString),
+            "postgres" => new PostgresSyncStore(connectionString),
+            _ => throw new ArgumentException($"unknown store '{store}'"),
+        };
+        var measuring = new MeasuringEngineStore(inner, recorder);
+        builder.Services.AddSingleton<IEngineStore>(measuring);
+        builder.Services.AddSingleton<ICredentialSecrets, PassThroughSecrets>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(recorder);
+        builder.Services.AddSingleton<IConnector, NoopConnector>();
+        builder.Services.AddGrpcSyncEngine(builder.Configuration);
+
+        using var host = builder.Build();
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EngineOptions>>().Value;
+
+        var lateMs = Now() - t0;
+        if (lateMs < 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(-lateMs));
+            lateMs = 0;
+        }
+        await host.StartAsync();
+        Console.WriteLine($"EVENT started {Now()}");
+
+        // ---- sample once a second until the phase ends ----
+        var rss = new List<(long Ms, long Bytes)>();
+        TimeSpan cpuAtStart = TimeSpan.Zero, cpuAtEnd = TimeSpan.Zero;
+        long allocAtStart = 0, allocAtEnd = 0;
+        long runsAtStart = 0, runsAtEnd = 0;
+        (long Read, long Write) ioAtStart = default, ioAtEnd = default;
+        long dbBytesAtStart = 0, dbBytesAtEnd = 0;
+        var gcAtStart = (0, 0, 0);
+        var gcAtEnd = (0, 0, 0);
+        long windowStartedAt = 0, windowEndedAt = 0;
+        var storeAtStart = StoreSnapshot(measuring);
+        var storeAtEnd = storeAtStart;
+        var windowOpen = false;
+        long drainedAt = 0;
+        while (true)
+        {
+            var now = Now();
+            if (!windowOpen && windowStartedAt == 0 && now >= windowStart)
+            {
+                windowOpen = true;
+                windowStartedAt = now;
+                cpuAtStart = ProcessMeter.SelfCpu();
+                allocAtStart = GC.GetTotalAllocatedBytes();
+                runsAtStart = measuring.DispatchedRuns;
+                gcAtStart = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                storeAtStart = StoreSnapshot(measuring);
+                ioAtStart = ProcessMeter.Io();
+                dbBytesAtStart = await DatabaseBytesAsync(store, connectionString);
+                Console.WriteLine($"EVENT window-start {now}");
+            }
+            if (phase == "catchup" && drainedAt == 0 && recorder.OverdueDispatched >= recorder.OverdueTotal)
+            {
+                drainedAt = recorder.LastOverdueStartMs;
+            }
+            // Catch-up ends early once drained and the first post-restart wave (t0 + 60 s) has had 15 s.
+            var catchupDone = phase == "catchup" && drainedAt != 0 && now >= Math.Max(drainedAt + 20_000, t0 + 75_000);
+            if (windowOpen && (now >= windowEnd || catchupDone))
+            {
+                windowOpen = false;
+                windowEndedAt = now;
+                cpuAtEnd = ProcessMeter.SelfCpu();
+                allocAtEnd = GC.GetTotalAllocatedBytes();
+                runsAtEnd = measuring.DispatchedRuns;
+                gcAtEnd = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                storeAtEnd = StoreSnapshot(measuring);
+                ioAtEnd = ProcessMeter.Io();
+                dbBytesAtEnd = await DatabaseBytesAsync(store, connectionString);
+                Console.WriteLine($"EVENT window-end {now}");
+                break;
+            }
+            if (windowOpen)
+            {
+                rss.Add((now, ProcessMeter.Rss()));
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(phase == "catchup" ? 250 : 1000));
+        }
+        var rssEnd = ProcessMeter.Rss();
+        var gcInfo = GC.GetGCMemoryInfo();
+        var threads = Process.GetCurrentProcess().Threads.Count;
+
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await host.StopAsync(stopping.Token);
+        }
+        var inFlightAtEnd = 0; // StopAsync waited for them
+
+        var seconds = (windowEndedAt - windowStartedAt) / 1000.0;
+        var windowRuns = runsAtEnd - runsAtStart;
+        var result = new Dictionary<string, object?>
+        {
+            ["phase"] = phase,
+            ["store"] = store,
+            ["syncs"] = syncs,
+            ["lateStartMs"] = lateMs,
+            ["engine"] = new Dictionary<string, object?>
+            {
+                ["MaxConcurrentRuns"] = options.MaxConcurrentRuns,
+                ["DispatchBatch"] = options.DispatchBatch,
+                ["PollIntervalMs"] = options.PollInterval.TotalMilliseconds,
+                ["LeaseSeconds"] = options.Lease.TotalSeconds,
+            },
+            ["logLevel"] = logLevel,
+            ["gc"] = GCSettingsDescription(),
+            ["windowSeconds"] = seconds,
+            ["windowStartMs"] = windowStartedAt,
+            ["windowEndMs"] = windowEndedAt,
+            ["dispatchedInWindow"] = windowRuns,
+            ["scheduledStartedInWindow"] = recorder.WindowStarted,
+            ["dispatchesPerSecond"] = seconds > 0 ? windowRuns / seconds : 0,
+            ["cpuCores"] = seconds > 0 ? (cpuAtEnd - cpuAtStart).TotalSeconds / seconds : 0,
+            ["rssAvgMB"] = rss.Count > 0 ? rss.Average(r => r.Bytes) / 1048576.0 : rssEnd / 1048576.0,
+            ["rssMaxMB"] = rss.Count > 0 ? rss.Max(r => r.Bytes) / 1048576.0 : rssEnd / 1048576.0,
+            ["rssEndMB"] = rssEnd / 1048576.0,
+            ["gcHeapMB"] = gcInfo.HeapSizeBytes / 1048576.0,
+            ["gcCommittedMB"] = gcInfo.TotalCommittedBytes / 1048576.0,
+            ["gcCollections"] = new[] { gcAtEnd.Item1 - gcAtStart.Item1, gcAtEnd.Item2 - gcAtStart.Item2, gcAtEnd.Item3 - gcAtStart.Item3 },
+            ["allocatedBytesPerRun"] = windowRuns > 0 ? (allocAtEnd - allocAtStart) / (double)windowRuns : 0,
+            ["threads"] = threads,
+            ["serverWriteMBps"] = seconds > 0 ? (ioAtEnd.Write - ioAtStart.Write) / 1048576.0 / seconds : 0,
+            ["serverWriteBytesPerRun"] = windowRuns > 0 ? (ioAtEnd.Write - ioAtStart.Write) / (double)windowRuns : 0,
+            ["dbGrowthBytesPerRun"] = windowRuns > 0 ? (dbBytesAtEnd - dbBytesAtStart) / (double)windowRuns : 0,
+            ["dbBytesAtEnd"] = dbBytesAtEnd,
+            ["lagClaimMs"] = recorder.ClaimLag(),
+            ["lagCommitMs"] = recorder.CommitLag(),
+            ["lagSourceMs"] = recorder.SourceLag(),
+            ["storeCallsInWindow"] = StoreDelta(storeAtStart, storeAtEnd, windowRuns),
+            ["scheduledStartedTotal"] = recorder.ScheduledStarted,
+            ["otherStartedTotal"] = recorder.OtherStarted,
+            ["sourceCallsTotal"] = recorder.SourceCalls,
+            ["dispatchRoundsTotal"] = measuring.Dispatch.Calls,
+            ["fullRoundsTotal"] = measuring.FullRounds,
+            ["finishWritesTotal"] = measuring.Mutate.Calls,
+            ["inFlightAtEnd"] = inFlightAtEnd,
+        };
+        if (phase == "catchup")
+        {
+            var drainEnd = drainedAt == 0 ? windowEndedAt : drainedAt;
+            result["overdueTotal"] = recorder.OverdueTotal;
+            result["overdueDispatched"] = recorder.OverdueDispatched;
+            result["drained"] = drainedAt != 0;
+            result["drainSeconds"] = (drainEnd - t0) / 1000.0;
+            result["drainRatePerSecond"] = recorder.OverdueDispatched / Math.Max(0.001, (drainEnd - t0) / 1000.0);
+            result["onTimeDuringDrainClaimMs"] = recorder.OnTimeClaimLag(t0, drainEnd);
+            result["onTimeAfterDrainClaimMs"] = recorder.OnTimeClaimLag(drainEnd, windowEndedAt);
+            result["onTimeDuringDrainSourceMs"] = recorder.OnTimeSourceLag(t0, drainEnd);
+            result["onTimeAfterDrainSourceMs"] = recorder.OnTimeSourceLag(drainEnd, windowEndedAt);
+            var perSecond = recorder.StartedPerSecond;
+            result["startedPerSecond"] = perSecond.Take((int)Math.Ceiling((windowEndedAt - t0) / 1000.0)).ToArray();
+        }
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(result, Json.Options));
+        return 0;
+    }
+
+    /// <summary>Size of the database: SQLite file + WAL; PostgreSQL pg_database_size (0 when unreadable).</summary>
+    private static async Task<long> DatabaseBytesAsync(string store, string connectionString)
+    {
+        try
+        {
+            if (store == "sqlite")
+            {
+                var path = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource;
+                return new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
+            }
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
+            return (long)(await command.ExecuteScalarAsync() ?? 0L);
+        }
+        catch (Exception e) when (e is IOException or Npgsql.NpgsqlException)
+        {
+            return 0;
+        }
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static (string Key, string Value) SplitSetting(string setting)
+    {
+        var eq = setting.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--set expects Key=Value, got '{setting}'");
+        }
+        return (setting[..eq], setting[(eq + 1)..]);
+    }
+
+    private static string GCSettingsDescription() =>
+        (System.Runtime.GCSettings.IsServerGC ? "server" : "workstation") +
+        (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "" : ", concurrent") +
+        $", {Environment.ProcessorCount} cpus";
+
+    private static Dictionary<string, (long Calls, double TotalMs)> StoreSnapshot(MeasuringEngineStore s) => new()
+    {
+        ["DispatchAsync"] = s.Dispatch.Snapshot(),
+        ["GetCredentialAsync"] = s.GetCredential.Snapshot(),
+        ["MutateSyncAsync(Finish)"] = s.Mutate.Snapshot(),
+        ["RenewLeaseAsync"] = s.Renew.Snapshot(),
+        ["GetSyncAsync"] = s.GetSync.Snapshot(),
+        ["WriteRecordPageAsync"] = s.WritePage.Snapshot(),
+    };
+
+    private static Dictionary<string, object> StoreDelta(Dictionary<string, (long Calls, double TotalMs)> before,
+        Dictionary<string, (long Calls, double TotalMs)> after, long runs)
+    {
+        var delta = new Dictionary<string, object>();
+        foreach (var (name, (calls, ms)) in after)
+        {
+            var c = calls - before[name].Calls;
+            var t = ms - before[name].TotalMs;
+            delta[name] = new Dictionary<string, double>
+            {
+                ["calls"] = c,
+                ["callsPerRun"] = runs > 0 ? c / (double)runs : 0,
+                ["avgMs"] = c > 0 ? t / c : 0,
+            };
+        }
+        return delta;
+    }
+}
+
+internal static class Json
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        IncludeFields = true,
+    };
+}
+
+/// <summary>--name value arguments (a name may repeat).</summary>
+internal sealed class Args
+{
+    private readonly List<(string Name, string Value)> _values = [];
+    private readonly HashSet<string> _flags = [];
+
+    public static Args Parse(string[] args, params string[] flags)
+    {
+        var parsed = new Args();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument '{args[i]}'");
+            }
+            var name = args[i][2..];
+            if (flags.Contains(name))
+            {
+                parsed._flags.Add(name);
+                continue;
+            }
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"--{name} needs a value");
+            }
+            parsed._values.Add((name, args[++i]));
+        }
+        return parsed;
+    }
+
+    public bool Flag(string name) => _flags.Contains(name);
+
+    public bool Has(string name) => _values.Any(v => v.Name == name);
+
+    public string Get(string name) =>
+        _values.LastOrDefault(v => v.Name == name).Value ?? throw new ArgumentException($"--{name} is required");
+
+    public string Get(string name, string fallback) => _values.LastOrDefault(v => v.Name == name).Value ?? fallback;
+
+    public int GetInt(string name) => int.Parse(Get(name), CultureInfo.InvariantCulture);
+
+    public int GetInt(string name, int fallback) => Has(name) ? GetInt(name) : fallback;
+
+    public long GetLong(string name) => long.Parse(Get(name), CultureInfo.InvariantCulture);
+
+    public long GetLong(string name, long fallback) => Has(name) ? GetLong(name) : fallback;
+
+    public IEnumerable<string> All(string name) => _values.Where(v => v.Name == name).Select(v => v.Value);
+}
