@@ -41,6 +41,7 @@ internal static class Orchestrator
         var idle = a.GetInt("idle", 20);
         var catchupMax = a.GetInt("catchup-max", 150);
         var pgSync = a.Get("pg-synchronous-commit", "on");
+        var pgOptions = a.Get("pg-connection-options", "");
         var label = a.Get("label", "latest");
         var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
         var work = a.Has("work") ? a.Get("work") : Directory.CreateTempSubdirectory("grpcsync-sched.").FullName;
@@ -65,7 +66,7 @@ internal static class Orchestrator
                 await using BenchDatabase db = store switch
                 {
                     "sqlite" => new SqliteBenchDatabase(work),
-                    "postgres" => new PostgresBenchDatabase(await PgServer.StartAsync(work, pgSync, maxConnections: 300)),
+                    "postgres" => new PostgresBenchDatabase(await PgServer.StartAsync(work, pgSync, maxConnections: 300), pgOptions),
                     _ => throw new ArgumentException($"unknown store '{store}'"),
                 };
                 Log($"[{store}] seeding {syncs:N0} Syncs through the store API …");
@@ -78,6 +79,7 @@ internal static class Orchestrator
                     if (db is PostgresBenchDatabase)
                     {
                         row["pgSynchronousCommit"] = pgSync;
+                        row["pgConnectionOptions"] = pgOptions;
                     }
                     rows.Add(row);
                     if (row["error"] is not null)
@@ -143,6 +145,14 @@ internal static class Orchestrator
                 $"(+{(t0 - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) / 1000.0:0.0} s), measuring {(phase == "catchup" ? $"up to {max}" : $"{phaseWarmup} + {phaseWindow}")} s");
             var row = await RunServerAsync(serverArgs, db, Path.Combine(work, $"{db.Store}-{phase}.log"));
             row["scheduleSeconds"] = scheduleTime.TotalSeconds;
+            if (phase == "catchup" && row["windowEndMs"] is { } endNode)
+            {
+                // On-time Syncs (due at or after the restart) that came due before the window ended, and how many of them started.
+                var end = endNode.GetValue<long>();
+                row["onTimeDue"] = Enumerable.Range(0, syncs).LongCount(i => from + (long)i * span / syncs is var due && due >= t0 && due < end - 1000);
+                row["onTimeStarted"] = (row["onTimeDuringDrainClaimMs"]?["Count"]?.GetValue<long>() ?? 0)
+                                       + (row["onTimeAfterDrainClaimMs"]?["Count"]?.GetValue<long>() ?? 0);
+            }
             return row;
         }
         finally

@@ -16,6 +16,7 @@ namespace GrpcSync.SchedulerBench;
 internal sealed class Recorder
 {
     private readonly long[] _plannedMs; // by Sync index; 0 = not a scheduled run
+    private readonly int[] _sourceSeen; // by Sync index: 1 once its worker reached the connector
     private readonly Lock _gate = new();
     private readonly long _t0;
     private readonly long _windowStart;
@@ -25,7 +26,7 @@ internal sealed class Recorder
     private readonly List<float> _claim = [];
     private readonly List<float> _commit = [];
     private readonly List<float> _source = [];
-    // Catch-up: runs of Syncs due at or after the restart (t0), with when they were claimed.
+    // Catch-up: first runs of Syncs planned (by the bench) at or after the restart (t0), with when they were claimed.
     private readonly List<(long StartedMs, float ClaimLag)> _onTime = [];
     private readonly List<(long CalledMs, float SourceLag)> _onTimeSource = [];
 
@@ -39,6 +40,7 @@ internal sealed class Recorder
     public Recorder(int syncs, long t0Ms, long windowStartMs, long windowEndMs, long overdueTotal)
     {
         _plannedMs = new long[syncs];
+        _sourceSeen = new int[syncs];
         _t0 = t0Ms;
         _windowStart = windowStartMs;
         _windowEnd = windowEndMs;
@@ -77,7 +79,8 @@ internal sealed class Recorder
         }
         Interlocked.Increment(ref _scheduledStarted);
         var plannedMs = planned.ToUnixTimeMilliseconds();
-        Volatile.Write(ref _plannedMs[index], plannedMs);
+        // The Sync's first run in this process has the due time the bench planned; later ones were planned by the engine.
+        var first = Interlocked.Exchange(ref _plannedMs[index], plannedMs) == 0;
         var claimLag = (float)(run.StartedAt!.Value - planned).TotalMilliseconds;
         var commitLag = (float)(committedMs - plannedMs);
 
@@ -94,7 +97,7 @@ internal sealed class Recorder
                 _claim.Add(claimLag);
                 _commit.Add(commitLag);
             }
-            if (plannedMs >= _t0)
+            if (plannedMs >= _t0 && first)
             {
                 _onTime.Add((startedMs, claimLag));
             }
@@ -116,13 +119,14 @@ internal sealed class Recorder
         }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var lag = (float)(now - plannedMs);
+        var first = Interlocked.Exchange(ref _sourceSeen[index], 1) == 0;
         lock (_gate)
         {
             if (now >= _windowStart && now < _windowEnd)
             {
                 _source.Add(lag);
             }
-            if (plannedMs >= _t0)
+            if (plannedMs >= _t0 && first)
             {
                 _onTimeSource.Add((now, lag));
             }

@@ -198,7 +198,7 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
     }
 }
 
-internal sealed class PostgresBenchDatabase(PgServer server) : BenchDatabase
+internal sealed class PostgresBenchDatabase(PgServer server, string connectionOptions = "") : BenchDatabase
 {
     private const string Template = "grpcsync_template";
 
@@ -227,7 +227,8 @@ internal sealed class PostgresBenchDatabase(PgServer server) : BenchDatabase
     public override async Task<string> CopyAsync(string name)
     {
         await server.ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {Template}");
-        return server.ConnectionStringFor(name);
+        // Extra Npgsql settings for the server's store only (e.g. "Max Auto Prepare=64"): configuration, not code.
+        return connectionOptions.Length == 0 ? server.ConnectionStringFor(name) : server.ConnectionStringFor(name) + ";" + connectionOptions;
     }
 
     public override async Task DropAsync(string name)
