@@ -95,8 +95,8 @@ public static class Report
 
     public static readonly string[] NotMeasured =
     [
-        "5. Scheduler at scale (dispatcher and run workers with many due Syncs): NOT MEASURED YET — the engine is " +
-        "switched off (GrpcSync__Engine__Enabled=false) for every figure here; no number is reported for it.",
+        "5. Scheduler at scale (dispatcher and run workers with many due Syncs): NOT MEASURED BY THIS HARNESS — the engine is " +
+        "switched off (GrpcSync__Engine__Enabled=false) for every figure here and no number is reported for it; see bench/Scheduler/.",
     ];
 
     public static string Table(IReadOnlyList<Figure> figures)
