@@ -144,13 +144,16 @@ internal static class ServerMode
         }
         var rssEnd = ProcessMeter.Rss();
         var gcInfo = GC.GetGCMemoryInfo();
-        var threads = Process.GetCurrentProcess().Threads.Count;
+        int threads;
+        using (var self = Process.GetCurrentProcess())
+        {
+            threads = self.Threads.Count;
+        }
 
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             await host.StopAsync(stopping.Token);
         }
-        var inFlightAtEnd = 0; // StopAsync waited for them
 
         var seconds = (windowEndedAt - windowStartedAt) / 1000.0;
         var windowRuns = runsAtEnd - runsAtStart;
@@ -198,7 +201,6 @@ internal static class ServerMode
             ["dispatchRoundsTotal"] = measuring.Dispatch.Calls,
             ["fullRoundsTotal"] = measuring.FullRounds,
             ["finishWritesTotal"] = measuring.Mutate.Calls,
-            ["inFlightAtEnd"] = inFlightAtEnd,
         };
         if (phase == "catchup")
         {
