@@ -74,6 +74,16 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
         finally { Mutate.Add(started); }
     }
 
+    public readonly CallStats MutateBatch = new();
+
+    public async Task<IReadOnlyList<SyncChange<T>?>> MutateSyncsAsync<T>(
+        IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try { return await inner.MutateSyncsAsync(mutations, ct); }
+        finally { MutateBatch.Add(started); }
+    }
+
     public async Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();

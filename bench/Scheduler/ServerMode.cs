@@ -266,6 +266,7 @@ internal static class ServerMode
         ["MutateSyncAsync(Finish)"] = s.Mutate.Snapshot(),
         ["RenewLeaseAsync"] = s.Renew.Snapshot(),
         ["GetSyncAsync"] = s.GetSync.Snapshot(),
+        ["MutateSyncsAsync(Finish batch)"] = s.MutateBatch.Snapshot(),
         ["WriteRecordPageAsync"] = s.WritePage.Snapshot(),
     };
 

@@ -27,6 +27,26 @@ public interface IEngineStore
     /// <summary>Like <see cref="ISyncStore.MutateSyncAsync{T}"/> but by id alone (the engine acts for no caller).</summary>
     Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
 
+    /// <summary>
+    /// Several <see cref="MutateSyncAsync{T}(Guid, Func{SyncSnapshot, SyncChange{T}}, CancellationToken)"/> in one
+    /// transaction (group commit: the engine reports many finished runs at once). Each mutation sees its Sync as
+    /// locked and is checked and written exactly as by the single form; results come back in input order (null
+    /// where the Sync does not exist). Sync rows are locked up front in the order credential deletes lock them. If any decision throws or any change
+    /// breaks the rules, nothing of the batch is written and the exception propagates (the caller may retry
+    /// them one by one). The default implementation applies them one at a time.
+    /// </summary>
+    async Task<IReadOnlyList<SyncChange<T>?>> MutateSyncsAsync<T>(
+        IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(mutations);
+        var results = new SyncChange<T>?[mutations.Count];
+        for (var i = 0; i < mutations.Count; i++)
+        {
+            results[i] = await MutateSyncAsync(mutations[i].SyncId, mutations[i].Decide, ct);
+        }
+        return results;
+    }
+
     /// <summary>A Sync with its open runs by id alone, or null.</summary>
     Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default);
 

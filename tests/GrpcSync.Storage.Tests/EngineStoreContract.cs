@@ -221,6 +221,82 @@ public abstract class EngineStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dispatch_OnTimeWorkComesFirst_ButAFullRoundLeavesTheOldestBacklogOneSlotInTen()
+    {
+        var now = T0.AddHours(1);
+        var backlog = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (sync, _) = await InsertSyncAsync(Alice, $"late-{i}", at: now.AddMinutes(-30 + i)); // late-0 is the oldest
+            backlog.Add(sync.Id);
+        }
+        var onTime = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            var (sync, _) = await InsertSyncAsync(Alice, $"fresh-{i}", at: now.AddMilliseconds(-3_000 + 100 * i)); // within the window
+            onTime.Add(sync.Id);
+        }
+
+        var full = (await DispatchAsync(now, max: 10)).Select(s => s.Sync.Id).ToList();
+        var rest = (await DispatchAsync(now, max: 10)).Select(s => s.Sync.Id).ToList();
+
+        // Nine on-time Syncs in due order, then the oldest backlog Sync (its rank ties with the tenth on-time one; older wins).
+        Assert.Equal([.. onTime.Take(9), backlog[0]], full);
+        // Fewer on-time Syncs than slots: the rest of the backlog fills the round, oldest first.
+        Assert.Equal([.. onTime.Skip(9), backlog[1], backlog[2]], rest);
+    }
+
+    [Fact]
+    public async Task MutateSyncs_FinishesEveryRun_AndAnswersInInputOrder_NullForAnUnknownSync()
+    {
+        var runs = new List<SyncRun>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (sync, _) = await InsertSyncAsync(Alice, $"s{i}");
+            runs.Add(await StartRunAsync(sync.Id, T0.AddSeconds(1)));
+        }
+        var finished = T0.AddSeconds(2);
+        Func<SyncSnapshot, SyncChange<FinishResult>> Finish(SyncRun run) =>
+            s => RunRules.Finish(s, run.Id, run.Attempt, new RunOutcome.Succeeded(null), finished, Policy);
+        // Not in id order, with an unknown Sync in the middle: results must follow the input.
+        var order = runs.OrderByDescending(r => r.SyncId).ToList();
+
+        var results = await Engine.MutateSyncsAsync<FinishResult>(
+            [(order[0].SyncId, Finish(order[0])), (Guid.NewGuid(), Finish(order[0])), (order[1].SyncId, Finish(order[1])), (order[2].SyncId, Finish(order[2]))]);
+
+        Assert.Equal(4, results.Count);
+        Assert.Null(results[1]);
+        foreach (var (run, result) in new[] { (order[0], results[0]), (order[1], results[2]), (order[2], results[3]) })
+        {
+            Assert.NotNull(result);
+            Assert.False(result.Result.Fenced);
+            Assert.Equal(run.SyncId, result.NewSync?.Id);
+            var stored = (await Engine.GetSyncAsync(run.SyncId))!;
+            Assert.Empty(stored.OpenRuns);
+            Assert.Equal(SyncStatus.Idle, stored.Sync.Status);
+            Assert.Equal(result.NewSync!.Version, stored.Sync.Version);
+        }
+    }
+
+    [Fact]
+    public async Task MutateSyncs_OneDecisionThrows_WritesNothingOfTheBatch()
+    {
+        var (first, _) = await InsertSyncAsync(Alice, "first");
+        var (second, _) = await InsertSyncAsync(Alice, "second");
+        var runOfFirst = await StartRunAsync(first.Id, T0.AddSeconds(1));
+        var before = (await Engine.GetSyncAsync(first.Id))!;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Engine.MutateSyncsAsync<FinishResult>(
+        [
+            (first.Id, s => RunRules.Finish(s, runOfFirst.Id, runOfFirst.Attempt, new RunOutcome.Succeeded(null), T0.AddSeconds(2), Policy)),
+            (second.Id, _ => throw new InvalidOperationException("decision failed")),
+        ]));
+
+        AssertSameSnapshot(before, await Engine.GetSyncAsync(first.Id));
+        Assert.Equal([RunState.Running], (await Engine.GetSyncAsync(first.Id))!.OpenRuns.Select(r => r.State));
+    }
+
+    [Fact]
     public async Task Dispatch_ExpiredLease_IsReclaimedUnderTheNextAttempt_AndTheOldAttemptIsFenced()
     {
         var (sync, _) = await InsertSyncAsync(Alice);

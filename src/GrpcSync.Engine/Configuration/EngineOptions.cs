@@ -43,6 +43,11 @@ public sealed class EngineOptions
     public int DispatchBatch { get; set; } = 100;
 
     /// <summary>
+    /// Most run endings written in one store transaction (group commit); 1 writes each run's end alone.
+    /// </summary>
+    public int FinishBatch { get; set; } = 256;
+
+    /// <summary>
     /// The lease owner this process writes on the runs it holds. Unique per process by default
     /// (machine, pid and a random part) so a restarted process never mistakes an old lease for its own.
     /// </summary>
@@ -72,6 +77,8 @@ public sealed class EngineOptions
             problems.Add($"{SectionName}:MaxConcurrentRuns must be at least 1.");
         if (DispatchBatch < 1)
             problems.Add($"{SectionName}:DispatchBatch must be at least 1.");
+        if (FinishBatch < 1)
+            problems.Add($"{SectionName}:FinishBatch must be at least 1.");
         if (MaxRetries < 0)
             problems.Add($"{SectionName}:MaxRetries must not be negative.");
         Positive(PollInterval, nameof(PollInterval));

@@ -29,6 +29,7 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly RunPolicy _policy;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory; // workers log under their own category
+    private readonly FinishWriter? _finisher; // group commit of run endings (null: one transaction per run)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Task> _inFlight = []; // by worker number: one run may be worked twice (a stuck old attempt)
@@ -36,6 +37,9 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly SemaphoreSlim _dispatchTurn = new(1, 1); // one dispatch round at a time, so slots are never over-claimed
     private readonly CancellationTokenSource _abandon = new(); // cancelled when shutdown stops waiting: workers release their runs
     private volatile bool _stopping;
+    private volatile bool _moreDue; // the last round claimed all it asked for: more is probably due
+    private int _waitingForSlot; // 1 while the loop waits for a worker to end
+    private readonly SemaphoreSlim _slotFreed = new(0); // a stale release only causes one early extra round
 
     public SyncEngine(IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets, TimeProvider time,
         IOptions<EngineOptions> options, ILoggerFactory loggerFactory)
@@ -53,10 +57,16 @@ public sealed partial class SyncEngine : BackgroundService
         _policy = _options.ToRunPolicy();
         _logger = loggerFactory.CreateLogger<SyncEngine>();
         _loggerFactory = loggerFactory;
+        _finisher = _options.FinishBatch > 1
+            ? new FinishWriter(store, _options.FinishBatch, loggerFactory.CreateLogger<FinishWriter>())
+            : null;
     }
 
     /// <summary>The lease owner written on the runs this engine claims.</summary>
     public string WorkerId => _options.WorkerId;
+
+    /// <summary>Run endings queued for the next group commit (0 when <see cref="EngineOptions.FinishBatch"/> is 1).</summary>
+    public int FinishesWaiting => _finisher?.Waiting ?? 0;
 
     /// <summary>Runs being worked on right now.</summary>
     public int InFlightCount
@@ -89,8 +99,10 @@ public sealed partial class SyncEngine : BackgroundService
                 return 0;
             }
             var now = _time.GetUtcNow();
-            var started = await _store.DispatchAsync(now, Math.Min(free, _options.DispatchBatch),
+            var asked = Math.Min(free, _options.DispatchBatch);
+            var started = await _store.DispatchAsync(now, asked,
                 snapshot => RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy), ct);
+            _moreDue = started.Count >= asked;
             foreach (var (sync, run) in started)
             {
                 StartWorker(sync, run);
@@ -137,11 +149,23 @@ public sealed partial class SyncEngine : BackgroundService
             catch (Exception e)
             {
                 // The store may be briefly unreachable: try again next round.
+                _moreDue = false; // after PollInterval, not in a tight loop
                 LogDispatchFailed(e);
             }
 
             try
             {
+                if (_moreDue && !_stopping)
+                {
+                    // A full round: claim the rest now rather than after PollInterval — as soon as a slot is free.
+                    if (InFlightCount < _options.MaxConcurrentRuns)
+                    {
+                        await Task.Yield();
+                        continue;
+                    }
+                    await WaitForSlotAsync(stoppingToken);
+                    continue;
+                }
                 await Task.Delay(_options.PollInterval, _time, stoppingToken);
             }
             catch (OperationCanceledException)
@@ -149,6 +173,25 @@ public sealed partial class SyncEngine : BackgroundService
                 break;
             }
         }
+    }
+
+    /// <summary>Waits until a worker ends or PollInterval passes, whichever comes first.</summary>
+    private async Task WaitForSlotAsync(CancellationToken stoppingToken)
+    {
+        Volatile.Write(ref _waitingForSlot, 1);
+        if (InFlightCount < _options.MaxConcurrentRuns)
+        {
+            Volatile.Write(ref _waitingForSlot, 0);
+            return; // one ended meanwhile
+        }
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var slot = _slotFreed.WaitAsync(wait.Token);
+        var poll = Task.Delay(_options.PollInterval, _time, wait.Token);
+        await Task.WhenAny(slot, poll);
+        await wait.CancelAsync();
+        try { await Task.WhenAll(slot, poll); } catch (OperationCanceledException) { }
+        Volatile.Write(ref _waitingForSlot, 0);
+        stoppingToken.ThrowIfCancellationRequested();
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -197,12 +240,13 @@ public sealed partial class SyncEngine : BackgroundService
     {
         // Stragglers (a host that skipped StopAsync, a test) stop and release their runs.
         _abandon.Cancel();
+        _finisher?.DisposeAsync().AsTask().GetAwaiter().GetResult(); // after the workers: they write through it
         base.Dispose();
     }
 
     private void StartWorker(Sync sync, SyncRun run)
     {
-        var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>());
+        var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long number;
         lock (_gate)
@@ -226,6 +270,10 @@ public sealed partial class SyncEngine : BackgroundService
                 lock (_gate)
                 {
                     _inFlight.Remove(number);
+                }
+                if (Interlocked.Exchange(ref _waitingForSlot, 0) == 1)
+                {
+                    _slotFreed.Release(); // the dispatcher waits for a free slot
                 }
                 done.SetResult(); // after the slot is free, so WhenIdleAsync callers can dispatch at once
             }

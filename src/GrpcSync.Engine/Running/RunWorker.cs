@@ -21,6 +21,7 @@ internal sealed partial class RunWorker
     private readonly ICredentialSecrets _secrets;
     private readonly TimeProvider _time;
     private readonly RunPolicy _policy;
+    private readonly FinishWriter? _finisher;
     private readonly ILogger _logger;
 
     private int _leaseLost; // 1 once RenewLeaseAsync said the run is no longer ours
@@ -31,8 +32,9 @@ internal sealed partial class RunWorker
     private long _deleted;
 
     public RunWorker(Sync sync, SyncRun run, IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets,
-        TimeProvider time, RunPolicy policy, ILogger logger)
+        TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null)
     {
+        _finisher = finisher;
         _sync = sync;
         _run = run;
         _store = store;
@@ -268,8 +270,10 @@ internal sealed partial class RunWorker
         {
             var now = _time.GetUtcNow();
             // Not cancellable: a run released at shutdown must still be written.
-            var change = await _store.MutateSyncAsync(_sync.Id,
-                s => RunRules.Finish(s, _run.Id, _run.Attempt, outcome, now, _policy), CancellationToken.None);
+            Func<SyncSnapshot, SyncChange<FinishResult>> decide = s => RunRules.Finish(s, _run.Id, _run.Attempt, outcome, now, _policy);
+            var change = _finisher is not null
+                ? await _finisher.FinishAsync(_sync.Id, decide)
+                : await _store.MutateSyncAsync(_sync.Id, decide, CancellationToken.None);
             return change is { Result.Fenced: false };
         }
         catch (Exception e)

@@ -19,6 +19,17 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
 
     public IReadOnlyList<(RecordPage Page, RecordPageResult Result)> PageWrites => [.. _pageWrites];
 
+    private readonly ConcurrentQueue<int> _batchSizes = new();
+
+    /// <summary>When set, group commits (<see cref="MutateSyncsAsync{T}"/>) wait here first, so run endings queue up behind them.</summary>
+    public Gate? BeforeBatch { get; set; }
+
+    /// <summary>When true, every group commit fails (after its gate) without writing anything.</summary>
+    public bool FailBatches { get; set; }
+
+    /// <summary>How many mutations each group commit carried, in order (failed ones included).</summary>
+    public IReadOnlyList<int> BatchSizes => [.. _batchSizes];
+
     /// <summary>The result of the next lease renewal a worker makes.</summary>
     public async Task<bool> NextRenewalAsync() => await _renewals.Reader.ReadAsync().AsTask().WaitAsync(EngineHarness.Timeout);
 
@@ -35,6 +46,21 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
 
     public Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default) =>
         inner.MutateSyncAsync(syncId, decide, ct);
+
+    public async Task<IReadOnlyList<SyncChange<T>?>> MutateSyncsAsync<T>(
+        IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, CancellationToken ct = default)
+    {
+        if (BeforeBatch is { } gate)
+        {
+            await gate.WaitAsync(ct);
+        }
+        _batchSizes.Enqueue(mutations.Count);
+        if (FailBatches)
+        {
+            throw new InvalidOperationException("group commit failed (test)");
+        }
+        return await inner.MutateSyncsAsync(mutations, ct);
+    }
 
     public Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default) => inner.GetSyncAsync(syncId, ct);
 
