@@ -19,10 +19,37 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
 
-    /// <summary>A store on the database an Npgsql connection string names; it owns (and disposes) its data source.</summary>
+    /// <summary>
+    /// A store on the database an Npgsql connection string names; it owns (and disposes) its data source.
+    /// Unless the string says otherwise, Npgsql's automatic preparation is on (see <see cref="WithStoreDefaults"/>).
+    /// </summary>
     public PostgresSyncStore(string connectionString)
-        : this(NpgsqlDataSource.Create(connectionString), ownsDataSource: true)
+        : this(NpgsqlDataSource.Create(WithStoreDefaults(connectionString)), ownsDataSource: true)
     {
+    }
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with the store's defaults where it sets nothing itself:
+    /// <c>Max Auto Prepare=64;Auto Prepare Min Usages=2</c>. The store runs a few dozen distinct statements over
+    /// and over; prepared on the server, PostgreSQL parses and plans each once per connection. Set
+    /// <c>Max Auto Prepare=0</c> behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
+    /// transaction mode).
+    /// </summary>
+    public static string WithStoreDefaults(string connectionString)
+    {
+        // Npgsql's builder answers ContainsKey for every keyword it knows; the generic one holds only what was given.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("MAXAUTOPREPARE"))
+        {
+            builder.MaxAutoPrepare = 64;
+            if (!given.Contains("AUTOPREPAREMINUSAGES"))
+            {
+                builder.AutoPrepareMinUsages = 2;
+            }
+        }
+        return builder.ConnectionString;
     }
 
     /// <summary>A store on an existing data source, which it disposes only if <paramref name="ownsDataSource"/>.</summary>
@@ -33,8 +60,8 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
         _ownsDataSource = ownsDataSource;
     }
 
-    private protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) =>
-        await _dataSource.OpenConnectionAsync(ct);
+    private protected override async ValueTask<StoreConnection> OpenConnectionAsync(CancellationToken ct) =>
+        new(await _dataSource.OpenConnectionAsync(ct)); // Npgsql pools and (auto-)prepares; the lease disposes it
 
     private protected override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
         await ((NpgsqlConnection)connection).BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
@@ -56,7 +83,7 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override IReadOnlyList<Migration> Migrations => PostgresMigrations.All;
 
-    private protected override async Task LockMigrationsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
+    private protected override async Task LockMigrationsAsync(StoreConnection connection, DbTransaction transaction, CancellationToken ct) =>
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", ct, ("@key", PostgresMigrations.AdvisoryLockKey));
 
     public async ValueTask DisposeAsync()

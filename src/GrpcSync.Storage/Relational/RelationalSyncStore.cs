@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using GrpcSync.Domain;
@@ -43,7 +44,8 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
 
     // ---- Provider hooks ----
 
-    private protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct);
+    /// <summary>A connection for one operation; disposing the lease ends it (or gives it back for reuse).</summary>
+    private protected abstract ValueTask<StoreConnection> OpenConnectionAsync(CancellationToken ct);
 
     /// <summary>
     /// A transaction for a read-modify-write. SQLite: BEGIN IMMEDIATE (takes the database write lock
@@ -87,10 +89,10 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private protected abstract IReadOnlyList<Migration> Migrations { get; }
 
     /// <summary>Runs once per <see cref="MigrateAsync"/> before any migration (e.g. SQLite's journal mode).</summary>
-    private protected virtual Task BeforeMigrationsAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
+    private protected virtual Task BeforeMigrationsAsync(StoreConnection connection, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Serialises migrations across processes inside each migration's transaction.</summary>
-    private protected virtual Task LockMigrationsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
+    private protected virtual Task LockMigrationsAsync(StoreConnection connection, DbTransaction transaction, CancellationToken ct) =>
         Task.CompletedTask;
 
     // ---- Schema ----
@@ -103,7 +105,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         await BeforeMigrationsAsync(connection, ct);
         foreach (var migration in Migrations)
         {
-            await using var tx = await BeginWriteAsync(connection, ct);
+            await using var tx = await BeginWriteAsync(connection.Connection, ct);
             await LockMigrationsAsync(connection, tx, ct);
             await ExecuteAsync(connection, tx, SchemaMigrationsTableSql, ct);
             var applied = await ScalarAsync(connection, tx, "SELECT 1 FROM schema_migrations WHERE version = @version", ct,
@@ -156,10 +158,10 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         for (var attempt = 1; ; attempt++)
         {
             await using var connection = await OpenConnectionAsync(ct);
-            await using var tx = await BeginWriteAsync(connection, ct);
-            await using (var insert = Command(connection, tx,
-                $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING"))
+            await using var tx = await BeginWriteAsync(connection.Connection, ct);
             {
+                var insert = Command(connection, tx,
+                $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING");
                 AddSyncParameters(insert, sync);
                 var created = await insert.ExecuteNonQueryAsync(ct) == 1;
                 if (created)
@@ -197,7 +199,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private async Task<SyncSnapshot?> GetSyncCoreAsync(Scope? scope, Guid syncId, CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginReadAsync(connection, ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
         var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct);
         if (sync is null)
         {
@@ -215,7 +217,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         var sql = $"SELECT {SyncColumns} FROM syncs WHERE project_id = @project_id AND user_id = @user_id" +
                   (credentialId is null ? "" : " AND credential_id = @credential_id") +
                   " ORDER BY created_at, id";
-        await using var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
         if (credentialId is { } id)
         {
             AddParameter(command, "@credential_id", IdParameter(id));
@@ -239,7 +241,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         ArgumentNullException.ThrowIfNull(decide);
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
         if (sync is null)
         {
@@ -264,13 +266,13 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         if (LockClause.Length > 0)
         {
             // Row locks up front, in the order DeleteCredentialAsync takes them (created_at, id), so a batch
             // and a credential delete never wait for each other in opposite orders (a deadlock).
             var ids = mutations.Select(m => m.SyncId).Distinct().ToList();
-            await using var lockRows = Command(connection, tx,
+            var lockRows = OneOffCommand(connection, tx,
                 $"SELECT id FROM syncs WHERE id IN ({InList("@id", ids.Count)}) ORDER BY created_at, id" + LockClause,
                 [.. ids.Select((id, n) => ("@id" + n.ToString(CultureInfo.InvariantCulture), IdParameter(id)))]);
             await ReadAllAsync(lockRows, r => ReadId(r, 0), ct);
@@ -298,7 +300,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     {
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // Runs and records go with it (ON DELETE CASCADE).
         var deleted = await ExecuteAsync(connection, tx,
             "DELETE FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
@@ -318,7 +320,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)" +
             (after is null ? "" : " AND (created_at, id) < (@after_created_at, @after_id)") +
             " ORDER BY created_at DESC, id DESC LIMIT @limit";
-        await using var command = Command(connection, null, sql,
+        var command = Command(connection, null, sql,
             ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId),
             ("@limit", limit));
         if (after is { } position)
@@ -333,7 +335,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     public async Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        await using var command = Command(connection, null,
+        var command = Command(connection, null,
             $"SELECT {RunColumns} FROM sync_runs WHERE id = @id AND sync_id = @sync_id " +
             "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
             ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
@@ -349,7 +351,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         ArgumentNullException.ThrowIfNull(credential);
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var inserted = await ExecuteAsync(connection, tx,
             $"INSERT INTO credentials ({CredentialColumns}) VALUES " +
             "(@id, @project_id, @user_id, @integration, @display_name, @protected_secret, @created_at, @deleted_at) " +
@@ -376,7 +378,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private async Task<Credential?> GetCredentialCoreAsync(Scope? scope, Guid credentialId, CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        await using var command = Command(connection, null,
+        var command = Command(connection, null,
             $"SELECT {CredentialColumns} FROM credentials WHERE id = @id AND deleted_at IS NULL" +
             (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id"),
             ("@id", IdParameter(credentialId)));
@@ -397,7 +399,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
                   "WHERE project_id = @project_id AND user_id = @user_id AND deleted_at IS NULL" +
                   (integration is null ? "" : " AND integration = @integration") +
                   " ORDER BY created_at, id";
-        await using var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
         if (integration is not null)
         {
             AddParameter(command, "@integration", integration);
@@ -413,7 +415,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         ArgumentNullException.ThrowIfNull(onBoundSync);
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var deleted = await ExecuteAsync(connection, tx,
             "UPDATE credentials SET deleted_at = @now " +
             "WHERE id = @id AND project_id = @project_id AND user_id = @user_id AND deleted_at IS NULL", ct,
@@ -424,12 +426,12 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
 
         IReadOnlyList<Sync> bound;
-        await using (var select = Command(connection, tx,
+        {
+            var select = Command(connection, tx,
             $"SELECT {SyncColumns} FROM syncs " +
             "WHERE project_id = @project_id AND user_id = @user_id AND credential_id = @credential_id " +
             "ORDER BY created_at, id" + LockClause,
-            ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId))))
-        {
+            ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId)));
             bound = await ReadAllAsync(select, ReadSync, ct);
         }
         foreach (var sync in bound)
@@ -537,12 +539,12 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         IReadOnlyList<Guid> candidates;
-        await using (var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
-            ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
-            ("@share", BacklogShare)))
         {
+            var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
+            ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
+            ("@share", BacklogShare));
             candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
         }
 
@@ -572,7 +574,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     {
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // One row of sync_runs and no other lock: it cannot deadlock with the Sync-first writers.
         var renewed = await ExecuteAsync(connection, tx,
             "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = 'Running' AND attempt = @attempt", ct,
@@ -615,7 +617,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
 
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginWriteAsync(connection, ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var syncId = IdParameter(page.SyncId);
         var runId = IdParameter(page.RunId);
         // Records are marked as seen by this run *attempt*: a reclaimed attempt must not count records
@@ -681,7 +683,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
         foreach (var chunk in seen.Chunk(InListChunk))
         {
-            await using var mark = Command(connection, tx,
+            var mark = OneOffCommand(connection, tx,
                 $"UPDATE sync_records SET last_seen_run_id = @run_id WHERE sync_id = @sync_id AND id IN ({InList("@r", chunk.Length)})",
                 ("@run_id", seenBy), ("@sync_id", syncId));
             for (var i = 0; i < chunk.Length; i++)
@@ -695,11 +697,11 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         if (page.ReconcileUnseen)
         {
             IReadOnlyList<Guid> unseen;
-            await using (var select = Command(connection, tx,
+            {
+                var select = Command(connection, tx,
                 "SELECT id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
                 "AND (last_seen_run_id IS NULL OR last_seen_run_id <> @run_id) ORDER BY sequence",
-                ("@sync_id", syncId), ("@run_id", seenBy)))
-            {
+                ("@sync_id", syncId), ("@run_id", seenBy));
                 unseen = await ReadAllAsync(select, r => ReadId(r, 0), ct);
             }
             foreach (var id in unseen)
@@ -724,7 +726,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private sealed record StoredRecord(Guid Id, string Fingerprint, bool Deleted, bool SeenByRun);
 
     /// <summary>The stored records of the page's external ids, read in one query per <see cref="InListChunk"/> ids.</summary>
-    private async Task<Dictionary<string, StoredRecord>> ReadStoredRecordsAsync(DbConnection connection, DbTransaction tx,
+    private async Task<Dictionary<string, StoredRecord>> ReadStoredRecordsAsync(StoreConnection connection, DbTransaction tx,
         RecordPage page, CancellationToken ct)
     {
         // Both databases compare text byte for byte here (SQLite BINARY; PostgreSQL's deterministic collations).
@@ -732,7 +734,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         var externalIds = page.Upserts.Select(u => u.ExternalId).Distinct(StringComparer.Ordinal).ToArray();
         foreach (var chunk in externalIds.Chunk(InListChunk))
         {
-            await using var select = Command(connection, tx,
+            var select = OneOffCommand(connection, tx,
                 "SELECT id, external_id, fingerprint, deleted, last_seen_run_id FROM sync_records " +
                 $"WHERE sync_id = @sync_id AND external_id IN ({InList("@e", chunk.Length)})",
                 ("@sync_id", IdParameter(page.SyncId)));
@@ -752,15 +754,15 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     }
 
     /// <summary>Writes the record counter back and recounts the Sync's record summary (version untouched).</summary>
-    private async Task UpdateRecordSummaryAsync(DbConnection connection, DbTransaction tx, RecordPage page, long sequence,
+    private async Task UpdateRecordSummaryAsync(StoreConnection connection, DbTransaction tx, RecordPage page, long sequence,
         CancellationToken ct)
     {
         long total, live;
         long? highest;
-        await using (var count = Command(connection, tx,
+        var count = Command(connection, tx,
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deleted THEN 0 ELSE 1 END), 0), MAX(sequence) " +
             "FROM sync_records WHERE sync_id = @sync_id",
-            ("@sync_id", IdParameter(page.SyncId))))
+            ("@sync_id", IdParameter(page.SyncId)));
         await using (var reader = await count.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
@@ -768,7 +770,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             live = reader.GetInt64(1);
             highest = reader.IsDBNull(2) ? null : reader.GetInt64(2);
         }
-        await using var update = Command(connection, tx,
+        var update = Command(connection, tx,
             "UPDATE syncs SET record_sequence = @record_sequence, total_records = @total_records, " +
             "synced_records_count = @synced_records_count" +
             (highest is null ? "" : ", latest_cursor = @latest_cursor") +
@@ -801,13 +803,13 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await OpenConnectionAsync(ct);
-        await using var tx = await BeginReadAsync(connection, ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
         var id = IdParameter(syncId);
 
         long total, active;
-        await using (var sync = Command(connection, tx,
+        var sync = Command(connection, tx,
             "SELECT total_records, synced_records_count FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id",
-            ("@id", id), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId)))
+            ("@id", id), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
         await using (var reader = await sync.ExecuteReaderAsync(ct))
         {
             if (!await reader.ReadAsync(ct))
@@ -819,10 +821,10 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
 
         IReadOnlyList<SyncRecord> records;
-        await using (var select = Command(connection, tx,
-            $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND sequence > @after ORDER BY sequence LIMIT @limit",
-            ("@sync_id", id), ("@after", afterSequence), ("@limit", limit)))
         {
+            var select = Command(connection, tx,
+            $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND sequence > @after ORDER BY sequence LIMIT @limit",
+            ("@sync_id", id), ("@after", afterSequence), ("@limit", limit));
             records = await ReadAllAsync(select, ReadRecord, ct);
         }
         var last = records.Count > 0 ? records[^1].Sequence : afterSequence;
@@ -837,7 +839,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     public async Task<SyncRecord?> GetRecordAsync(Scope scope, Guid syncId, Guid recordId, CancellationToken ct = default)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        await using var command = Command(connection, null,
+        var command = Command(connection, null,
             $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND id = @id " +
             "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
             ("@sync_id", IdParameter(syncId)), ("@id", IdParameter(recordId)),
@@ -848,13 +850,13 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
 
     // ---- Reads and writes inside a transaction ----
 
-    private async Task<Sync?> ReadSyncAsync(DbConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
+    private async Task<Sync?> ReadSyncAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
         CancellationToken ct)
     {
         var sql = $"SELECT {SyncColumns} FROM syncs WHERE id = @id" +
                   (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id") +
                   (lockRow ? LockClause : "");
-        await using var command = Command(connection, tx, sql, ("@id", IdParameter(syncId)));
+        var command = Command(connection, tx, sql, ("@id", IdParameter(syncId)));
         if (scope is { } s)
         {
             AddParameter(command, "@project_id", s.ProjectId);
@@ -864,16 +866,16 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         return found.Count == 0 ? null : found[0];
     }
 
-    private async Task<IReadOnlyList<SyncRun>> ReadOpenRunsAsync(DbConnection connection, DbTransaction tx, Guid syncId,
+    private async Task<IReadOnlyList<SyncRun>> ReadOpenRunsAsync(StoreConnection connection, DbTransaction tx, Guid syncId,
         CancellationToken ct)
     {
-        await using var command = Command(connection, tx,
+        var command = Command(connection, tx,
             $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id AND {OpenStates} ORDER BY created_at, id",
             ("@sync_id", IdParameter(syncId)));
         return await ReadAllAsync(command, ReadRun, ct);
     }
 
-    private async Task ApplyAsync<T>(DbConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
+    private async Task ApplyAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
         CancellationToken ct)
     {
         if (change is null)
@@ -889,17 +891,26 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             {
                 await EnsureCredentialLiveAsync(connection, tx, next.Scope, next.CredentialId, ct);
             }
-            await using var update = Command(connection, tx,
-                "UPDATE syncs SET integration = @integration, pipeline = @pipeline, configuration_name = @configuration_name, " +
-                "configuration_json = @configuration_json, credential_id = @credential_id, frequency = @frequency, " +
-                "status = @status, reason = @reason, rate_limit_backoff_ms = @rate_limit_backoff_ms, " +
-                "next_run_at = @next_run_at, last_run_started_at = @last_run_started_at, last_synced_at = @last_synced_at, " +
-                "total_records = @total_records, synced_records_count = @synced_records_count, " +
-                "latest_cursor = @latest_cursor, version = @version, created_at = @created_at, updated_at = @updated_at, " +
-                "source_cursor = @source_cursor, last_full_sync_at = @last_full_sync_at " +
-                "WHERE id = @id AND version = @previous_version"); // record_sequence is the store's own: never written here
-            AddSyncParameters(update, next);
-            AddParameter(update, "@previous_version", current.Version);
+            // Only the columns that changed: an index is rewritten only when the UPDATE names one of its columns.
+            var old = SyncRowValues(current);
+            var after = SyncRowValues(next);
+            var changed = 0L;
+            for (var i = 0; i < after.Length; i++)
+            {
+                if (!Equals(old[i], after[i]))
+                {
+                    changed |= 1L << i;
+                }
+            }
+            var update = Command(connection, tx, UpdateSyncSql(changed), ("@id", IdParameter(current.Id)),
+                ("@previous_version", current.Version));
+            for (var i = 0; i < after.Length; i++)
+            {
+                if ((changed & (1L << i)) != 0)
+                {
+                    AddParameter(update, SyncParameterNames[i], after[i]);
+                }
+            }
             if (await update.ExecuteNonQueryAsync(ct) != 1)
             {
                 // Cannot happen while the row is locked; if it does, the lock is broken: write nothing.
@@ -935,14 +946,14 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     /// write transaction so that a concurrent DeleteCredentialAsync either sees the new binding (and
     /// errors the Sync) or makes this write fail; the API's earlier check alone leaves a window.
     /// </summary>
-    private async Task EnsureCredentialLiveAsync(DbConnection connection, DbTransaction tx, Scope scope, Guid? credentialId,
+    private async Task EnsureCredentialLiveAsync(StoreConnection connection, DbTransaction tx, Scope scope, Guid? credentialId,
         CancellationToken ct)
     {
         if (credentialId is not { } id)
         {
             return;
         }
-        await using var command = Command(connection, tx,
+        var command = Command(connection, tx,
             "SELECT id FROM credentials WHERE id = @id AND project_id = @project_id AND user_id = @user_id " +
             "AND deleted_at IS NULL" + ShareLockClause,
             ("@id", IdParameter(id)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
@@ -980,7 +991,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
     }
 
-    private async Task InsertRunAsync(DbConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
+    private async Task InsertRunAsync(StoreConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
         await ExecuteAsync(connection, tx,
             $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
             "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
@@ -996,32 +1007,40 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         "@frequency, @status, @reason, @rate_limit_backoff_ms, @next_run_at, @last_run_started_at, @last_synced_at, " +
         "@total_records, @synced_records_count, @latest_cursor, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at";
 
+    private static readonly string[] SyncColumnNames = SyncColumns.Split(", ");
+
+    private static readonly string[] SyncParameterNames = [.. SyncColumnNames.Select(c => "@" + c)];
+
+    /// <summary>A Sync's column values as bound, in <see cref="SyncColumns"/> order.</summary>
+    private object?[] SyncRowValues(Sync sync) =>
+    [
+        IdParameter(sync.Id), sync.ProjectId, sync.UserId, sync.Integration, sync.Pipeline, sync.ConfigurationName,
+        sync.ConfigurationJson, Id(sync.CredentialId), sync.Frequency, Name(sync.Status), sync.Reason,
+        sync.RateLimitBackoffMs, Ms(sync.NextRunAt), Ms(sync.LastRunStartedAt), Ms(sync.LastSyncedAt), sync.TotalRecords,
+        sync.SyncedRecordsCount, sync.LatestCursor, sync.Version, Ms(sync.CreatedAt), Ms(sync.UpdatedAt), sync.SourceCursor,
+        Ms(sync.LastFullSyncAt),
+    ];
+
     private void AddSyncParameters(DbCommand command, Sync sync)
     {
-        AddParameter(command, "@id", IdParameter(sync.Id));
-        AddParameter(command, "@project_id", sync.ProjectId);
-        AddParameter(command, "@user_id", sync.UserId);
-        AddParameter(command, "@integration", sync.Integration);
-        AddParameter(command, "@pipeline", sync.Pipeline);
-        AddParameter(command, "@configuration_name", sync.ConfigurationName);
-        AddParameter(command, "@configuration_json", sync.ConfigurationJson);
-        AddParameter(command, "@credential_id", Id(sync.CredentialId));
-        AddParameter(command, "@frequency", sync.Frequency);
-        AddParameter(command, "@status", Name(sync.Status));
-        AddParameter(command, "@reason", sync.Reason);
-        AddParameter(command, "@rate_limit_backoff_ms", sync.RateLimitBackoffMs);
-        AddParameter(command, "@next_run_at", Ms(sync.NextRunAt));
-        AddParameter(command, "@last_run_started_at", Ms(sync.LastRunStartedAt));
-        AddParameter(command, "@last_synced_at", Ms(sync.LastSyncedAt));
-        AddParameter(command, "@total_records", sync.TotalRecords);
-        AddParameter(command, "@synced_records_count", sync.SyncedRecordsCount);
-        AddParameter(command, "@latest_cursor", sync.LatestCursor);
-        AddParameter(command, "@version", sync.Version);
-        AddParameter(command, "@created_at", Ms(sync.CreatedAt));
-        AddParameter(command, "@updated_at", Ms(sync.UpdatedAt));
-        AddParameter(command, "@source_cursor", sync.SourceCursor);
-        AddParameter(command, "@last_full_sync_at", Ms(sync.LastFullSyncAt));
+        var values = SyncRowValues(sync);
+        for (var i = 0; i < values.Length; i++)
+        {
+            AddParameter(command, SyncParameterNames[i], values[i]);
+        }
     }
+
+    private static readonly ConcurrentDictionary<long, string> UpdateSyncSqlByColumns = new();
+
+    /// <summary>
+    /// <c>UPDATE syncs SET</c> the columns in <paramref name="changedColumns"/> (bit i = <see cref="SyncColumns"/>[i])
+    /// where the id and the previous version match. record_sequence is the store's own: never written here.
+    /// </summary>
+    private static string UpdateSyncSql(long changedColumns) =>
+        UpdateSyncSqlByColumns.GetOrAdd(changedColumns, mask =>
+            "UPDATE syncs SET " +
+            string.Join(", ", SyncColumnNames.Where((_, i) => (mask & (1L << i)) != 0).Select(c => $"{c} = @{c}")) +
+            " WHERE id = @id AND version = @previous_version");
 
     // ---- Row mapping (by ordinal, in the order of the column lists above) ----
 
@@ -1115,12 +1134,18 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
 
     // ---- ADO helpers ----
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql,
-        params ReadOnlySpan<(string Name, object? Value)> parameters)
+    /// <summary>A command owned by the connection's lease (prepared once and reused on a reusable connection).</summary>
+    private static DbCommand Command(StoreConnection connection, DbTransaction? tx, string sql,
+        params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        WithParameters(connection.Command(sql, tx), parameters);
+
+    /// <summary>Like <see cref="Command"/> for SQL built per call (IN lists): not kept for reuse.</summary>
+    private static DbCommand OneOffCommand(StoreConnection connection, DbTransaction? tx, string sql,
+        params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        WithParameters(connection.Command(sql, tx, keep: false), parameters);
+
+    private static DbCommand WithParameters(DbCommand command, ReadOnlySpan<(string Name, object? Value)> parameters)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
         foreach (var (name, value) in parameters)
         {
             AddParameter(command, name, value);
@@ -1140,17 +1165,17 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         command.Parameters.Add(parameter);
     }
 
-    private protected static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql,
+    private protected static async Task<int> ExecuteAsync(StoreConnection connection, DbTransaction? tx, string sql,
         CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(connection, tx, sql, parameters);
+        var command = Command(connection, tx, sql, parameters);
         return await command.ExecuteNonQueryAsync(ct);
     }
 
-    private protected static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql,
+    private protected static async Task<object?> ScalarAsync(StoreConnection connection, DbTransaction? tx, string sql,
         CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(connection, tx, sql, parameters);
+        var command = Command(connection, tx, sql, parameters);
         var result = await command.ExecuteScalarAsync(ct);
         return result is DBNull ? null : result;
     }

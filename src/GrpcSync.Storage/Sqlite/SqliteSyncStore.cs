@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using GrpcSync.Storage.Relational;
 using Microsoft.Data.Sqlite;
@@ -5,8 +6,8 @@ using Microsoft.Data.Sqlite;
 namespace GrpcSync.Storage.Sqlite;
 
 /// <summary>
-/// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on a SQLite database file (single node). One pooled connection per
-/// operation, set up with <c>foreign_keys=ON</c>, <c>synchronous=NORMAL</c> and a busy timeout; the
+/// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on a SQLite database file (single node). One connection per
+/// operation from the store's own pool (kept open with its prepared statements), set up with <c>foreign_keys=ON</c>, <c>synchronous=NORMAL</c> and a busy timeout; the
 /// file is put in WAL mode by <see cref="RelationalSyncStore.MigrateAsync"/>, so readers never wait
 /// for the writer. Every write transaction is <c>BEGIN IMMEDIATE</c>: it takes the database's single
 /// write lock before reading, so concurrent read-modify-writes queue (waiting up to the busy timeout)
@@ -30,6 +31,9 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private readonly string _setupPragmas;
     private readonly SemaphoreSlim _writeTurn = new(1, 1);
+    private readonly ConcurrentStack<StoreConnection> _idle = new();
+    private readonly Func<StoreConnection, ValueTask> _giveBack;
+    private volatile bool _disposed;
 
     /// <summary>
     /// A store on the database that a Microsoft.Data.Sqlite connection string names, e.g.
@@ -52,6 +56,7 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         var timeout = busyTimeout ?? DefaultBusyTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero, nameof(busyTimeout));
         ConnectionString = builder.ToString();
+        _giveBack = GiveBackAsync;
         _setupPragmas =
             $"PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};";
     }
@@ -66,8 +71,17 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     /// <summary>The normalised connection string the store opens connections with.</summary>
     public string ConnectionString { get; }
 
-    private protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    /// <summary>
+    /// A set-up connection from the store's own pool, or a new one. The pool keeps connections open with their
+    /// PRAGMAs applied and their prepared statements (<see cref="StoreConnection"/>), so a hot path neither
+    /// opens, sets up nor prepares anything; it keeps at most <see cref="MaxIdleConnections"/>.
+    /// </summary>
+    private protected override async ValueTask<StoreConnection> OpenConnectionAsync(CancellationToken ct)
     {
+        if (_idle.TryPop(out var pooled))
+        {
+            return pooled;
+        }
         var connection = new SqliteConnection(ConnectionString);
         try
         {
@@ -75,12 +89,31 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
             await using var setup = connection.CreateCommand();
             setup.CommandText = _setupPragmas;
             await setup.ExecuteNonQueryAsync(ct);
-            return connection;
+            return new StoreConnection(connection, _giveBack);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Idle connections kept open (more only while more operations run at once).</summary>
+    public const int MaxIdleConnections = 16;
+
+    private async ValueTask GiveBackAsync(StoreConnection connection)
+    {
+        // A connection that saw an error keeps no open transaction: the operation's transaction was disposed
+        // (rolled back) before its lease. Anything else about it is as good as new.
+        if (_disposed || _idle.Count >= MaxIdleConnections)
+        {
+            await connection.CloseAsync();
+            return;
+        }
+        _idle.Push(connection);
+        if (_disposed && _idle.TryPop(out var late))
+        {
+            await late.CloseAsync(); // Dispose ran meanwhile
         }
     }
 
@@ -115,10 +148,10 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private protected override IReadOnlyList<Migration> Migrations => SqliteMigrations.All;
 
-    private protected override async Task BeforeMigrationsAsync(DbConnection connection, CancellationToken ct)
+    private protected override async Task BeforeMigrationsAsync(StoreConnection connection, CancellationToken ct)
     {
         // Persistent in the file: every later connection uses WAL.
-        await using var command = connection.CreateCommand();
+        await using var command = connection.Connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode = WAL;";
         var mode = (string?)await command.ExecuteScalarAsync(ct);
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
@@ -140,9 +173,14 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         }
     }
 
-    /// <summary>Closes the pooled connections of this store's database (e.g. before deleting the file).</summary>
+    /// <summary>Closes this store's pooled connections (e.g. before deleting the file); later operations pool nothing.</summary>
     public void Dispose()
     {
+        _disposed = true;
+        while (_idle.TryPop(out var idle))
+        {
+            idle.CloseAsync().AsTask().GetAwaiter().GetResult(); // synchronous underneath: SQLite has no async I/O
+        }
         using var connection = new SqliteConnection(ConnectionString);
         SqliteConnection.ClearPool(connection);
     }

@@ -63,3 +63,29 @@ public sealed class PostgresSyncStoreTests(PostgresServerFixture server) : SyncS
         }
     }
 }
+
+/// <summary>The connection-string defaults the PostgreSQL store adds (no server needed).</summary>
+public sealed class PostgresConnectionDefaultsTests
+{
+    [Fact]
+    public void WithStoreDefaults_TurnsOnAutoPrepare_WhenTheStringSaysNothing()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(PostgresSyncStore.WithStoreDefaults("Host=db;Database=grpcsync;Username=app"));
+
+        Assert.Equal(64, builder.MaxAutoPrepare);
+        Assert.Equal(2, builder.AutoPrepareMinUsages);
+        Assert.Equal(("db", "grpcsync", "app"), (builder.Host, builder.Database, builder.Username));
+    }
+
+    [Theory]
+    [InlineData("Host=db;Max Auto Prepare=0", 0, 5)]
+    [InlineData("Host=db;MaxAutoPrepare=0", 0, 5)]
+    [InlineData("Host=db;Max Auto Prepare=10;Auto Prepare Min Usages=7", 10, 7)]
+    public void WithStoreDefaults_KeepsWhatTheStringSets(string connectionString, int maxAutoPrepare, int minUsages)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(PostgresSyncStore.WithStoreDefaults(connectionString));
+
+        Assert.Equal(maxAutoPrepare, builder.MaxAutoPrepare);
+        Assert.Equal(minUsages, builder.AutoPrepareMinUsages); // Npgsql's own default is 5
+    }
+}
