@@ -74,8 +74,8 @@ public sealed class HostingTests : EngineTest
         var options = new EngineOptions();
 
         Assert.True(options.Enabled);
-        Assert.Equal(4, options.MaxConcurrentRuns);
-        Assert.Equal(TimeSpan.FromSeconds(1), options.PollInterval);
+        Assert.Equal(128, options.MaxConcurrentRuns);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.PollInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Lease);
         Assert.Equal(TimeSpan.FromHours(24), options.FullSyncEvery);
         Assert.Equal(TimeSpan.FromSeconds(20), options.ShutdownTimeout);

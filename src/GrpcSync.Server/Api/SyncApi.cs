@@ -89,16 +89,18 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         var frequency = v.Frequency("incrementalAccumulatorFrequency", request.HasIncrementalAccumulatorFrequency ? request.IncrementalAccumulatorFrequency : null);
         v.ThrowIfAny();
 
-        var current = await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken)
-            ?? throw DomainException.SyncNotFound(request.SyncId);
         if (credentialId is { } newCredential)
         {
-            // Checked even when it is the Sync's own credential: a deleted one is 404, not "accepted".
+            // The credential must fit the Sync's integration, so read the Sync first (only on this path: a
+            // frequency change is one store transaction). Checked even when it is the Sync's own credential:
+            // a deleted one is 404, not "accepted". The store checks again, in the write, that it is still live.
+            var current = await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken)
+                ?? throw DomainException.SyncNotFound(request.SyncId);
             await CredentialFor(scope, newCredential, current.Sync.Integration, "credentialId", context.CancellationToken);
         }
 
         var command = new UpdateSyncCommand(credentialId, frequency, ExpectedETag(request, context));
-        _ = await store.MutateSyncAsync(scope, syncId.Value, s => SyncRules.Update(s, command, Now()), context.CancellationToken)
+        _ = await store.MutateSyncAsync(scope, syncId!.Value, s => SyncRules.Update(s, command, Now()), context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
 
         var data = new UpdateSyncData();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Google.Rpc;
@@ -69,11 +71,7 @@ public sealed partial class UnknownFieldsMiddleware(RequestDelegate next)
             {
                 return unknown;
             }
-            var pathBound = PathVariable().Matches(PathOf(metadata.HttpRule)).Select(m => m.Groups[1].Value).ToHashSet();
-            var fields = metadata.MethodDescriptor.InputType.Fields.InDeclarationOrder()
-                .Where(f => !pathBound.Contains(f.Name))
-                .SelectMany(f => new[] { f.Name, f.JsonName })
-                .ToHashSet(StringComparer.Ordinal);
+            var fields = BodyFields.GetOrAdd(metadata.MethodDescriptor.FullName, _ => BodyFieldsOf(metadata));
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (!fields.Contains(property.Name))
@@ -83,6 +81,19 @@ public sealed partial class UnknownFieldsMiddleware(RequestDelegate next)
             }
         }
         return unknown;
+    }
+
+    /// <summary>Per method (a handful per server): the JSON and proto names a body may use.</summary>
+    private static readonly ConcurrentDictionary<string, FrozenSet<string>> BodyFields = new(StringComparer.Ordinal);
+
+    /// <summary>The fields of the request message that are not bound from the path, by JSON and by proto name.</summary>
+    private static FrozenSet<string> BodyFieldsOf(GrpcJsonTranscodingMetadata metadata)
+    {
+        var pathBound = PathVariable().Matches(PathOf(metadata.HttpRule)).Select(m => m.Groups[1].Value).ToHashSet();
+        return metadata.MethodDescriptor.InputType.Fields.InDeclarationOrder()
+            .Where(f => !pathBound.Contains(f.Name))
+            .SelectMany(f => new[] { f.Name, f.JsonName })
+            .ToFrozenSet(StringComparer.Ordinal);
     }
 
     private static string PathOf(Google.Api.HttpRule rule) => rule.PatternCase switch
