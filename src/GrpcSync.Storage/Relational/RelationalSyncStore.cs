@@ -8,7 +8,8 @@ namespace GrpcSync.Storage.Relational;
 /// <summary>
 /// The SQL that the SQLite and PostgreSQL stores share: both schemas have the same tables and
 /// columns, so only connections, transactions, row locks and id types differ (the hooks below).
-/// One connection per operation; every write runs in one transaction.
+/// One connection per operation (a <see cref="StoreConnection"/> lease, which owns the operation's commands);
+/// every write runs in one transaction.
 /// </summary>
 /// <remarks>
 /// Storage conventions: timestamps are int64 unix milliseconds (read back as UTC
@@ -161,7 +162,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             await using var tx = await BeginWriteAsync(connection.Connection, ct);
             {
                 var insert = Command(connection, tx,
-                $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING");
+                    $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING");
                 AddSyncParameters(insert, sync);
                 var created = await insert.ExecuteNonQueryAsync(ct) == 1;
                 if (created)
@@ -428,10 +429,10 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         IReadOnlyList<Sync> bound;
         {
             var select = Command(connection, tx,
-            $"SELECT {SyncColumns} FROM syncs " +
-            "WHERE project_id = @project_id AND user_id = @user_id AND credential_id = @credential_id " +
-            "ORDER BY created_at, id" + LockClause,
-            ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId)));
+                $"SELECT {SyncColumns} FROM syncs " +
+                "WHERE project_id = @project_id AND user_id = @user_id AND credential_id = @credential_id " +
+                "ORDER BY created_at, id" + LockClause,
+                ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId)));
             bound = await ReadAllAsync(select, ReadSync, ct);
         }
         foreach (var sync in bound)
@@ -543,8 +544,8 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         IReadOnlyList<Guid> candidates;
         {
             var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
-            ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
-            ("@share", BacklogShare));
+                ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
+                ("@share", BacklogShare));
             candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
         }
 
@@ -699,9 +700,9 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             IReadOnlyList<Guid> unseen;
             {
                 var select = Command(connection, tx,
-                "SELECT id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
-                "AND (last_seen_run_id IS NULL OR last_seen_run_id <> @run_id) ORDER BY sequence",
-                ("@sync_id", syncId), ("@run_id", seenBy));
+                    "SELECT id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
+                    "AND (last_seen_run_id IS NULL OR last_seen_run_id <> @run_id) ORDER BY sequence",
+                    ("@sync_id", syncId), ("@run_id", seenBy));
                 unseen = await ReadAllAsync(select, r => ReadId(r, 0), ct);
             }
             foreach (var id in unseen)
@@ -823,8 +824,8 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         IReadOnlyList<SyncRecord> records;
         {
             var select = Command(connection, tx,
-            $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND sequence > @after ORDER BY sequence LIMIT @limit",
-            ("@sync_id", id), ("@after", afterSequence), ("@limit", limit));
+                $"SELECT {RecordColumns} FROM sync_records WHERE sync_id = @sync_id AND sequence > @after ORDER BY sequence LIMIT @limit",
+                ("@sync_id", id), ("@after", afterSequence), ("@limit", limit));
             records = await ReadAllAsync(select, ReadRecord, ct);
         }
         var last = records.Count > 0 ? records[^1].Sequence : afterSequence;
