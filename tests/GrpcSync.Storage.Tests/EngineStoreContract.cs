@@ -279,6 +279,23 @@ public abstract class EngineStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MutateSyncs_TheSameSyncTwice_TheSecondDecisionSeesTheFirst()
+    {
+        var (sync, _) = await InsertSyncAsync(Alice);
+        var run = await StartRunAsync(sync.Id, T0.AddSeconds(1));
+        Func<SyncSnapshot, SyncChange<FinishResult>> finish =
+            s => RunRules.Finish(s, run.Id, run.Attempt, new RunOutcome.Succeeded(null), T0.AddSeconds(2), Policy);
+
+        var results = await Engine.MutateSyncsAsync<FinishResult>([(sync.Id, finish), (sync.Id, finish)]);
+
+        Assert.False(results[0]!.Result.Fenced);
+        Assert.True(results[1]!.Result.Fenced); // the run had already ended: the second report is refused
+        var stored = (await Engine.GetSyncAsync(sync.Id))!;
+        Assert.Empty(stored.OpenRuns);
+        Assert.Equal(results[0]!.NewSync!.Version, stored.Sync.Version);
+    }
+
+    [Fact]
     public async Task MutateSyncs_OneDecisionThrows_WritesNothingOfTheBatch()
     {
         var (first, _) = await InsertSyncAsync(Alice, "first");

@@ -272,25 +272,37 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         {
             // Row locks up front, in the order DeleteCredentialAsync takes them (created_at, id), so a batch
             // and a credential delete never wait for each other in opposite orders (a deadlock).
-            var ids = mutations.Select(m => m.SyncId).Distinct().ToList();
+            var distinct = mutations.Select(m => m.SyncId).Distinct().ToList();
             var lockRows = OneOffCommand(connection, tx,
-                $"SELECT id FROM syncs WHERE id IN ({InList("@id", ids.Count)}) ORDER BY created_at, id" + LockClause,
-                [.. ids.Select((id, n) => ("@id" + n.ToString(CultureInfo.InvariantCulture), IdParameter(id)))]);
+                $"SELECT id FROM syncs WHERE id IN ({InList("@id", distinct.Count)}) ORDER BY created_at, id" + LockClause,
+                [.. distinct.Select((id, n) => ("@id" + n.ToString(CultureInfo.InvariantCulture), IdParameter(id)))]);
             await ReadAllAsync(lockRows, r => ReadId(r, 0), ct);
         }
-        for (var i = 0; i < mutations.Count; i++)
+        foreach (var (_, decide) in mutations)
         {
-            var (syncId, decide) = mutations[i];
             ArgumentNullException.ThrowIfNull(decide);
-            var sync = await ReadSyncAsync(connection, tx, syncId, scope: null, lockRow: true, ct);
-            if (sync is null)
+        }
+        var ids = mutations.Select(m => m.SyncId).ToList();
+        if (ids.Distinct().Count() == ids.Count)
+        {
+            // The usual case: read the set, decide each, write everything in one go.
+            results = await MutateLockedAsync(connection, tx, ids, (i, snapshot) => mutations[i].Decide(snapshot), ct);
+        }
+        else
+        {
+            // A Sync twice (e.g. two attempts of one run ending together): each decision must see the one before.
+            for (var i = 0; i < mutations.Count; i++)
             {
-                continue;
+                var sync = await ReadSyncAsync(connection, tx, ids[i], scope: null, lockRow: true, ct);
+                if (sync is null)
+                {
+                    continue;
+                }
+                var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, ids[i], ct));
+                var change = mutations[i].Decide(snapshot); // throws => the whole batch is rolled back by the transaction's disposal
+                await ApplyAsync(connection, tx, snapshot, change, ct);
+                results[i] = change;
             }
-            var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
-            var change = decide(snapshot); // throws => the whole batch is rolled back by the transaction's disposal
-            await ApplyAsync(connection, tx, snapshot, change, ct);
-            results[i] = change;
         }
         await tx.CommitAsync(CancellationToken.None);
         return results;
@@ -549,21 +561,15 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
         }
 
+        // Locked by the SELECT above; read again (as a set) to see any change committed before the lock was taken.
+        // A decision that throws rolls the transaction back by its disposal.
+        var changes = await MutateLockedAsync(connection, tx, candidates, (_, snapshot) => decide(snapshot), ct);
         var started = new List<(Sync Sync, SyncRun Run)>();
-        foreach (var syncId in candidates)
+        foreach (var change in changes)
         {
-            // Locked by the SELECT above; read again to see any change committed before the lock was taken.
-            var sync = await ReadSyncAsync(connection, tx, syncId, scope: null, lockRow: false, ct);
-            if (sync is null)
+            if (change is { Result: { } run, NewSync: { } sync })
             {
-                continue;
-            }
-            var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
-            var change = decide(snapshot); // throws => the transaction is rolled back by its disposal
-            await ApplyAsync(connection, tx, snapshot, change, ct);
-            if (change.Result is { } run)
-            {
-                started.Add((change.NewSync ?? sync, run));
+                started.Add((sync, run));
             }
         }
         await tx.CommitAsync(CancellationToken.None);
@@ -879,6 +885,21 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private async Task ApplyAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
         CancellationToken ct)
     {
+        var writes = new List<Write>();
+        await PlanWritesAsync(connection, tx, before, change, writes, ct);
+        await ExecuteWritesAsync(connection, tx, writes, ct);
+    }
+
+    /// <summary>One planned statement of a change, with the row count it must affect (else: the message to fail with).</summary>
+    private sealed record Write(string Sql, (string Name, object? Value)[] Parameters, string FailureUnlessOneRow);
+
+    /// <summary>
+    /// Checks <paramref name="change"/> against the Sync as read and adds its statements to <paramref name="writes"/>.
+    /// A new credential binding is checked here, at once (a read under a share lock), not deferred with the writes.
+    /// </summary>
+    private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
+        List<Write> writes, CancellationToken ct)
+    {
         if (change is null)
         {
             throw new InvalidOperationException("The decision returned no change; return SyncChange<T>.Nothing(result) instead.");
@@ -895,51 +916,121 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
             // Only the columns that changed: an index is rewritten only when the UPDATE names one of its columns.
             var old = SyncRowValues(current);
             var after = SyncRowValues(next);
+            var parameters = new List<(string Name, object? Value)> { ("@id", IdParameter(current.Id)), ("@previous_version", current.Version) };
             var changed = 0L;
             for (var i = 0; i < after.Length; i++)
             {
                 if (!Equals(old[i], after[i]))
                 {
                     changed |= 1L << i;
+                    parameters.Add((SyncParameterNames[i], after[i]));
                 }
             }
-            var update = Command(connection, tx, UpdateSyncSql(changed), ("@id", IdParameter(current.Id)),
-                ("@previous_version", current.Version));
-            for (var i = 0; i < after.Length; i++)
-            {
-                if ((changed & (1L << i)) != 0)
-                {
-                    AddParameter(update, SyncParameterNames[i], after[i]);
-                }
-            }
-            if (await update.ExecuteNonQueryAsync(ct) != 1)
-            {
-                // Cannot happen while the row is locked; if it does, the lock is broken: write nothing.
-                throw new InvalidOperationException(
-                    $"Sync {current.Id} was changed by someone else while locked (expected version {current.Version}).");
-            }
+            // Cannot fail while the row is locked; if it does, the lock is broken: write nothing.
+            writes.Add(new Write(UpdateSyncSql(changed), [.. parameters],
+                $"Sync {current.Id} was changed by someone else while locked (expected version {current.Version})."));
         }
 
         foreach (var run in change.RunsToInsert)
         {
-            await InsertRunAsync(connection, tx, run, ct);
+            writes.Add(new Write(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted."));
         }
 
         foreach (var run in change.RunsToUpdate)
         {
-            var updated = await ExecuteAsync(connection, tx,
-                "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
-                "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
-                "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at WHERE id = @id AND sync_id = @sync_id", ct,
-                ("@state", Name(run.State)), ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)),
-                ("@finished_at", Ms(run.FinishedAt)), ("@attempt", run.Attempt), ("@error", run.Error),
-                ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner), ("@lease_expires_at", Ms(run.LeaseExpiresAt)),
-                ("@id", IdParameter(run.Id)), ("@sync_id", IdParameter(current.Id)));
-            if (updated != 1)
+            writes.Add(new Write(UpdateRunSql, RunParameters(run with { SyncId = current.Id }),
+                $"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated."));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="writes"/> in order, each of which must affect exactly one row. Where the provider
+    /// batches statements (PostgreSQL), they go in one round trip; otherwise (SQLite, in-process) one by one
+    /// on prepared commands. A failed check throws: the caller's transaction is rolled back by its disposal.
+    /// </summary>
+    private static async Task ExecuteWritesAsync(StoreConnection connection, DbTransaction tx, List<Write> writes, CancellationToken ct)
+    {
+        if (writes.Count > 1 && connection.Connection.CanCreateBatch)
+        {
+            await using var batch = connection.Connection.CreateBatch();
+            batch.Transaction = tx;
+            foreach (var write in writes)
             {
-                throw new InvalidOperationException($"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated.");
+                var command = batch.CreateBatchCommand();
+                command.CommandText = write.Sql;
+                foreach (var (name, value) in write.Parameters)
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = value ?? DBNull.Value;
+                    command.Parameters.Add(parameter);
+                }
+                batch.BatchCommands.Add(command);
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+            for (var i = 0; i < writes.Count; i++)
+            {
+                if (batch.BatchCommands[i].RecordsAffected != 1)
+                {
+                    throw new InvalidOperationException(writes[i].FailureUnlessOneRow);
+                }
+            }
+            return;
+        }
+        foreach (var write in writes)
+        {
+            var command = Command(connection, tx, write.Sql, write.Parameters);
+            if (await command.ExecuteNonQueryAsync(ct) != 1)
+            {
+                throw new InvalidOperationException(write.FailureUnlessOneRow);
             }
         }
+    }
+
+    /// <summary>
+    /// Reads the Syncs <paramref name="syncIds"/> (rows the caller has locked where the provider locks rows) with
+    /// their open runs, two queries for the lot, and applies each decision in order, writing every change in one
+    /// go (<see cref="ExecuteWritesAsync"/>). Ids must be distinct. Returns each Sync's change, or null where the
+    /// Sync does not exist. A decision that throws or breaks the rules fails the whole set.
+    /// </summary>
+    private async Task<SyncChange<T>?[]> MutateLockedAsync<T>(StoreConnection connection, DbTransaction tx,
+        IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
+    {
+        var syncs = new Dictionary<Guid, Sync>();
+        var openRuns = new Dictionary<Guid, List<SyncRun>>();
+        foreach (var chunk in syncIds.Chunk(InListChunk))
+        {
+            var parameters = chunk.Select((id, n) => (Name: "@s" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id))).ToArray();
+            var selectSyncs = OneOffCommand(connection, tx,
+                $"SELECT {SyncColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
+            foreach (var sync in await ReadAllAsync(selectSyncs, ReadSync, ct))
+            {
+                syncs[sync.Id] = sync;
+            }
+            var selectRuns = OneOffCommand(connection, tx,
+                $"SELECT {RunColumns} FROM sync_runs WHERE sync_id IN ({InList("@s", chunk.Length)}) AND {OpenStates} ORDER BY created_at, id",
+                parameters);
+            foreach (var run in await ReadAllAsync(selectRuns, ReadRun, ct))
+            {
+                (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
+            }
+        }
+
+        var results = new SyncChange<T>?[syncIds.Count];
+        var writes = new List<Write>();
+        for (var i = 0; i < syncIds.Count; i++)
+        {
+            if (!syncs.TryGetValue(syncIds[i], out var sync))
+            {
+                continue;
+            }
+            var snapshot = new SyncSnapshot(sync, openRuns.TryGetValue(sync.Id, out var runs) ? runs : []);
+            var change = decide(i, snapshot);
+            await PlanWritesAsync(connection, tx, snapshot, change, writes, ct);
+            results[i] = change;
+        }
+        await ExecuteWritesAsync(connection, tx, writes, ct);
+        return results;
     }
 
     /// <summary>
@@ -992,16 +1083,28 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         }
     }
 
+    private const string InsertRunSql =
+        $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
+        "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
+        "@retries, @lease_owner, @lease_expires_at)";
+
+    /// <summary>A run's id, Sync and kind never change; everything else may.</summary>
+    private const string UpdateRunSql =
+        "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
+        "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
+        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at WHERE id = @id AND sync_id = @sync_id";
+
+    private (string Name, object? Value)[] RunParameters(SyncRun run) =>
+    [
+        ("@id", IdParameter(run.Id)), ("@sync_id", IdParameter(run.SyncId)), ("@run_type", Name(run.Type)),
+        ("@run_trigger", Name(run.Trigger)), ("@state", Name(run.State)), ("@created_at", Ms(run.CreatedAt)),
+        ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)), ("@finished_at", Ms(run.FinishedAt)),
+        ("@attempt", run.Attempt), ("@error", run.Error), ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner),
+        ("@lease_expires_at", Ms(run.LeaseExpiresAt)),
+    ];
+
     private async Task InsertRunAsync(StoreConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
-        await ExecuteAsync(connection, tx,
-            $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
-            "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
-            "@retries, @lease_owner, @lease_expires_at)", ct,
-            ("@id", IdParameter(run.Id)), ("@sync_id", IdParameter(run.SyncId)), ("@run_type", Name(run.Type)),
-            ("@run_trigger", Name(run.Trigger)), ("@state", Name(run.State)), ("@created_at", Ms(run.CreatedAt)),
-            ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)), ("@finished_at", Ms(run.FinishedAt)),
-            ("@attempt", run.Attempt), ("@error", run.Error), ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner),
-            ("@lease_expires_at", Ms(run.LeaseExpiresAt)));
+        await ExecuteAsync(connection, tx, InsertRunSql, ct, RunParameters(run));
 
     private const string SyncValues =
         "@id, @project_id, @user_id, @integration, @pipeline, @configuration_name, @configuration_json, @credential_id, " +
