@@ -274,7 +274,7 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
     /// attempt 1, every record seen) and in one "started" line. Returns how many runs each replica executed.
     /// </summary>
     private static async Task<Dictionary<string, int>> AssertEachRunExecutedOnceAsync(Dictionary<string, Guid> runsBySync,
-        string runType, string trigger, int expectedSeen, params ReplicaProcess[] replicas)
+        string runType, string trigger, int expectedSeen, params ServerProcess[] replicas)
     {
         var finished = await WaitForFinishedLinesAsync(runsBySync.Values, replicas);
         var started = replicas.SelectMany(RunLog.Started).ToList();
@@ -300,7 +300,7 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
     /// The "finished" lines of <paramref name="runIds"/> once each has at least one: the engine logs after it
     /// recorded the end, so the API can show a run SUCCEEDED a moment before its line reaches stdout.
     /// </summary>
-    private static async Task<List<FinishedLine>> WaitForFinishedLinesAsync(IEnumerable<Guid> runIds, params ReplicaProcess[] replicas)
+    private static async Task<List<FinishedLine>> WaitForFinishedLinesAsync(IEnumerable<Guid> runIds, params ServerProcess[] replicas)
     {
         var wanted = runIds.ToHashSet();
         var deadline = Stopwatch.StartNew();
@@ -322,7 +322,7 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
     }
 
     /// <summary>Polls <paramref name="check"/> (null: done; otherwise what is still missing) until it passes or the timeout.</summary>
-    private static async Task WaitUntilAsync(TimeSpan timeout, string what, Func<Task<string?>> check, params ReplicaProcess[] replicas)
+    private static async Task WaitUntilAsync(TimeSpan timeout, string what, Func<Task<string?>> check, params ServerProcess[] replicas)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -342,7 +342,7 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
     }
 
     /// <summary>Reports each replica's warnings; asserts no replica logged an error or critical entry ("fail:"/"crit:" of the simple console format) or wrote to stderr.</summary>
-    private void AssertNoErrorLines(params ReplicaProcess[] replicas)
+    private void AssertNoErrorLines(params ServerProcess[] replicas)
     {
         foreach (var replica in replicas)
         {
@@ -360,7 +360,7 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
         line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)
         || line.StartsWith("[stderr] ", StringComparison.Ordinal);
 
-    private static string DescribeOutputs(IEnumerable<ReplicaProcess> replicas) =>
+    private static string DescribeOutputs(IEnumerable<ServerProcess> replicas) =>
         string.Join(Environment.NewLine, replicas.Select(r =>
             $"--- replica {r.Name} (pid {r.ProcessId}{(r.HasExited ? ", exited" : "")}) ---{Environment.NewLine}{Tail(r.Lines, 200)}"));
 

@@ -7,6 +7,24 @@ public static class BufCurl
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>node_modules/.bin/buf of the repo's npm package (@bufbuild/buf). Fails, never skips, when absent.</summary>
+    private static string Buf
+    {
+        get
+        {
+            var bin = Path.Combine(RepoPaths.RepoRoot, "node_modules", ".bin");
+            var candidates = OperatingSystem.IsWindows()
+                ? new[] { Path.Combine(bin, "buf.cmd"), Path.Combine(bin, "buf.exe"), Path.Combine(bin, "buf") }
+                : new[] { Path.Combine(bin, "buf") };
+            var found = candidates.FirstOrDefault(File.Exists);
+            if (found is null)
+            {
+                Assert.Fail($"buf was not found at {candidates[0]}: run `npm ci` at the repo root ({RepoPaths.RepoRoot}).");
+            }
+            return found;
+        }
+    }
+
     /// <summary>One unary call: `buf curl --http2-prior-knowledge --protocol grpc [-H auth] -d json url/method`.</summary>
     public static Task<ProcessResult> CallAsync(string grpcBaseAddress, string method, string json, string? token = null)
     {
@@ -16,12 +34,12 @@ public static class BufCurl
             arguments.AddRange(["-H", $"Authorization: Bearer {token}"]);
         }
         arguments.AddRange(["-d", json, $"{grpcBaseAddress}/{method}"]);
-        return ProcessRunner.RunAsync(RepoPaths.Buf, arguments, Timeout, token is null ? null : [token]);
+        return ProcessRunner.RunAsync(Buf, arguments, Timeout, token is null ? null : [token]);
     }
 
     /// <summary>`buf curl --list-methods`: every method the server describes via reflection.</summary>
     public static Task<ProcessResult> ListMethodsAsync(string grpcBaseAddress) =>
-        ProcessRunner.RunAsync(RepoPaths.Buf, ["curl", "--http2-prior-knowledge", "--protocol", "grpc", "--list-methods", grpcBaseAddress], Timeout);
+        ProcessRunner.RunAsync(Buf, ["curl", "--http2-prior-knowledge", "--protocol", "grpc", "--list-methods", grpcBaseAddress], Timeout);
 
     /// <summary>A call that must succeed; returns its JSON response.</summary>
     public static async Task<JsonObject> CallOkAsync(string grpcBaseAddress, string method, string json, string token)

@@ -19,7 +19,21 @@ public sealed class TestEnvironment : IDisposable
     public string PublicKeyFile { get; }
     public TestSigningKey Key { get; } = new();
 
-    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(DataDirectory, PublicKeyFile, FilesRoot);
+    /// <summary>
+    /// Starts the server with <see cref="DataDirectory"/>, the project key in <see cref="PublicKeyFile"/> and the
+    /// filesystem connector allowed to read below <see cref="FilesRoot"/>; waits until GET /healthz answers 200.
+    /// </summary>
+    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(new ServerProcessOptions
+    {
+        Environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["GrpcSync__DataDirectory"] = DataDirectory,
+            ["GrpcSync__Auth__AudienceHosts__0"] = TestSigningKey.AudienceHost,
+            [$"GrpcSync__Auth__Projects__{TestSigningKey.ProjectId}__PublicKeyFile"] = PublicKeyFile,
+            // The engine runs with its defaults; the built-in filesystem connector may read below FilesRoot only.
+            ["GrpcSync__Connectors__Filesystem__AllowedRoots__0"] = FilesRoot,
+        },
+    });
 
     /// <summary>
     /// A new filesystem account below <see cref="FilesRoot"/> (its absolute path is a credential's

@@ -13,7 +13,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
 {
     private readonly PostgresServerFixture _postgres;
     private readonly Dictionary<string, string> _settings;
-    private readonly List<ReplicaProcess> _replicas = [];
+    private readonly List<ServerProcess> _replicas = [];
 
     private ReplicaCluster(PostgresServerFixture postgres, string root, string connectionString, IReadOnlyDictionary<string, string> settings)
     {
@@ -67,13 +67,19 @@ public sealed class ReplicaCluster : IAsyncDisposable
     }
 
     /// <summary>Starts one more replica (its own data directory, the shared everything else).</summary>
-    public async Task<ReplicaProcess> StartReplicaAsync(string name)
+    public async Task<ServerProcess> StartReplicaAsync(string name)
     {
         var environment = new Dictionary<string, string>(_settings, StringComparer.Ordinal)
         {
             ["GrpcSync__DataDirectory"] = Directory.CreateDirectory(Path.Combine(Root, "replica-" + name)).FullName,
         };
-        var replica = await ReplicaProcess.StartAsync(name, environment);
+        // A PostgreSQL-backed server migrates the schema before it answers /healthz: allow it more time.
+        var replica = await ServerProcess.StartAsync(new ServerProcessOptions
+        {
+            Name = name,
+            Environment = environment,
+            StartupTimeout = TimeSpan.FromSeconds(60),
+        });
         lock (_replicas)
         {
             _replicas.Add(replica);
@@ -82,7 +88,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
     }
 
     /// <summary>A REST client of <paramref name="replica"/> for <paramref name="userId"/> of the test project.</summary>
-    public SyncClient Client(ReplicaProcess replica, string userId) => new(replica, Key.CreateToken(userId));
+    public SyncClient Client(ServerProcess replica, string userId) => new(replica, Key.CreateToken(userId));
 
     /// <summary>Where disposal reports how long its steps took (the test's output), if anywhere.</summary>
     public Action<string>? Log { get; set; }

@@ -19,14 +19,14 @@ public static partial class RunLog
 {
     private const string FencedNote = " (not recorded: the run was no longer this worker's)";
 
-    public static IReadOnlyList<StartedLine> Started(ReplicaProcess replica) =>
+    public static IReadOnlyList<StartedLine> Started(ServerProcess replica) =>
         [.. replica.Lines.Select(line => (line, match: StartedPattern().Match(line)))
             .Where(x => x.match.Success)
             .Select(x => new StartedLine(replica.Name, Guid.Parse(x.match.Groups["run"].Value), Guid.Parse(x.match.Groups["sync"].Value),
                 x.match.Groups["type"].Value, x.match.Groups["trigger"].Value,
                 int.Parse(x.match.Groups["attempt"].Value, CultureInfo.InvariantCulture), x.line))];
 
-    public static IReadOnlyList<FinishedLine> Finished(ReplicaProcess replica) =>
+    public static IReadOnlyList<FinishedLine> Finished(ServerProcess replica) =>
         [.. replica.Lines.Select(line => (line, match: FinishedPattern().Match(line)))
             .Where(x => x.match.Success)
             .Select(x =>

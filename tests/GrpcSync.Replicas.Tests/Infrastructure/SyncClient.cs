@@ -9,14 +9,14 @@ public sealed class SyncClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _token;
 
-    public SyncClient(ReplicaProcess replica, string token)
+    public SyncClient(ServerProcess replica, string token)
     {
         Replica = replica;
         _token = token;
         _http = new HttpClient { BaseAddress = replica.RestBaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public ReplicaProcess Replica { get; }
+    public ServerProcess Replica { get; }
 
     /// <summary>POST /api/credentials for a filesystem account rooted at <paramref name="accountRoot"/>; returns its id.</summary>
     public async Task<string> CreateFilesystemCredentialAsync(string accountRoot, string displayName)

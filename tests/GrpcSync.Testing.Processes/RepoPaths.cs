@@ -1,71 +1,59 @@
 using System.Reflection;
 
-namespace GrpcSync.EndToEnd.Tests.Infrastructure;
+namespace GrpcSync.Testing.Processes;
 
-/// <summary>Where the repository, the built server and the buf CLI are.</summary>
+/// <summary>Where the repository, the built server and the <c>dotnet</c> host that starts it are.</summary>
 public static class RepoPaths
 {
     private const string SolutionFile = "GrpcSync.sln";
+    private const string ServerAssemblyMetadataKey = "GrpcSyncServerAssembly";
 
-    /// <summary>The folder holding GrpcSync.sln, found by walking up from the test assembly.</summary>
+    /// <summary>The folder holding GrpcSync.sln, found by walking up from the test output directory.</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>
-    /// GrpcSync.Server.dll of the same configuration as these tests, in the server project's own output
-    /// directory. The path is baked into this assembly at build time (see the .csproj).
+    /// GrpcSync.Server.dll of the same configuration as the tests, in the server project's own output
+    /// directory. The path is baked into this assembly at build time (see the .csproj) rather than
+    /// guessed from the folder layout, so a Debug test run never starts a stale Release server.
     /// </summary>
     public static string ServerAssembly
     {
         get
         {
             var path = typeof(RepoPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "GrpcSyncServerAssembly")?.Value;
+                .FirstOrDefault(a => a.Key == ServerAssemblyMetadataKey)?.Value;
             if (string.IsNullOrEmpty(path))
             {
-                Assert.Fail("The test assembly has no 'GrpcSyncServerAssembly' metadata; build it with `dotnet build tests/GrpcSync.EndToEnd.Tests` " +
-                    "(the ProjectReference to GrpcSync.Server provides the path).");
+                throw new InvalidOperationException(
+                    $"GrpcSync.Testing.Processes has no '{ServerAssemblyMetadataKey}' metadata; build the test project with `dotnet build` " +
+                    "(the ProjectReference of tests/GrpcSync.Testing.Processes to GrpcSync.Server provides the path).");
             }
             if (!File.Exists(path))
             {
-                Assert.Fail($"The server assembly was not built: {path} does not exist. Run `dotnet build tests/GrpcSync.EndToEnd.Tests`.");
+                throw new InvalidOperationException($"The server assembly was not built: {path} does not exist. Build the test project with `dotnet build`.");
             }
+            // `dotnet x.dll` needs the runtimeconfig.json next to it; say so rather than let the host fail cryptically.
             var runtimeConfig = Path.ChangeExtension(path, ".runtimeconfig.json");
             if (!File.Exists(runtimeConfig))
             {
-                Assert.Fail($"{runtimeConfig} is missing; {path} cannot be started with `dotnet`.");
+                throw new InvalidOperationException($"{runtimeConfig} is missing; {path} cannot be started with `dotnet`.");
             }
             return path;
         }
     }
 
-    /// <summary>node_modules/.bin/buf of the repo's npm package (@bufbuild/buf). Fails, never skips, when absent.</summary>
-    public static string Buf
-    {
-        get
-        {
-            var bin = Path.Combine(RepoRoot, "node_modules", ".bin");
-            var candidates = OperatingSystem.IsWindows()
-                ? new[] { Path.Combine(bin, "buf.cmd"), Path.Combine(bin, "buf.exe"), Path.Combine(bin, "buf") }
-                : new[] { Path.Combine(bin, "buf") };
-            var found = candidates.FirstOrDefault(File.Exists);
-            if (found is null)
-            {
-                Assert.Fail($"buf was not found at {candidates[0]}: run `npm ci` at the repo root ({RepoRoot}).");
-            }
-            return found;
-        }
-    }
-
-    /// <summary>The `dotnet` host that runs these tests (so the server uses the same runtime installation).</summary>
+    /// <summary>The <c>dotnet</c> host running the tests, so the server uses the same runtime installation.</summary>
     public static string DotnetHost
     {
         get
         {
+            // Set by the dotnet CLI (dotnet test) for the processes it starts.
             var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
             if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))
             {
                 return fromCli;
             }
+            // The test host itself may run as `dotnet testhost.dll`.
             var current = Environment.ProcessPath;
             if (current is not null && Path.GetFileNameWithoutExtension(current).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             {
