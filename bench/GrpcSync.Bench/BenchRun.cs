@@ -73,6 +73,15 @@ public sealed class BenchRun(Plan plan)
         // ---- Figure 3: the hand-written baseline on the same database file ----
         await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
 
+        // ---- Figure 4 at the other durability: the server with GrpcSync:Store:SqliteDurability=Full ----
+        // (after the baseline, which compares its answers with the state the figures above left)
+        await using (var server = await StartServerAsync("grpcsync-sqlite-full", sqliteData, publicKey, files, postgresConnection: null,
+            extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__SqliteDurability"] = "Full" }))
+        {
+            await FullDurabilityFigureAsync(server, seed, () => SqliteVersions(database));
+            await server.Process.StopAsync();
+        }
+
         // ---- Figure 4: the store in-process, on a copy of the database ----
         await StoreFiguresAsync(seed, database);
 
@@ -264,6 +273,25 @@ public sealed class BenchRun(Plan plan)
         versions);
     }
 
+    /// <summary>
+    /// The write figure again with every commit synced to disk (synchronous=FULL), to compare with the raw FULL
+    /// loop: what the API keeps of the store's limit when each commit waits for the disk.
+    /// </summary>
+    private async Task FullDurabilityFigureAsync(Server server, SeedData seed, Func<Task<long>> versions)
+    {
+        var writeSet = seed.Syncs.Take(plan.WriteSetSize).ToList();
+        var first = writeSet[0];
+        await MeasureAsync(new Figure
+        {
+            Id = "4.rest-patch-writes-full", Section = "4", Name = "PATCH /api/syncs/{id}, every request writes, SqliteDurability=Full",
+            Server = "GrpcSync", Transport = "HTTP/1.1 JSON", Tool = "wrk", Store = "SQLite (WAL, synchronous=FULL)",
+            Workload = $"{plan.Concurrency} connections rotating over {writeSet.Count} Syncs; each visit flips 5m ↔ 10m, so every PATCH commits (and syncs) a change",
+        },
+        d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-patch-writes-full"), "PATCH", Targets(writeSet), AlternatingBodies), plan.Concurrency, d),
+        () => Task.WhenAll([Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{first.Id}", FixedBody, first.Owner.Bearer, false)]),
+        versions);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Figure 3
 
@@ -438,7 +466,8 @@ public sealed class BenchRun(Plan plan)
     }
 
     /// <summary>GrpcSync.Server.dll as a real process, configured like a deployment: environment variables only.</summary>
-    private async Task<Server> StartServerAsync(string name, string dataDirectory, string publicKey, string files, string? postgresConnection)
+    private async Task<Server> StartServerAsync(string name, string dataDirectory, string publicKey, string files, string? postgresConnection,
+        IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -460,6 +489,10 @@ public sealed class BenchRun(Plan plan)
             {
                 env["GrpcSync__Store__Provider"] = "Postgres";
                 env["GrpcSync__Store__ConnectionString"] = postgresConnection;
+            }
+            foreach (var (variable, value) in extraEnvironment ?? new Dictionary<string, string>())
+            {
+                env[variable] = value;
             }
             var process = ChildProcess.Start(name, "dotnet", [_serverDll], env,
                 Path.Combine(plan.WorkDirectory, $"{name}-{attempt}.log"), Path.GetDirectoryName(_serverDll));
@@ -585,6 +618,7 @@ public sealed class BenchRun(Plan plan)
         Add("REST PATCH (every request writes) / raw UPDATE+COMMIT (NORMAL)", "1.rest-patch-writes", "4.raw-normal", null);
         Add("MutateSyncAsync (writes) / raw UPDATE+COMMIT (NORMAL)", "4.store-mutate-writes", "4.raw-normal", null);
         Add("raw synchronous=FULL / raw synchronous=NORMAL", "4.raw-full", "4.raw-normal", null);
+        Add("REST PATCH (every request writes), Full / raw UPDATE+COMMIT (FULL)", "4.rest-patch-writes-full", "4.raw-full", 0.7);
         Add("gRPC GetSync / Health/Check (framework ceiling)", "1.grpc-get", "2.health", null);
         Add("PostgreSQL: REST h2c GET / gRPC GetSync", "1.h2c-get-pg", "1.grpc-get-pg", 0.9);
         Add("PostgreSQL: REST h2c PATCH / gRPC UpdateSync", "1.h2c-patch-pg", "1.grpc-update-pg", 0.9);
@@ -603,7 +637,7 @@ public sealed class BenchRun(Plan plan)
         ["latency"] = "h2load: p50/p99 from --log-file (every request); wrk: its latency histogram (latency:percentile in a Lua done())",
         ["which Syncs"] = $"GET and fixed-value PATCH figures: {plan.Groups} Syncs of {plan.Groups} users (one per h2load process; wrk rotates over the same). 'every request writes': wrk over {plan.WriteSetSize} Syncs",
         ["PATCH body"] = "{\"incrementalAccumulatorFrequency\":\"5m\"} for gRPC (UpdateSyncRequest with the same field), h2c and HTTP/1.1 — h2load sends one fixed body, so after the first request on a Sync a PATCH changes nothing (writes/req ≈ 0) but still runs the full locked read-modify-write transaction. The 'every request writes' rows alternate 5m/10m (writes/req ≈ 1)",
-        ["SQLite durability"] = "the store opens every connection with PRAGMA synchronous=NORMAL in WAL mode (src/GrpcSync.Storage/Sqlite/SqliteSyncStore.cs): commits survive a process crash, the last ones may be lost on power loss; the raw loop is also measured at synchronous=FULL",
+        ["SQLite durability"] = "the shipped default (GrpcSync:Store:SqliteDurability=Normal) opens every connection with PRAGMA synchronous=NORMAL in WAL mode (src/GrpcSync.Storage/Sqlite/SqliteSyncStore.cs): commits survive a process crash, the last ones may be lost on power loss. The raw loop is also measured at synchronous=FULL, and so is the every-request-writes PATCH on a server started with SqliteDurability=Full",
         ["servers"] = "Release builds started as processes (dotnet <dll>), ASPNETCORE_ENVIRONMENT=Production, Logging__LogLevel__Default=Warning, GrpcSync__Engine__Enabled=false",
         ["CPU"] = $"{Environment.ProcessorCount} cores shared by the server and the load tool (one load-tool thread per process); nothing is pinned. " +
                   "'CPU cores' = cores busy during the measured run in the server process (store loops: the bench process itself), in the load-tool processes, " +

@@ -38,6 +38,12 @@ public sealed class StoreOptions
     /// Postgres: the Npgsql connection string (required).
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Sqlite only: <c>Normal</c> (default; a commit survives a process crash, a power loss can lose the last
+    /// ones) or <c>Full</c> (every commit is synced to disk before the call returns; several times the cost per write).
+    /// </summary>
+    public string SqliteDurability { get; set; } = "Normal";
 }
 
 public sealed class AuthOptions

@@ -14,7 +14,8 @@ public static class StoreRegistration
         {
             "sqlite" => new SqliteSyncStore(options.Store.ConnectionString is { Length: > 0 } cs
                 ? cs
-                : $"Data Source={Path.Combine(EnsureDirectory(options.DataDirectory), "grpcsync.db")}"),
+                : $"Data Source={Path.Combine(EnsureDirectory(options.DataDirectory), "grpcsync.db")}",
+                durability: SqliteDurabilityOf(options.Store.SqliteDurability)),
             "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
                 ? pg
                 : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres.")),
@@ -30,6 +31,12 @@ public static class StoreRegistration
     /// <summary>Applies the store's schema migrations before the ports open.</summary>
     public static Task MigrateStoreAsync(this WebApplication app) =>
         app.Services.GetRequiredService<ISyncStore>().MigrateAsync(app.Lifetime.ApplicationStopping);
+
+    private static SqliteDurability SqliteDurabilityOf(string? value) =>
+        Enum.TryParse<SqliteDurability>(value, ignoreCase: true, out var durability) && Enum.IsDefined(durability)
+            && !int.TryParse(value, out _) // a number is not a name
+            ? durability
+            : throw new InvalidOperationException($"Unknown GrpcSync:Store:SqliteDurability '{value}'; use Normal or Full.");
 
     private static string EnsureDirectory(string path)
     {

@@ -5,9 +5,19 @@ using Microsoft.Data.Sqlite;
 
 namespace GrpcSync.Storage.Sqlite;
 
+/// <summary>How durable a SQLite commit is (WAL mode either way).</summary>
+public enum SqliteDurability
+{
+    /// <summary><c>synchronous=NORMAL</c>: survives a process crash; a power loss can lose the last commits.</summary>
+    Normal,
+
+    /// <summary><c>synchronous=FULL</c>: every commit is synced to disk before it returns.</summary>
+    Full,
+}
+
 /// <summary>
 /// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on a SQLite database file (single node). One connection per
-/// operation from the store's own pool (kept open with its prepared statements), set up with <c>foreign_keys=ON</c>, <c>synchronous=NORMAL</c> and a busy timeout; the
+/// operation from the store's own pool (kept open with its prepared statements), set up with <c>foreign_keys=ON</c>, <c>synchronous</c> per <see cref="SqliteDurability"/> (NORMAL by default) and a busy timeout; the
 /// file is put in WAL mode by <see cref="RelationalSyncStore.MigrateAsync"/>, so readers never wait
 /// for the writer. Every write transaction is <c>BEGIN IMMEDIATE</c>: it takes the database's single
 /// write lock before reading, so concurrent read-modify-writes queue (waiting up to the busy timeout)
@@ -43,8 +53,17 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     /// </summary>
     /// <param name="connectionString">A connection string (not a bare path).</param>
     /// <param name="busyTimeout">How long to wait for a lock held by another connection; default 5 s.</param>
-    public SqliteSyncStore(string connectionString, TimeSpan? busyTimeout = null)
+    /// <param name="durability">
+    /// <see cref="SqliteDurability.Normal"/> (default): a commit survives a crash of the process; the last commits
+    /// before a power loss or OS crash can be lost. <see cref="SqliteDurability.Full"/>: every commit is on disk
+    /// (fsync) before it returns, at several times the cost per commit.
+    /// </param>
+    public SqliteSyncStore(string connectionString, TimeSpan? busyTimeout = null, SqliteDurability durability = SqliteDurability.Normal)
     {
+        if (!Enum.IsDefined(durability))
+        {
+            throw new ArgumentOutOfRangeException(nameof(durability), durability, "Not a SqliteDurability.");
+        }
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource)
@@ -57,19 +76,33 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero, nameof(busyTimeout));
         ConnectionString = builder.ToString();
         _giveBack = GiveBackAsync;
+        Durability = durability;
         _setupPragmas =
-            $"PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};";
+            $"PRAGMA foreign_keys = ON; PRAGMA synchronous = {(durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; " +
+            $"PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};";
     }
 
     /// <summary>A store on the database file at <paramref name="path"/> (created if missing).</summary>
-    public static SqliteSyncStore ForFile(string path, TimeSpan? busyTimeout = null)
+    public static SqliteSyncStore ForFile(string path, TimeSpan? busyTimeout = null, SqliteDurability durability = SqliteDurability.Normal)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        return new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = path }.ToString(), busyTimeout);
+        return new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = path }.ToString(), busyTimeout, durability);
     }
 
     /// <summary>The normalised connection string the store opens connections with.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>How durable a commit is (PRAGMA synchronous on every connection).</summary>
+    public SqliteDurability Durability { get; }
+
+    /// <summary>PRAGMA synchronous as one of the store's connections sees it (0 OFF, 1 NORMAL, 2 FULL).</summary>
+    internal async Task<long> ReadSynchronousAsync()
+    {
+        await using var connection = await OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.Connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 
     /// <summary>
     /// A set-up connection from the store's own pool, or a new one. The pool keeps connections open with their
@@ -135,6 +168,9 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
 
     private protected override string LockClause => ""; // BEGIN IMMEDIATE already holds the write lock.
+
+    // With FULL every commit waits for an fsync: concurrent single mutations share one (group commit).
+    private protected override bool GroupsCommits => Durability == SqliteDurability.Full;
 
     private protected override string ShareLockClause => ""; // BEGIN IMMEDIATE already serialises writers.
 

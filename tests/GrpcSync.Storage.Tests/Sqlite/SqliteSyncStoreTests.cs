@@ -64,25 +64,22 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
         Assert.Equal(sync, (await store.GetSyncAsync(Alice, sync.Id))?.Sync);
     }
 
-    private sealed class SqliteTestDatabase : ITestDatabase
+    /// <summary>A fresh database file; its stores use <paramref name="durability"/>.</summary>
+    internal sealed class SqliteTestDatabase(SqliteDurability durability = SqliteDurability.Normal) : ITestDatabase
     {
-        private readonly string _directory;
+        private readonly string _directory = NewDirectory();
         private readonly List<SqliteSyncStore> _stores = [];
 
-        public SqliteTestDatabase()
-        {
-            _directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "grpcsync-sqlite-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(_directory);
-            Path = System.IO.Path.Combine(_directory, "grpcsync.db");
-        }
+        private static string NewDirectory() =>
+            Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "grpcsync-sqlite-" + Guid.NewGuid().ToString("N"))).FullName;
 
-        public string Path { get; }
+        public string Path => System.IO.Path.Combine(_directory, "grpcsync.db");
 
         public IReadOnlyList<int> KnownMigrationVersions => SqliteMigrations.All.Select(m => m.Version).ToArray();
 
         public ISyncStore OpenStore()
         {
-            var store = new SqliteSyncStore($"Data Source={Path}");
+            var store = new SqliteSyncStore($"Data Source={Path}", durability: durability);
             _stores.Add(store);
             return store;
         }
@@ -129,5 +126,86 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
             }
             return ValueTask.CompletedTask;
         }
+    }
+}
+
+/// <summary>
+/// The whole contract again with <see cref="SqliteDurability.Full"/>: there, single mutations go through the
+/// group commit (one transaction, a savepoint per mutation), which must keep every rule of the contract.
+/// </summary>
+public sealed class SqliteFullDurabilitySyncStoreTests : SyncStoreContract
+{
+    protected override Task<ITestDatabase> CreateEmptyDatabaseAsync() =>
+        Task.FromResult<ITestDatabase>(new SqliteSyncStoreTests.SqliteTestDatabase(SqliteDurability.Full));
+
+    [Fact]
+    public async Task ConcurrentMutations_OneThrows_TheOthersCommit_AndItAloneGetsTheError()
+    {
+        var syncs = new List<Domain.Sync>();
+        for (var i = 0; i < 24; i++)
+        {
+            var (sync, run) = await NewBoundSyncAsync(Alice, $"s{i}");
+            syncs.Add((await Store.InsertSyncAsync(sync, run)).Sync);
+        }
+        var failing = syncs[7].Id;
+
+        var outcomes = await Task.WhenAll(syncs.Select(s => Task.Run(async () =>
+        {
+            try
+            {
+                await Store.MutateSyncAsync(Alice, s.Id, snapshot => s.Id == failing
+                    ? throw new InvalidOperationException("refused")
+                    : new Domain.SyncChange<bool>(snapshot.Sync with { Frequency = "30m", Version = snapshot.Sync.Version + 1 }, [], [], true));
+                return null;
+            }
+            catch (InvalidOperationException error)
+            {
+                return error.Message;
+            }
+        })));
+
+        Assert.Equal("refused", Assert.Single(outcomes, o => o is not null));
+        foreach (var sync in syncs)
+        {
+            var stored = (await Store.GetSyncAsync(Alice, sync.Id))!.Sync;
+            Assert.Equal(sync.Id == failing ? (sync.Frequency, sync.Version) : ("30m", sync.Version + 1), (stored.Frequency, stored.Version));
+        }
+    }
+}
+
+/// <summary>The durability setting reaches every connection the SQLite store uses.</summary>
+public sealed class SqliteDurabilityTests : IDisposable
+{
+    private readonly string _file = Path.Combine(Path.GetTempPath(), "grpcsync-durability-" + Guid.NewGuid().ToString("N") + ".db");
+
+    public void Dispose()
+    {
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_file + suffix);
+        }
+    }
+
+    [Theory]
+    [InlineData(SqliteDurability.Normal, 1L)]
+    [InlineData(SqliteDurability.Full, 2L)]
+    public async Task EveryConnection_UsesTheChosenSynchronousLevel(SqliteDurability durability, long synchronous)
+    {
+        using var store = SqliteSyncStore.ForFile(_file, durability: durability);
+        await store.MigrateAsync();
+
+        Assert.Equal(durability, store.Durability);
+        Assert.Equal(synchronous, await store.ReadSynchronousAsync());
+        Assert.Equal(synchronous, await store.ReadSynchronousAsync()); // a pooled connection keeps it
+    }
+
+    [Fact]
+    public async Task TheDefault_IsNormal()
+    {
+        using var store = SqliteSyncStore.ForFile(_file);
+        await store.MigrateAsync();
+
+        Assert.Equal(SqliteDurability.Normal, store.Durability);
+        Assert.Equal(1L, await store.ReadSynchronousAsync());
     }
 }
