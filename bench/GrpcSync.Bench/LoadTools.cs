@@ -96,7 +96,13 @@ public static partial class H2Load
             }
         }
         return new One(double.Parse(finished.Groups["rps"].Value, CultureInfo.InvariantCulture),
-            double.Parse(finished.Groups["secs"].Value, CultureInfo.InvariantCulture), errors, latencies, command);
+            ElapsedSeconds(finished), errors, latencies, command);
+    }
+
+    private static double ElapsedSeconds(Match finished)
+    {
+        var time = double.Parse(finished.Groups["time"].Value, CultureInfo.InvariantCulture);
+        return finished.Groups["unit"].Value == "ms" ? time / 1000 : time;
     }
 
     internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
@@ -112,7 +118,8 @@ public static partial class H2Load
         return arg.Contains(' ') ? $"'{arg}'" : arg;
     }
 
-    [GeneratedRegex(@"finished in (?<secs>[\d.]+)s, (?<rps>[\d.]+) req/s")]
+    // h2load prints the elapsed time in the unit that fits: "finished in 10.00s" or, under a second, "998.49ms".
+    [GeneratedRegex(@"finished in (?<time>[\d.]+)(?<unit>ms|s), (?<rps>[\d.]+) req/s")]
     private static partial Regex Finished();
 
     [GeneratedRegex(@"requests: (?<total>\d+) total, (?<started>\d+) started, (?<done>\d+) done, (?<ok>\d+) succeeded, (?<failed>\d+) failed, (?<errored>\d+) errored, (?<timeout>\d+) timeout")]
