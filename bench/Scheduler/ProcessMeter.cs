@@ -64,27 +64,7 @@ internal static class ProcessMeter
     /// </summary>
     public static double TreeCpuSeconds(int rootPid)
     {
-        var total = CpuSeconds(rootPid, withChildren: true) ?? 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == rootPid)
-            {
-                continue;
-            }
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == rootPid) // field 4: ppid
-                {
-                    total += CpuSeconds(pid) ?? 0;
-                }
-            }
-            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return total;
+        return (CpuSeconds(rootPid, withChildren: true) ?? 0) + LiveChildren(rootPid).Sum(pid => CpuSeconds(pid) ?? 0);
     }
 
     /// <summary>Machine-wide (busy, total) jiffies from the first line of /proc/stat.</summary>
@@ -121,7 +101,13 @@ internal static class ProcessMeter
     /// <summary>Write bytes of a process tree (the postmaster and its live children).</summary>
     public static long TreeWriteBytes(int rootPid)
     {
-        var total = Io(rootPid).Write;
+        return Io(rootPid).Write + LiveChildren(rootPid).Sum(pid => Io(pid).Write);
+    }
+
+    /// <summary>Pids of the live processes whose parent is <paramref name="rootPid"/> (field 4 of /proc/pid/stat).</summary>
+    private static List<int> LiveChildren(int rootPid)
+    {
+        var children = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == rootPid)
@@ -134,14 +120,15 @@ internal static class ProcessMeter
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 if (int.Parse(fields[1], CultureInfo.InvariantCulture) == rootPid)
                 {
-                    total += Io(pid).Write;
+                    children.Add(pid);
                 }
             }
             catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
             {
+                // The process ended while we looked.
             }
         }
-        return total;
+        return children;
     }
 
     /// <summary>The 1-minute load average.</summary>

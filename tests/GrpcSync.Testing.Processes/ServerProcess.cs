@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -87,7 +86,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var serverAssembly = RepoPaths.ServerAssembly;
         for (var attempt = 1; ; attempt++)
         {
-            var (restPort, grpcPort) = FreePorts();
+            var (restPort, grpcPort) = LoopbackPorts.TwoFree();
             var server = Launch(options, serverAssembly, restPort, grpcPort);
             var failure = await server.WaitUntilHealthyAsync(options.StartupTimeout);
             if (failure is null)
@@ -270,25 +269,6 @@ public sealed class ServerProcess : IAsyncDisposable
         lock (_linesLock)
         {
             _lines.Add((DateTimeOffset.UtcNow, line));
-        }
-    }
-
-    /// <summary>Two distinct ports that were free a moment ago.</summary>
-    private static (int RestPort, int GrpcPort) FreePorts()
-    {
-        // Both listeners are open at once so the OS cannot hand out the same port twice.
-        var first = new TcpListener(IPAddress.Loopback, 0);
-        var second = new TcpListener(IPAddress.Loopback, 0);
-        first.Start();
-        second.Start();
-        try
-        {
-            return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
-        }
-        finally
-        {
-            first.Stop();
-            second.Stop();
         }
     }
 

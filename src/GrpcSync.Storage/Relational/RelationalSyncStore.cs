@@ -244,30 +244,35 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         {
             SyncChange<T>? result = null;
             await WriteGroupedAsync(async (connection, tx) =>
-            {
-                var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, CancellationToken.None);
-                if (sync is not null)
-                {
-                    var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, CancellationToken.None));
-                    var change = decide(snapshot);
-                    await ApplyAsync(connection, tx, snapshot, change, CancellationToken.None);
-                    result = change;
-                }
-            }, ct);
+                result = await MutateOneAsync(connection, tx, scope, syncId, decide, CancellationToken.None), ct);
             return result; // read after the group's commit
         }
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        var change = await MutateOneAsync(connection, tx, scope, syncId, decide, ct); // throws => rolled back by the disposal
+        if (change is not null)
+        {
+            await tx.CommitAsync(CancellationToken.None);
+        }
+        return change;
+    }
+
+    /// <summary>
+    /// Inside a write transaction: reads the Sync (locked, within <paramref name="scope"/> unless null) with its
+    /// open runs, decides and applies. Null, with nothing written, when the Sync does not exist.
+    /// </summary>
+    private async Task<SyncChange<T>?> MutateOneAsync<T>(StoreConnection connection, DbTransaction tx, Scope? scope, Guid syncId,
+        Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
+    {
         var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
         if (sync is null)
         {
             return null;
         }
         var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
-        var change = decide(snapshot); // throws => the transaction is rolled back by its disposal
+        var change = decide(snapshot);
         await ApplyAsync(connection, tx, snapshot, change, ct);
-        await tx.CommitAsync(CancellationToken.None);
         return change;
     }
 
@@ -406,17 +411,10 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         else
         {
             // A Sync twice (e.g. two attempts of one run ending together): each decision must see the one before.
+            // A decision that throws rolls the whole batch back by the transaction's disposal.
             for (var i = 0; i < mutations.Count; i++)
             {
-                var sync = await ReadSyncAsync(connection, tx, ids[i], scope: null, lockRow: true, ct);
-                if (sync is null)
-                {
-                    continue;
-                }
-                var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, ids[i], ct));
-                var change = mutations[i].Decide(snapshot); // throws => the whole batch is rolled back by the transaction's disposal
-                await ApplyAsync(connection, tx, snapshot, change, ct);
-                results[i] = change;
+                results[i] = await MutateOneAsync(connection, tx, scope: null, ids[i], mutations[i].Decide, ct);
             }
         }
         await tx.CommitAsync(CancellationToken.None);
@@ -1075,10 +1073,7 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
                 command.CommandText = write.Sql;
                 foreach (var (name, value) in write.Parameters)
                 {
-                    var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
-                    parameter.Value = value ?? DBNull.Value;
-                    command.Parameters.Add(parameter);
+                    command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
                 }
                 batch.BatchCommands.Add(command);
             }
@@ -1376,12 +1371,14 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
     private static string InList(string prefix, int count) =>
         string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)));
 
-    private static void AddParameter(DbCommand command, string name, object? value)
+    private static void AddParameter(DbCommand command, string name, object? value) =>
+        command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
+
+    private static DbParameter Parameter(DbParameter parameter, string name, object? value)
     {
-        var parameter = command.CreateParameter();
         parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
+        parameter.Value = value ?? DBNull.Value; // null binds as SQL NULL
+        return parameter;
     }
 
     private protected static async Task<int> ExecuteAsync(StoreConnection connection, DbTransaction? tx, string sql,

@@ -21,6 +21,7 @@ internal sealed class StoreConnection : IAsyncDisposable
     private readonly Func<StoreConnection, ValueTask>? _giveBack;
     private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
     private List<DbCommand>? _lentOnce; // disposed with the lease
+    private readonly List<DbCommand> _usedThisLease = []; // prepared commands to reset when the lease ends
 
     /// <param name="connection">An open connection.</param>
     /// <param name="giveBack">
@@ -45,6 +46,7 @@ internal sealed class StoreConnection : IAsyncDisposable
         {
             prepared.Parameters.Clear();
             prepared.Transaction = tx;
+            _usedThisLease.Add(prepared);
             return prepared;
         }
         var command = Connection.CreateCommand();
@@ -53,6 +55,7 @@ internal sealed class StoreConnection : IAsyncDisposable
         if (keep && _giveBack is not null && _prepared.Count < MaxPreparedCommands)
         {
             _prepared.Add(sql, command);
+            _usedThisLease.Add(command);
         }
         else
         {
@@ -76,11 +79,12 @@ internal sealed class StoreConnection : IAsyncDisposable
             await Connection.DisposeAsync();
             return;
         }
-        foreach (var command in _prepared.Values)
+        foreach (var command in _usedThisLease)
         {
             command.Transaction = null; // no reference to an ended transaction while pooled
             command.Parameters.Clear(); // nor to the last call's values
         }
+        _usedThisLease.Clear();
         await _giveBack(this);
     }
 

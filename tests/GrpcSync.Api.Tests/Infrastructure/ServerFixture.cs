@@ -1,11 +1,11 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Grpc.Net.Client;
 using GrpcSync.Engine.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Server.Hosting;
 using GrpcSync.Storage;
+using GrpcSync.Testing.Processes;
 using GrpcSync.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
@@ -75,7 +75,7 @@ public class ServerFixture : IAsyncLifetime
     {
         _dataDirectory = Path.Combine(Path.GetTempPath(), "grpcsync-api-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_dataDirectory);
-        (RestPort, GrpcPort) = FreePorts();
+        (RestPort, GrpcPort) = LoopbackPorts.TwoFree();
 
         _app = GrpcSyncApp.Build([], builder =>
         {
@@ -161,21 +161,4 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;.</summary>
     public string TokenFor(string userId, string projectId = ProjectA) =>
         DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30));
-
-    private static (int, int) FreePorts()
-    {
-        var first = new TcpListener(IPAddress.Loopback, 0);
-        var second = new TcpListener(IPAddress.Loopback, 0);
-        first.Start();
-        second.Start();
-        try
-        {
-            return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
-        }
-        finally
-        {
-            first.Stop();
-            second.Stop();
-        }
-    }
 }
