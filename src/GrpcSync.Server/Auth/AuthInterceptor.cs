@@ -1,13 +1,16 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using GrpcSync.Server.RateLimiting;
 
 namespace GrpcSync.Server.Auth;
 
 /// <summary>
-/// Authenticates every call to the GrpcSync services (native gRPC and transcoded REST alike) and puts
-/// the caller's (project, user) on the call. Health and reflection services stay open.
+/// Authenticates every call to the GrpcSync services (native gRPC and transcoded REST alike), applies the
+/// caller's rate limit and puts the caller's (project, user) on the call. Health and reflection stay open.
+/// A token that is not already known to be valid is checked only while its remote address has failed
+/// authentications to spare, so a flood of bad tokens costs a bucket lookup, not a signature check each.
 /// </summary>
-public sealed class AuthInterceptor(TokenValidator validator) : Interceptor
+public sealed class AuthInterceptor(TokenValidator validator, CallerRateLimiter limiter) : Interceptor
 {
     private const string ProtectedPrefix = "/grpcsync.v1.";
 
@@ -16,9 +19,35 @@ public sealed class AuthInterceptor(TokenValidator validator) : Interceptor
     {
         if (context.Method.StartsWith(ProtectedPrefix, StringComparison.Ordinal))
         {
-            var header = context.GetHttpContext().Request.Headers.Authorization.ToString();
-            context.UserState[CallerExtensions.Key] = await validator.ValidateAsync(header);
+            context.UserState[CallerExtensions.Key] = await Authenticate(context.GetHttpContext());
         }
         return await continuation(request, context);
+    }
+
+    private async Task<Domain.Scope> Authenticate(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!validator.TryRecall(header, out var caller))
+        {
+            var address = http.Connection.RemoteIpAddress;
+            if (!limiter.AddressMayAuthenticate(address, out var wait))
+            {
+                throw RateLimited.Exception(http, wait, "Too many requests with invalid tokens from this address.");
+            }
+            try
+            {
+                caller = await validator.ValidateAsync(header);
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unauthenticated)
+            {
+                limiter.ChargeFailedAuthentication(address);
+                throw;
+            }
+        }
+        if (!limiter.TryAcquire(caller, out var retryAfter))
+        {
+            throw RateLimited.Exception(http, retryAfter, "Too many requests for this user.");
+        }
+        return caller;
     }
 }

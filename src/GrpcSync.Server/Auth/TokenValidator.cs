@@ -35,9 +35,32 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
 
     private sealed record Validated(Scope Scope, DateTimeOffset ExpiresAt, DateTimeOffset RecheckAt);
 
+    private const string BearerPrefix = "Bearer ";
+
+    /// <summary>
+    /// The caller of a token validated earlier and still trusted (unexpired, not due for a re-check), without
+    /// any signature work; false means <see cref="ValidateAsync"/> must decide.
+    /// </summary>
+    public bool TryRecall(string? authorizationHeader, out Scope caller)
+    {
+        caller = default;
+        if (string.IsNullOrEmpty(authorizationHeader) || !authorizationHeader.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
+            || !_validated.TryGetValue(authorizationHeader[BearerPrefix.Length..].Trim(), out var known))
+        {
+            return false;
+        }
+        var now = time.GetUtcNow();
+        if (now >= known.ExpiresAt || now >= known.RecheckAt)
+        {
+            return false;
+        }
+        caller = known.Scope;
+        return true;
+    }
+
     public async Task<Scope> ValidateAsync(string? authorizationHeader)
     {
-        const string prefix = "Bearer ";
+        const string prefix = BearerPrefix;
         if (string.IsNullOrEmpty(authorizationHeader) || !authorizationHeader.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
             throw Unauthenticated("TOKEN_MISSING", "Missing bearer token: send 'Authorization: Bearer <user token>'.");

@@ -19,7 +19,7 @@ public static class RpcErrors
 
     /// <summary>Message types that may appear in <c>details</c>; transcoding needs them to render JSON.</summary>
     public static TypeRegistry DetailTypes { get; } =
-        TypeRegistry.FromMessages(BadRequest.Descriptor, ErrorInfo.Descriptor);
+        TypeRegistry.FromMessages(BadRequest.Descriptor, ErrorInfo.Descriptor, RetryInfo.Descriptor);
 
     public static RpcException From(DomainException error) =>
         Build(ToCode(error.Kind), error.Message, error.Reason, error.Violations);
@@ -48,7 +48,8 @@ public static class RpcErrors
     private static readonly System.Text.Json.JsonSerializerOptions CompactJson =
         new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes));
+    // Default values written, as transcoding writes them, so errors from either place have the same keys.
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes).WithFormatDefaultValues(true));
 
     private static Code ToCode(ErrorKind kind) => kind switch
     {

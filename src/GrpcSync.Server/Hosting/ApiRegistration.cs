@@ -19,6 +19,7 @@ public static class ApiRegistration
         services.AddSingleton(sp => new ProjectKeys(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GrpcSyncOptions>>(), sp.GetService<DevelopmentKey>()));
         services.AddSingleton<TokenValidator>();
+        services.AddSingleton<RateLimiting.CallerRateLimiter>();
         return services;
     }
 
@@ -32,6 +33,7 @@ public static class ApiRegistration
 
         services.AddGrpc(grpc =>
             {
+                grpc.MaxReceiveMessageSize = options.Limits.MaxRequestBodyBytes;
                 // Outermost first: authenticate, then map domain errors of the authenticated call.
                 grpc.Interceptors.Add<AuthInterceptor>();
                 grpc.Interceptors.Add<DomainErrorInterceptor>();
@@ -60,8 +62,14 @@ public static class ApiRegistration
     /// <summary>Maps the endpoints; the REST facade and gRPC share them (transcoded routes answer on both ports).</summary>
     public static WebApplication MapGrpcSyncApi(this WebApplication app, GrpcSyncOptions options)
     {
+        // Outermost first: every REST error leaves in one shape; oversized requests stop before any work;
+        // then, knowing the route, the body's declared encoding and its JSON shape are checked.
+        app.UseMiddleware<ErrorShapeMiddleware>();
+        app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseRouting();
-        app.UseMiddleware<UnknownFieldsMiddleware>();
+        app.UseMiddleware<RequestContentMiddleware>();
+        app.UseMiddleware<JsonBodyMiddleware>();
+        app.UseMiddleware<GrpcWire.GrpcRequestFramingMiddleware>();
         app.UseSwagger();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<CredentialApi>();

@@ -24,6 +24,12 @@ public sealed class GrpcSyncOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Request line, header and body size limits.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Per-caller request rate limits.</summary>
+    public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
+
     /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys.</summary>
     public string? KeysDirectory { get; set; }
 }

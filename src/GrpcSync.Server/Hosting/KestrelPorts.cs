@@ -11,8 +11,16 @@ public static class KestrelPorts
     /// </summary>
     public static WebApplicationBuilder UseGrpcSyncPorts(this WebApplicationBuilder builder, GrpcSyncOptions options)
     {
+        options.Limits.Validate();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Kestrel reads a few times past our own limits so that RequestLimitsMiddleware can answer an oversized
+            // request in the error shape; its own rejections (beyond these) have no body.
+            var limits = options.Limits;
+            kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineBytes * LimitsOptions.KestrelHeadroom;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersBytes * LimitsOptions.KestrelHeadroom;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = Math.Max(kestrel.Limits.Http2.MaxRequestHeaderFieldSize, limits.MaxRequestHeadersBytes * LimitsOptions.KestrelHeadroom);
             var address = options.ListenAddress is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);
             kestrel.Listen(address, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);

@@ -1,0 +1,30 @@
+namespace GrpcSync.Server.Hosting;
+
+/// <summary>
+/// <c>GrpcSync:Limits</c>: the size of what a caller may send. Over a limit the caller gets the JSON error
+/// (REST) or a gRPC status; Kestrel itself is set to 4× the line and header limits, and only beyond that does
+/// it close the connection with its own bodiless status (nothing can be answered without buffering it all).
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Method, target (path and query) and protocol of the request line: 414 beyond.</summary>
+    public int MaxRequestLineBytes { get; set; } = 8 * 1024;
+
+    /// <summary>All header names and values together: 431 beyond.</summary>
+    public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+    /// <summary>A REST body or a gRPC request message: 413 / RESOURCE_EXHAUSTED beyond.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How much larger than the limits above Kestrel still reads a request in order to answer it properly.</summary>
+    public const int KestrelHeadroom = 4;
+
+    public void Validate()
+    {
+        if (MaxRequestLineBytes < 256 || MaxRequestHeadersBytes < 1024 || MaxRequestBodyBytes < 64 * 1024)
+        {
+            throw new InvalidOperationException(
+                "GrpcSync:Limits: MaxRequestLineBytes must be at least 256, MaxRequestHeadersBytes at least 1024 and MaxRequestBodyBytes at least 65536.");
+        }
+    }
+}
