@@ -42,7 +42,12 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
             // The body could not be read (too large, malformed chunking, too slow): the client's fault, not ours.
             logger.LogDebug("Rejected a request body: {Status} {Reason}", error.StatusCode, error.Message);
             response.Body = original;
-            await Write(context, error.StatusCode, RejectionMessage(error), ReasonFor(error.StatusCode, error.Message, context));
+            await Write(context, error.StatusCode, RejectionMessage(error), error.StatusCode switch
+            {
+                413 => "REQUEST_TOO_LARGE",
+                408 => "REQUEST_TIMEOUT",
+                _ => "INVALID_REQUEST_BODY",
+            });
             return;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

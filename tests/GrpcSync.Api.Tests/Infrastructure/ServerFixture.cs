@@ -49,7 +49,7 @@ public class ServerFixture : IAsyncLifetime
     public SyncService.SyncServiceClient Syncs { get; private set; } = null!;
     public CredentialService.CredentialServiceClient Credentials { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         // A free port can be taken by someone else between probing and binding: try a few times.
         for (var attempt = 1; ; attempt++)
@@ -92,6 +92,12 @@ public class ServerFixture : IAsyncLifetime
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
                 [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
                 ["GrpcSync:Engine:Enabled"] = "false",
+                // Limits on, but far above what a test sends: the suite fires bad tokens and bursts from one
+                // address. RateLimitTests sets small limits to test them.
+                ["GrpcSync:RateLimits:PermitsPerSecond"] = "100000",
+                ["GrpcSync:RateLimits:Burst"] = "100000",
+                ["GrpcSync:RateLimits:Unauthenticated:PermitsPerSecond"] = "100000",
+                ["GrpcSync:RateLimits:Unauthenticated:Burst"] = "100000",
             };
             Configure(settings);
             builder.Configuration.AddInMemoryCollection(settings);

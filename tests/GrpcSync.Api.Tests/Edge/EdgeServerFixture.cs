@@ -1,0 +1,39 @@
+using System.Net;
+using GrpcSync.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcSync.Api.Tests.Edge;
+
+/// <summary>The API host with its error logs captured, and an HTTP/2 (h2c) client for the gRPC port.</summary>
+public class EdgeServerFixture : ServerFixture
+{
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Plain HTTP/2 with prior knowledge on the gRPC port: REST over h2c, or hand-made gRPC bodies.</summary>
+    public HttpClient Http2 { get; private set; } = null!;
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        base.ConfigureServices(services);
+        services.AddSingleton<ILoggerProvider>(Logs);
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Http2 = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{GrpcPort}"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+    }
+
+    public override async Task DisposeAsync()
+    {
+        Http2?.Dispose();
+        await base.DisposeAsync();
+    }
+}
