@@ -7,6 +7,9 @@ namespace GrpcSync.Api.Tests;
 /// <summary>CreateCredential with an <c>Idempotency-Key</c> (REST header, gRPC metadata): retries are safe.</summary>
 public sealed class CredentialIdempotencyTests(ServerFixture server) : ApiTest(server)
 {
+    /// <summary>The longest key the API promises to accept (README).</summary>
+    private const int IdempotencyKeyMaxLength = 255;
+
     private static CreateCredentialRequest Request(string displayName = "Work Drive", string secret = "s3cret-token") =>
         new() { Integration = "googledrive", DisplayName = displayName, Secret = secret };
 
@@ -129,6 +132,20 @@ public sealed class CredentialIdempotencyTests(ServerFixture server) : ApiTest(s
     }
 
     [Theory, BothTransports]
+    public async Task Repeat_AfterTheCredentialWasDeleted_StillReturnsTheFirstAnswer_AndCreatesNothing(Transport transport)
+    {
+        var user = NewUser();
+        var key = NewKey();
+        var first = (await user.CreateCredential(transport, Request(), key)).Ok();
+        (await user.DeleteCredential(transport, first.Id)).Ok();
+
+        var repeat = (await user.CreateCredential(transport, Request(), key)).Ok();
+
+        Assert.Equal(first, repeat);
+        Assert.Empty((await user.ListCredentials(transport)).Ok().Data);
+    }
+
+    [Theory, BothTransports]
     public async Task ConcurrentCreatesWithOneKey_StoreOneCredential_AndAllGetIt(Transport transport)
     {
         var user = NewUser();
@@ -140,6 +157,4 @@ public sealed class CredentialIdempotencyTests(ServerFixture server) : ApiTest(s
         var id = Assert.Single(ids);
         Assert.Equal([id], (await user.ListCredentials(transport)).Ok().Data.Select(c => c.Id));
     }
-
-    private const int IdempotencyKeyMaxLength = 255;
 }
