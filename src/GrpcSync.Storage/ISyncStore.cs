@@ -63,6 +63,17 @@ public interface ISyncStore
     /// <summary>Stores a new credential; <see cref="InvalidOperationException"/> when the id is taken (even by a deleted one).</summary>
     Task InsertCredentialAsync(Credential credential, CancellationToken ct = default);
 
+    /// <summary>
+    /// Stores a new credential once per idempotency key: in one transaction, the key is claimed and the
+    /// credential inserted, so concurrent requests with one key write one credential and all get its answer.
+    /// A live key (younger than <see cref="IdempotentCreate.Window"/>) with the same request hash is
+    /// <see cref="IdempotencyOutcome.Replayed"/> with the first answer, with another hash
+    /// <see cref="IdempotencyOutcome.KeyReused"/>; an expired key is claimed anew. The credential must belong to
+    /// the key's scope (else <see cref="ArgumentException"/>). If the insert fails, the key is not kept.
+    /// Each created answer also deletes a few expired keys (of any scope).
+    /// </summary>
+    Task<IdempotentResult> InsertCredentialOnceAsync(Credential credential, IdempotentCreate create, CancellationToken ct = default);
+
     /// <summary>A credential of the scope that is not deleted, or null.</summary>
     Task<Credential?> GetCredentialAsync(Scope scope, Guid credentialId, CancellationToken ct = default);
 

@@ -6,7 +6,7 @@ namespace GrpcSync.Storage.Tests;
 /// What every <see cref="ISyncStore"/> must do. Each implementation derives a class that makes an
 /// empty database per test. Times are whole milliseconds (what the stores keep).
 /// </summary>
-public abstract class SyncStoreContract : IAsyncLifetime
+public abstract partial class SyncStoreContract : IAsyncLifetime
 {
     protected static readonly Scope Alice = new("project-1", "alice");
     protected static readonly Scope Bob = new("project-1", "bob");

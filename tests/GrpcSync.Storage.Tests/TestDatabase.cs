@@ -18,4 +18,7 @@ public interface ITestDatabase : IAsyncDisposable
     /// e.g. a Sync bound to another scope's credential before bindings were checked.
     /// </summary>
     Task SetCredentialIdUncheckedAsync(Guid syncId, Guid? credentialId);
+
+    /// <summary>How many rows <paramref name="table"/> holds, read past the store (for rows no store call lists).</summary>
+    Task<long> CountRowsAsync(string table);
 }

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using GrpcSync.Domain;
 using GrpcSync.Server.Auth;
@@ -19,9 +20,17 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
     public const string SecretPurpose = "GrpcSync.Credentials.Secret.v1";
     private const int MaxSecretLength = 64 * 1024;
 
+    private static readonly string CreateMethod =
+        IdempotencyHeader.MethodName(CredentialService.Descriptor.FindMethodByName(nameof(CreateCredential)));
+
+    /// <summary>
+    /// Creates a credential. With an <c>Idempotency-Key</c>, a retry of the same request gets the first answer
+    /// (same id, nothing new stored) and another request under that key is refused.
+    /// </summary>
     public override async Task<Credential> CreateCredential(CreateCredentialRequest request, ServerCallContext context)
     {
         var scope = context.Caller();
+        var idempotencyKey = IdempotencyHeader.Read(context);
         var v = new Violations();
         v.IntegrationKey("integration", request.Integration);
         v.Text("displayName", request.DisplayName, 200, required: true);
@@ -46,8 +55,22 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
             ProtectedSecret = protection.CreateProtector(SecretPurpose).Protect(request.Secret),
             CreatedAt = now,
         };
-        await store.InsertCredentialAsync(credential, context.CancellationToken);
-        return credential.ToProto();
+        var answer = credential.ToProto();
+        if (idempotencyKey is null)
+        {
+            await store.InsertCredentialAsync(credential, context.CancellationToken);
+            return answer;
+        }
+
+        var create = new IdempotentCreate(new IdempotencyKey(scope, CreateMethod, idempotencyKey),
+            IdempotencyHeader.Hash(request), answer.ToByteArray(), now);
+        var result = await store.InsertCredentialOnceAsync(credential, create, context.CancellationToken);
+        return result.Outcome switch
+        {
+            IdempotencyOutcome.Created => answer,
+            IdempotencyOutcome.Replayed => Credential.Parser.ParseFrom(result.Response!), // set for every replay
+            _ => throw IdempotencyHeader.Reused(),
+        };
     }
 
     public override async Task<ListCredentialsResponse> ListCredentials(ListCredentialsRequest request, ServerCallContext context)

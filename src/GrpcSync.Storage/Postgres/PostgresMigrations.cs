@@ -4,7 +4,7 @@ namespace GrpcSync.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL schema, as ordered versioned migrations. Ids are <c>uuid</c>; timestamps are
-/// <c>bigint</c> unix milliseconds (UTC); enums are stored by name ("Queued", "Active", ...).
+/// <c>bigint</c> unix milliseconds (UTC); enums are stored by name ("Queued", "Active", ...); bytes are <c>bytea</c>.
 /// Same tables, columns and indexes as <see cref="Sqlite.SqliteMigrations"/>.
 /// </summary>
 internal static class PostgresMigrations
@@ -104,6 +104,19 @@ internal static class PostgresMigrations
                 UNIQUE (sync_id, external_id)
             );
             CREATE INDEX ix_sync_records_sequence ON sync_records (sync_id, sequence);
+            """),
+        new Migration(3, "idempotency keys", """
+            CREATE TABLE idempotency_keys (
+                project_id      text    NOT NULL,
+                user_id         text    NOT NULL,
+                method          text    NOT NULL,
+                idempotency_key text    NOT NULL,
+                request_hash    bytea   NOT NULL,
+                response        bytea   NOT NULL,
+                created_at      bigint  NOT NULL,
+                PRIMARY KEY (project_id, user_id, method, idempotency_key)
+            );
+            CREATE INDEX ix_idempotency_keys_created ON idempotency_keys (created_at);
             """),
     ]);
 }

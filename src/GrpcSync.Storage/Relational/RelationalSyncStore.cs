@@ -17,7 +17,7 @@ namespace GrpcSync.Storage.Relational;
 /// Open runs are those in state Queued or Running; snapshots list them oldest first (created_at, id).
 /// Lock order, everywhere: a Sync's row first, then its runs and records.
 /// </remarks>
-public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore
+public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore
 {
     private const string OpenStates = "state IN ('Queued', 'Running')";
 
@@ -478,6 +478,13 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        await InsertCredentialRowAsync(connection, tx, credential, ct);
+        await tx.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>Inside a write transaction: inserts the credential; <see cref="InvalidOperationException"/> when the id is taken.</summary>
+    private async Task InsertCredentialRowAsync(StoreConnection connection, DbTransaction tx, Credential credential, CancellationToken ct)
+    {
         var inserted = await ExecuteAsync(connection, tx,
             $"INSERT INTO credentials ({CredentialColumns}) VALUES " +
             "(@id, @project_id, @user_id, @integration, @display_name, @protected_secret, @created_at, @deleted_at) " +
@@ -490,7 +497,6 @@ public abstract class RelationalSyncStore : ISyncStore, IEngineStore, IRecordSto
         {
             throw new InvalidOperationException($"A credential with id {credential.Id} already exists.");
         }
-        await tx.CommitAsync(CancellationToken.None);
     }
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ namespace GrpcSync.Storage.Sqlite;
 /// The SQLite schema, as ordered versioned migrations. Ids are TEXT (lower-case "D" format GUIDs,
 /// so text order equals <see cref="Guid.CompareTo(Guid)"/> order and PostgreSQL's uuid order);
 /// timestamps are INTEGER unix milliseconds (UTC); enums are stored by name ("Queued", "Active", ...);
-/// booleans are INTEGER 0/1.
+/// booleans are INTEGER 0/1; bytes are BLOB.
 /// </summary>
 internal static class SqliteMigrations
 {
@@ -100,6 +100,19 @@ internal static class SqliteMigrations
                 UNIQUE (sync_id, external_id)
             ) STRICT;
             CREATE INDEX ix_sync_records_sequence ON sync_records (sync_id, sequence);
+            """),
+        new Migration(3, "idempotency keys", """
+            CREATE TABLE idempotency_keys (
+                project_id      TEXT    NOT NULL,
+                user_id         TEXT    NOT NULL,
+                method          TEXT    NOT NULL,
+                idempotency_key TEXT    NOT NULL,
+                request_hash    BLOB    NOT NULL,
+                response        BLOB    NOT NULL,
+                created_at      INTEGER NOT NULL,
+                PRIMARY KEY (project_id, user_id, method, idempotency_key)
+            ) STRICT;
+            CREATE INDEX ix_idempotency_keys_created ON idempotency_keys (created_at);
             """),
     ]);
 }

@@ -43,6 +43,11 @@ public sealed class TestUser(ServerFixture server, string userId, string project
         string displayName = "My Drive", string secret = "s3cret-token") =>
         CreateCredential(transport, new CreateCredentialRequest { Integration = integration, DisplayName = displayName, Secret = secret });
 
+    /// <summary>CreateCredential with an <c>Idempotency-Key</c> header (REST) or <c>idempotency-key</c> metadata (gRPC).</summary>
+    public Task<Outcome<Credential>> CreateCredential(Transport transport, CreateCredentialRequest request, string idempotencyKey) =>
+        Call(transport, o => Server.Credentials.CreateCredentialAsync(request, o), HttpMethod.Post, "/api/credentials", RestJson.Body(request),
+            headers: [("Idempotency-Key", idempotencyKey)]);
+
     public Task<Outcome<ListCredentialsResponse>> ListCredentials(Transport transport) =>
         Call(transport, o => Server.Credentials.ListCredentialsAsync(new ListCredentialsRequest(), o), HttpMethod.Get, "/api/credentials");
 
@@ -265,16 +270,22 @@ public sealed class TestUser(ServerFixture server, string userId, string project
 
     // ---- The one place that speaks both transports ----
 
+    /// <summary>
+    /// One call over <paramref name="transport"/>; <paramref name="headers"/> go as HTTP headers (REST) or
+    /// metadata under the lower-case name (gRPC), like <paramref name="ifMatch"/>.
+    /// </summary>
     private async Task<Outcome<T>> Call<T>(Transport transport, Func<CallOptions, AsyncUnaryCall<T>> grpc,
-        HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null)
+        HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null,
+        IReadOnlyList<(string Name, string Value)>? headers = null)
         where T : class, IMessage<T>, new()
     {
         if (transport == Transport.Grpc)
         {
-            var headers = ifMatch is null ? Headers() : Headers(("if-match", ifMatch));
+            var extra = (headers ?? []).Select(h => (h.Name.ToLowerInvariant(), h.Value));
+            var metadata = Headers([.. ifMatch is null ? extra : extra.Append(("if-match", ifMatch))]);
             try
             {
-                var value = await grpc(new CallOptions(headers, deadline: DateTime.UtcNow.AddSeconds(10)));
+                var value = await grpc(new CallOptions(metadata, deadline: DateTime.UtcNow.AddSeconds(10)));
                 return new Outcome<T> { Transport = transport, Code = StatusCode.OK, Value = value };
             }
             catch (RpcException error)
@@ -288,7 +299,7 @@ public sealed class TestUser(ServerFixture server, string userId, string project
             }
         }
 
-        return await RestCall<T>(method, path, jsonBody, ifMatch);
+        return await RestCall<T>(method, path, jsonBody, ifMatch, headers);
     }
 
     /// <summary>UpdateSync over REST with a hand-written JSON body.</summary>
@@ -296,11 +307,12 @@ public sealed class TestUser(ServerFixture server, string userId, string project
         RestCall<UpdateSyncResponse>(HttpMethod.Patch, SyncPath(syncId), rawJson, ifMatch);
 
     /// <summary>A REST call read into the same <see cref="Outcome{T}"/> as a gRPC call.</summary>
-    public async Task<Outcome<T>> RestCall<T>(HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null)
+    public async Task<Outcome<T>> RestCall<T>(HttpMethod method, string path, string? jsonBody = null, string? ifMatch = null,
+        IReadOnlyList<(string Name, string Value)>? headers = null)
         where T : class, IMessage<T>, new()
     {
         const Transport transport = Transport.Rest;
-        var response = await Server.Rest(method, path, jsonBody, "Bearer " + Token, ifMatch);
+        var response = await Server.Rest(method, path, jsonBody, "Bearer " + Token, ifMatch, headers);
         if (response.Status == 200)
         {
             return new Outcome<T>
@@ -341,7 +353,8 @@ public static class RestExtensions
 {
     /// <summary>One HTTP/1.1 request to the REST port.</summary>
     public static async Task<RestResponse> Rest(this ServerFixture server, HttpMethod method, string path,
-        string? jsonBody = null, string? authorization = null, string? ifMatch = null)
+        string? jsonBody = null, string? authorization = null, string? ifMatch = null,
+        IReadOnlyList<(string Name, string Value)>? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (jsonBody is not null)
@@ -355,6 +368,10 @@ public static class RestExtensions
         if (ifMatch is not null)
         {
             request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+        foreach (var (name, value) in headers ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
         }
         using var response = await server.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

@@ -53,6 +53,14 @@ public sealed class PostgresSyncStoreTests(PostgresServerFixture server) : SyncS
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
+        public async Task<long> CountRowsAsync(string table)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
         public async ValueTask DisposeAsync()
         {
             foreach (var store in _stores)

@@ -110,6 +110,15 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
+        public async Task<long> CountRowsAsync(string table)
+        {
+            await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT count(*) FROM {table}";
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
         public ValueTask DisposeAsync()
         {
             foreach (var store in _stores)
