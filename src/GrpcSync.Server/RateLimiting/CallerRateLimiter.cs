@@ -32,8 +32,17 @@ public sealed class CallerRateLimiter : IDisposable
     public bool TryAcquire(Scope caller, out TimeSpan retryAfter) => Take(_callers, caller, 1, out retryAfter);
 
     /// <summary>Whether a request from this address may have its token checked (takes nothing).</summary>
-    public bool AddressMayAuthenticate(IPAddress? address, out TimeSpan retryAfter) =>
-        Take(_addresses, address ?? IPAddress.None, 0, out retryAfter);
+    public bool AddressMayAuthenticate(IPAddress? address, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        // A whole permit must be left (a bucket refills in fractions, and asking for 0 permits accepts any fraction).
+        if (!_enabled || _addresses.GetStatistics(address ?? IPAddress.None)?.CurrentAvailablePermits >= 1)
+        {
+            return true;
+        }
+        retryAfter = TimeSpan.FromSeconds(1);
+        return false;
+    }
 
     /// <summary>Charges a failed authentication to the address it came from.</summary>
     public void ChargeFailedAuthentication(IPAddress? address) => Take(_addresses, address ?? IPAddress.None, 1, out _);

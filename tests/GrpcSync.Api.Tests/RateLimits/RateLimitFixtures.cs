@@ -1,0 +1,29 @@
+using GrpcSync.Api.Tests.Edge;
+
+namespace GrpcSync.Api.Tests.RateLimits;
+
+/// <summary>Small per-caller limits: 2 requests/s with a burst of 5; project proj-b allows a burst of 40.</summary>
+public sealed class CallerLimitFixture : EdgeServerFixture
+{
+    public const int Burst = 5;
+    public const int ProjectBBurst = 40;
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        settings["GrpcSync:RateLimits:PermitsPerSecond"] = "2";
+        settings["GrpcSync:RateLimits:Burst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings[$"GrpcSync:RateLimits:Projects:{ProjectB}:Burst"] = ProjectBBurst.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>Failed authentications limited to a burst of 3 per address, refilled at 2/s.</summary>
+public sealed class AddressLimitFixture : EdgeServerFixture
+{
+    public const int Burst = 3;
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        settings["GrpcSync:RateLimits:Unauthenticated:PermitsPerSecond"] = "2";
+        settings["GrpcSync:RateLimits:Unauthenticated:Burst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
