@@ -105,5 +105,13 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_sync_records_sequence ON sync_records (sync_id, sequence);
             """),
+        // Cursors carry the Sync's incarnation. A Sync from before this migration has had one life in
+        // this table, so its creation time (ms) names it; new lives draw a random one. latest_cursor
+        // goes: the latest cursor is built from record_sequence and the incarnation when read.
+        new Migration(3, "cursors: sync incarnation", """
+            ALTER TABLE syncs ADD COLUMN incarnation bigint NOT NULL DEFAULT 0;
+            UPDATE syncs SET incarnation = created_at;
+            ALTER TABLE syncs DROP COLUMN latest_cursor;
+            """),
     ]);
 }
