@@ -25,4 +25,14 @@ public sealed class DomainException(ErrorKind kind, string reason, string messag
 
     public static DomainException CredentialNotFound(string credentialId) =>
         new(ErrorKind.NotFound, "CREDENTIAL_NOT_FOUND", $"Credential not found: {credentialId}");
+
+    /// <summary>
+    /// A cursor or page token (<paramref name="field"/>) of an earlier life of the Sync, of another Sync,
+    /// or not issued by the API at all. One reason for all of them: the caller's remedy is the same.
+    /// </summary>
+    public static DomainException CursorExpired(string field)
+    {
+        var message = $"The {field} belongs to an earlier life of this Sync or was not issued by this API; start again without a {field}.";
+        return new(ErrorKind.InvalidArgument, "CURSOR_EXPIRED", message, [new FieldViolation(field, message)]);
+    }
 }

@@ -33,6 +33,8 @@ public static class SyncRules
             Frequency = frequency,
             Status = SyncStatus.Initializing,
             Version = 1,
+            // Any value but the earlier lives' will do; 63 random bits make a repeat practically impossible.
+            Incarnation = Random.Shared.NextInt64(1, long.MaxValue),
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -59,7 +59,7 @@ public interface IEngineStore
     /// tombstone, or has another fingerprint gets the next change sequence of the Sync; unchanged records
     /// are only marked as seen by this run. With <see cref="RecordPage.ReconcileUnseen"/>, every live
     /// record of the Sync not seen by this run becomes a tombstone with a new sequence. Updates the
-    /// Sync's summary (totals, latest cursor) and, when given, its source cursor.
+    /// Sync's summary (totals, latest record sequence) and, when given, its source cursor.
     /// </summary>
     Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default);
 }
@@ -89,5 +89,9 @@ public interface IRecordStore
     Task<SyncRecord?> GetRecordAsync(Scope scope, Guid syncId, Guid recordId, CancellationToken ct = default);
 }
 
-/// <summary>A page of records and the Sync's counts at the time of the read (one consistent snapshot).</summary>
-public sealed record RecordsPage(IReadOnlyList<SyncRecord> Records, long TotalRecords, long TotalActiveRecords, long RemainingAfterPage);
+/// <summary>
+/// A page of records and the Sync's counts and <see cref="Sync.Incarnation"/> at the time of the read
+/// (one consistent snapshot).
+/// </summary>
+public sealed record RecordsPage(IReadOnlyList<SyncRecord> Records, long TotalRecords, long TotalActiveRecords, long RemainingAfterPage,
+    long Incarnation);

@@ -6,6 +6,12 @@ namespace GrpcSync.Storage;
 public readonly record struct RunPosition(DateTimeOffset CreatedAt, Guid Id);
 
 /// <summary>
+/// A page of a Sync's runs and the <see cref="Sync.Incarnation"/> they belong to, read together, so a page
+/// token can be checked against the life of the Sync whose runs were listed.
+/// </summary>
+public sealed record RunsPage(long Incarnation, IReadOnlyList<SyncRun> Runs);
+
+/// <summary>
 /// Where GrpcSync keeps Syncs, runs and credentials. Two implementations (SQLite, PostgreSQL) pass one
 /// contract test suite. Every read and write of user data is scoped to a (project, user): a Sync or
 /// credential of another scope is "not found". Times are kept to the millisecond and read back in UTC.
@@ -39,7 +45,7 @@ public interface ISyncStore
     /// Sync are serialised, so none is lost. If <paramref name="decide"/> throws, nothing is written
     /// and the exception propagates. Returns null when the Sync does not exist in the scope.
     /// The change is checked before it is written, else <see cref="InvalidOperationException"/> and nothing
-    /// is written: a new Sync keeps its id and scope and has the snapshot's <see cref="Sync.Version"/> + 1;
+    /// is written: a new Sync keeps its id, scope and incarnation and has the snapshot's <see cref="Sync.Version"/> + 1;
     /// inserted and updated runs belong to the Sync, and updated runs exist. Of an updated run only state,
     /// due_at, started_at, finished_at, attempt, error, retries, lease_owner and lease_expires_at are written.
     /// The Sync's records (and the store's record counter) are not touched.
@@ -51,9 +57,10 @@ public interface ISyncStore
 
     /// <summary>
     /// Runs of a Sync newest first (created_at desc, id desc), at most <paramref name="limit"/> (at least 1),
-    /// starting after <paramref name="after"/>. Empty when the Sync is not in the scope.
+    /// starting after <paramref name="after"/>, with the Sync's incarnation read in the same snapshot.
+    /// Null when the Sync is not in the scope.
     /// </summary>
-    Task<IReadOnlyList<SyncRun>> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
+    Task<RunsPage?> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
 
     /// <summary>One run of a Sync in the scope, or null.</summary>
     Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default);

@@ -139,14 +139,34 @@ public sealed class ListSyncRunsTests(ServerFixture server) : ApiTest(server)
     [InlineData(Transport.Grpc, "garbage")]
     [InlineData(Transport.Rest, "!!!")]
     [InlineData(Transport.Grpc, "MTIzOm5vdC1hLWd1aWQ")] // base64url of "123:not-a-guid"
-    public async Task ListSyncRuns_WithAPageTokenItDidNotIssue_IsInvalidArgument(Transport transport, string pageToken)
+    [InlineData(Transport.Rest, "MTczNTc4NzA0NTAwMDowMTk0MjYyOGUzZDQ3MDAwODAwMDAwMDAwMDAwMDAwMQ")] // "1735787045000:01942628e3d470008000000000000001", the format before incarnations
+    [InlineData(Transport.Grpc, "MToxNzM1Nzg3MDQ1MDAwOjAxOTQyNjI4ZTNkNDcwMDA4MDAwMDAwMDAwMDAwMDAx")] // "1:1735787045000:01942628…01", well-formed, but no life of this Sync is 1
+    [InlineData(Transport.Rest, "MToxNzM1Nzg3MDQ1MDAwOjAxOTQyNjI4ZTNkNDcwMDA4MDAwMDAwMDAwMDAwMDAx")]
+    public async Task ListSyncRuns_WithAPageTokenItDidNotIssue_IsCursorExpired(Transport transport, string pageToken)
     {
         var user = NewUser();
         var sync = await user.NewSync();
 
         var outcome = await user.ListSyncRuns(transport, sync.Id, pageToken: pageToken);
 
-        outcome.Fails(StatusCode.InvalidArgument).Violation("pageToken");
+        var error = outcome.Fails(StatusCode.InvalidArgument);
+        Assert.Equal("CURSOR_EXPIRED", error.Reason());
+        Assert.Contains("start again without a pageToken", error.Violation("pageToken"));
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_WithAPageTokenOfAnotherSync_IsCursorExpired(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await SyncWithFourRuns(user);
+        var stranger = NewUser();
+        var strangersSync = await stranger.NewSync();
+        var token = (await user.ListSyncRuns(transport, sync.Id, pageSize: 1)).Ok().NextPageToken;
+        Assert.NotEqual("", token);
+
+        var outcome = await stranger.ListSyncRuns(transport, strangersSync.Id, pageToken: token);
+
+        Assert.Equal("CURSOR_EXPIRED", outcome.Fails(StatusCode.InvalidArgument).Reason());
     }
 
     [Theory, BothTransports]

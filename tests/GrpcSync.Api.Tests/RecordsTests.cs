@@ -171,16 +171,28 @@ public sealed class RecordsTests(EngineServerFixture server) : EngineApiTest(ser
     }
 
     [Theory, BothTransports]
-    public async Task ListSyncedRecords_WithACursorItDidNotIssue_IsInvalidArgument(Transport transport)
+    public async Task ListSyncedRecords_WithACursorItDidNotIssue_IsCursorExpired(Transport transport)
     {
         var synced = await NewSyncedAccount();
+        var issued = (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 2)).Ok().Paging.Cursor;
+        Assert.True(issued.Length > 0);
 
-        var garbage = await synced.User.ListSyncedRecords(transport, synced.SyncId, cursor: "garbage");
-        var tampered = await synced.User.ListSyncedRecords(transport, synced.SyncId,
-            cursor: Convert.ToBase64String(Encoding.ASCII.GetBytes("cursor:-1")));
+        foreach (var cursor in new[]
+        {
+            "garbage",
+            Convert.ToBase64String(Encoding.ASCII.GetBytes("cursor:-1")),
+            Convert.ToBase64String(Encoding.ASCII.GetBytes("cursor:2")), // the format before incarnations
+            Convert.ToBase64String(Encoding.ASCII.GetBytes("cursor:1:2")), // well-formed, but no life of this Sync is 1
+            " " + issued, // the issued cursor, but not in its one canonical form
+        })
+        {
+            var error = (await synced.User.ListSyncedRecords(transport, synced.SyncId, cursor: cursor)).Fails(StatusCode.InvalidArgument);
 
-        garbage.Fails(StatusCode.InvalidArgument).Violation("cursor");
-        tampered.Fails(StatusCode.InvalidArgument).Violation("cursor");
+            Assert.True(error.Reason() == "CURSOR_EXPIRED", $"{cursor}: {error}");
+            Assert.Contains("start again without a cursor", error.Violation("cursor"));
+        }
+        // The cursor it issued still works: 7 records, 2 before it, 2 on the next page.
+        Assert.Equal(3, (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 2, cursor: issued)).Ok().Paging.RemainingRecords);
     }
 
     [Theory, BothTransports]

@@ -24,13 +24,13 @@ public class SyncRulesDisableTests
     [Fact]
     public void Disable_KeepsCredentialFrequencyAndProgress()
     {
-        var sync = ActiveSync() with { Frequency = "3h", LatestCursor = "c-9", LastSyncedAt = Now.AddMinutes(-1) };
+        var sync = ActiveSync() with { Frequency = "3h", LatestRecordSequence = 9, LastSyncedAt = Now.AddMinutes(-1) };
 
         var change = SyncRules.Disable(Snapshot(sync), Now);
 
         Assert.Equal(CredentialA, change.NewSync!.CredentialId);
         Assert.Equal("3h", change.NewSync.Frequency);
-        Assert.Equal("c-9", change.NewSync.LatestCursor);
+        Assert.Equal(9, change.NewSync.LatestRecordSequence);
         Assert.Equal(Now.AddMinutes(-1), change.NewSync.LastSyncedAt);
     }
 

@@ -55,6 +55,16 @@ public class SyncRulesEnableTests
     }
 
     [Fact]
+    public void Enable_Twice_AtTheSameInstant_GivesAnotherIncarnation()
+    {
+        // A delete and enable within one millisecond: same id and creation time, yet another life.
+        var incarnations = Enumerable.Range(0, 100).Select(_ => Enable().Sync.Incarnation).ToArray();
+
+        Assert.Equal(100, incarnations.Distinct().Count());
+        Assert.All(incarnations, i => Assert.True(i > 0, $"incarnation {i}"));
+    }
+
+    [Fact]
     public void Enable_OtherConfigurationName_GivesAnotherId()
     {
         Assert.Equal(new Guid("209fa657-472c-5f40-a66d-01eba4d2273f"), Enable(configurationName: "secondary").Sync.Id);

@@ -309,7 +309,7 @@ public class SyncRulesUpdateTests
     [Fact]
     public void Update_Change_KeepsEverythingElse()
     {
-        var sync = IdleSync() with { TotalRecords = 42, SyncedRecordsCount = 40, LatestCursor = "cursor-7", Reason = "r" };
+        var sync = IdleSync() with { TotalRecords = 42, SyncedRecordsCount = 40, LatestRecordSequence = 7, Reason = "r" };
 
         var change = SyncRules.Update(Snapshot(sync), CredentialTo(CredentialB), Now);
 

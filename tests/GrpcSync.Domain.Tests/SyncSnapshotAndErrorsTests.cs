@@ -87,4 +87,28 @@ public class SyncSnapshotAndErrorsTests
         Assert.Equal("CREDENTIAL_NOT_FOUND", ex.Reason);
         Assert.Equal("Credential not found: cred-9", ex.Message);
     }
+
+    [Theory]
+    [InlineData("cursor")]
+    [InlineData("pageToken")]
+    public void CursorExpired_IsAnInvalidArgumentOnTheFieldThatTellsToStartAgain(string field)
+    {
+        var ex = DomainException.CursorExpired(field);
+
+        var expected = $"The {field} belongs to an earlier life of this Sync or was not issued by this API; start again without a {field}.";
+        Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
+        Assert.Equal("CURSOR_EXPIRED", ex.Reason);
+        Assert.Equal(expected, ex.Message);
+        Assert.Equal([new FieldViolation(field, expected)], ex.Violations);
+    }
+
+    [Fact]
+    public void LatestCursor_IsTheCursorAfterTheLatestChangeOfThisLife()
+    {
+        var sync = IdleSync() with { LatestRecordSequence = 121 };
+
+        Assert.Equal("Y3Vyc29yOjc6MTIx", sync.LatestCursor); // base64 of "cursor:7:121" (incarnation 7)
+        Assert.Null((sync with { LatestRecordSequence = 0 }).LatestCursor); // no record yet
+        Assert.NotEqual(sync.LatestCursor, (sync with { Incarnation = 8 }).LatestCursor);
+    }
 }

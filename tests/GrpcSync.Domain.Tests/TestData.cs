@@ -20,7 +20,7 @@ internal static class TestData
     public static readonly Guid CredentialC = new("cccccccc-0000-4000-8000-000000000003");
 
     /// <summary>
-    /// An IDLE Sync on the default frequency, bound to <see cref="CredentialA"/>, version 5,
+    /// An IDLE Sync on the default frequency, bound to <see cref="CredentialA"/>, version 5, incarnation 7,
     /// created at <see cref="T0"/>, last run started 30 s before <see cref="Now"/>.
     /// </summary>
     public static Sync IdleSync() => new()
@@ -39,6 +39,7 @@ internal static class TestData
         LastRunStartedAt = Now.AddSeconds(-30),
         LastSyncedAt = Now.AddSeconds(-20),
         Version = 5,
+        Incarnation = 7,
         CreatedAt = T0,
         UpdatedAt = T0.AddDays(1),
     };

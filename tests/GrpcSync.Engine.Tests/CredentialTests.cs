@@ -1,4 +1,5 @@
 using GrpcSync.Domain;
+using GrpcSync.Engine.Connectors;
 using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
@@ -84,10 +85,129 @@ public sealed class CredentialTests : EngineTest
         Assert.True(gate.SawCancellation);
         var run = (await H.RunsAsync(sync.Id))[^1];
         Assert.Equal(RunState.Cancelled, run.State);
+        Assert.Equal("Cancelled: the credential was deleted.", run.Error);
         var state = await H.SnapshotAsync(sync.Id);
         Assert.Equal(SyncStatus.Errored, state.Sync.Status);
         Assert.Equal(SyncRules.CredentialGoneReason(credential.Id), state.Sync.Reason);
         Assert.Empty(state.OpenRuns);
+    }
+
+    // A credential deleted during a run leaves that run CANCELLED, with the reason, whatever the worker
+    // does next: CredentialDeleted cancels it in the transaction that deletes the credential, and every
+    // later write of the worker (page, finish) is fenced on the run still RUNNING under its attempt.
+
+    [Fact]
+    public async Task A_run_in_flight_in_the_connector_when_its_credential_is_deleted_is_cancelled_though_the_connector_then_returns_records()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        await H.RunDueAsync();
+        H.AdvanceTo((await H.SyncAsync(sync.Id)).NextRunAt!.Value);
+        H.Fake.Put("b", "B"); // a change the in-flight run will hand over
+        var gate = new Gate();
+        H.Fake.ThenBlock(gate);
+        Assert.Equal(1, await H.Engine.DispatchOnceAsync());
+        await gate.WaitEnteredAsync();
+
+        Assert.True(await H.DeleteCredentialAsync(credential.Id));
+        gate.Release(); // before any lease renewal: the worker's next write is its page
+        await H.Engine.WhenIdleAsync().WaitAsync(Timeout);
+
+        var run = (await H.RunsAsync(sync.Id))[^1];
+        AssertCancelledByTheDeletion(run, RunType.Incremental);
+        await AssertErroredForTheDeletedCredential(sync.Id, credential.Id);
+        var (_, result) = Assert.Single(H.EngineStore.PageWrites, w => w.Page.RunId == run.Id);
+        Assert.True(result.Fenced, "The in-flight run's page was written after its credential was deleted.");
+        Assert.DoesNotContain(await H.RecordsAsync(sync.Id), r => r.ExternalId == "b");
+    }
+
+    [Fact]
+    public async Task A_run_in_flight_in_the_connector_when_its_credential_is_deleted_is_cancelled_though_the_connector_then_fails_permanently()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        await H.RunDueAsync();
+        H.AdvanceTo((await H.SyncAsync(sync.Id)).NextRunAt!.Value);
+        var gate = new Gate();
+        // The source revoked the account too: the run would end FAILED if its finish were not fenced.
+        H.Fake.ThenBlockThenThrow(gate, new PermanentSourceException("CREDENTIAL_REJECTED", "The account no longer exists."));
+        Assert.Equal(1, await H.Engine.DispatchOnceAsync());
+        await gate.WaitEnteredAsync();
+
+        Assert.True(await H.DeleteCredentialAsync(credential.Id));
+        gate.Release();
+        await H.Engine.WhenIdleAsync().WaitAsync(Timeout);
+
+        AssertCancelledByTheDeletion((await H.RunsAsync(sync.Id))[^1], RunType.Incremental);
+        await AssertErroredForTheDeletedCredential(sync.Id, credential.Id);
+        Assert.Contains(H.Logs.Lines, m => m.Contains("permanent failure: The account no longer exists. (not recorded", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_run_whose_credential_is_deleted_between_its_claim_and_the_workers_credential_read_is_cancelled_not_failed()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        var gate = new Gate();
+        H.EngineStore.BeforeCredentialRead = gate;
+        Assert.Equal(1, await H.Engine.DispatchOnceAsync()); // the INITIAL run is claimed: RUNNING
+        await gate.WaitEnteredAsync();
+        Assert.Equal(RunState.Running, Assert.Single(await H.RunsAsync(sync.Id)).State);
+
+        Assert.True(await H.DeleteCredentialAsync(credential.Id));
+        H.EngineStore.BeforeCredentialRead = null;
+        gate.Release(); // the worker now finds the credential gone: a permanent failure it must not record
+        await H.Engine.WhenIdleAsync().WaitAsync(Timeout);
+
+        AssertCancelledByTheDeletion(Assert.Single(await H.RunsAsync(sync.Id)), RunType.Initial);
+        await AssertErroredForTheDeletedCredential(sync.Id, credential.Id);
+        Assert.Empty(H.Fake.Calls); // never reached the source
+        Assert.Empty(await H.RecordsAsync(sync.Id));
+        Assert.Contains(H.Logs.Lines, m => m.Contains($"permanent failure: {SyncRules.CredentialGoneReason(credential.Id)} (not recorded",
+            StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_run_whose_credential_is_deleted_while_its_success_waits_in_the_group_commit_is_cancelled_not_succeeded()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var sync = await H.EnableAsync(credential);
+        var batch = new Gate();
+        H.EngineStore.BeforeBatch = batch;
+        Assert.Equal(1, await H.Engine.DispatchOnceAsync());
+        await batch.WaitEnteredAsync(); // every page is written; the run's SUCCEEDED ending waits to be committed
+
+        Assert.True(await H.DeleteCredentialAsync(credential.Id));
+        H.EngineStore.BeforeBatch = null;
+        batch.Release();
+        await H.Engine.WhenIdleAsync().WaitAsync(Timeout);
+
+        AssertCancelledByTheDeletion(Assert.Single(await H.RunsAsync(sync.Id)), RunType.Initial);
+        await AssertErroredForTheDeletedCredential(sync.Id, credential.Id);
+        Assert.Null((await H.SyncAsync(sync.Id)).LastSyncedAt); // the success was not recorded
+        Assert.Contains(H.Logs.Lines, m => m.Contains("finished: succeeded (not recorded", StringComparison.Ordinal));
+    }
+
+    private static void AssertCancelledByTheDeletion(SyncRun run, RunType type)
+    {
+        Assert.Equal((type, RunState.Cancelled), (run.Type, run.State));
+        Assert.Equal("Cancelled: the credential was deleted.", run.Error);
+        Assert.NotNull(run.FinishedAt);
+        Assert.Null(run.LeaseOwner);
+    }
+
+    private async Task AssertErroredForTheDeletedCredential(Guid syncId, Guid credentialId)
+    {
+        var state = await H.SnapshotAsync(syncId);
+        Assert.Equal(SyncStatus.Errored, state.Sync.Status);
+        Assert.Equal($"Credential ID [{credentialId}] is no longer valid or has been deleted.", state.Sync.Reason);
+        Assert.Null(state.Sync.NextRunAt);
+        Assert.Empty(state.OpenRuns);
+        Assert.Equal(0, await H.RunDueAsync()); // and nothing runs any more
     }
 
     [Fact]

@@ -135,7 +135,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
         Assert.Equal(RunState.Running, run.State);
         Assert.Equal(1, run.Attempt);
         Assert.Equal([run], (await Engine.GetSyncAsync(sync.Id))!.OpenRuns);
-        Assert.Equal(2, (await Store.ListRunsAsync(Alice, sync.Id, 100, null)).Count);
+        Assert.Equal(2, (await Store.ListRunsAsync(Alice, sync.Id, 100, null))!.Runs.Count);
     }
 
     [Fact]
@@ -550,7 +550,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
         Assert.Equal(Record(sync.Id, "c", 7, t.AddSeconds(1)) with { Deleted = true }, records["c"]);
         Assert.Equal(Record(sync.Id, "e", 8, t.AddSeconds(1)) with { Deleted = true }, records["e"]);
         var after = (await Engine.GetSyncAsync(sync.Id))!.Sync;
-        Assert.Equal((5L, 3L, RecordCursor.Encode(8)), (after.TotalRecords, after.SyncedRecordsCount, after.LatestCursor));
+        Assert.Equal((5L, 3L, 8L), (after.TotalRecords, after.SyncedRecordsCount, after.LatestRecordSequence));
 
         // Reconciling again deletes nothing more: tombstones stay as they are.
         Assert.Equal(new RecordPageResult(false, 0, 0, 0),
@@ -577,7 +577,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
         Assert.Equal(new RecordPageResult(false, 1, 0, 0), result);
         Assert.Equal(Record(sync.Id, "b", 4, T0.AddSeconds(6)), await Records.GetRecordAsync(Alice, sync.Id, RecordId(sync.Id, "b")));
         var after = (await Engine.GetSyncAsync(sync.Id))!.Sync;
-        Assert.Equal((2L, 2L, RecordCursor.Encode(4)), (after.TotalRecords, after.SyncedRecordsCount, after.LatestCursor));
+        Assert.Equal((2L, 2L, 4L), (after.TotalRecords, after.SyncedRecordsCount, after.LatestRecordSequence));
     }
 
     [Fact]
@@ -592,12 +592,11 @@ public abstract class EngineStoreContract : IAsyncLifetime
         await Engine.WriteRecordPageAsync(Page(run, [Upsert(sync.Id, "c")], T0.AddSeconds(3), reconcile: true));
         var afterSecond = (await Engine.GetSyncAsync(sync.Id))!.Sync;
 
-        Assert.Equal(before with { TotalRecords = 2, SyncedRecordsCount = 2, LatestCursor = RecordCursor.Encode(2), SourceCursor = "src-1" },
+        Assert.Equal(before with { TotalRecords = 2, SyncedRecordsCount = 2, LatestRecordSequence = 2, SourceCursor = "src-1" },
             afterFirst);
         Assert.Equal(before.ETag, afterFirst.ETag);
         // a and b were seen by this run (first page): reconcile keeps them. No cursor given: the old one stays.
-        Assert.Equal(afterFirst with { TotalRecords = 3, SyncedRecordsCount = 3, LatestCursor = RecordCursor.Encode(3) }, afterSecond);
-        Assert.Equal("Y3Vyc29yOjM=", afterSecond.LatestCursor);
+        Assert.Equal(afterFirst with { TotalRecords = 3, SyncedRecordsCount = 3, LatestRecordSequence = 3 }, afterSecond);
     }
 
     [Fact]
@@ -637,15 +636,15 @@ public abstract class EngineStoreContract : IAsyncLifetime
         var run = await StartRunAsync(sync.Id, T0.AddSeconds(1));
         await Engine.WriteRecordPageAsync(Page(run, [Upsert(sync.Id, "a"), Upsert(sync.Id, "b")], T0.AddSeconds(2)));
 
-        // Mutations write the whole Sync back; the store's record counter is not part of it.
+        // Mutations write the whole Sync back; the store's record counter is not part of it, even when a change sets it.
         await Store.MutateSyncAsync(Alice, sync.Id, s => new SyncChange<bool>(
-            s.Sync with { Version = s.Sync.Version + 1, Frequency = "5m", UpdatedAt = T0.AddSeconds(3) }, [], [], true));
+            s.Sync with { Version = s.Sync.Version + 1, Frequency = "5m", UpdatedAt = T0.AddSeconds(3), LatestRecordSequence = 99 }, [], [], true));
         await Engine.MutateSyncAsync(sync.Id, s => new SyncChange<bool>(s.Sync with { Version = s.Sync.Version + 1 }, [], [], true));
         await Engine.WriteRecordPageAsync(Page(run, [Upsert(sync.Id, "c")], T0.AddSeconds(4)));
 
         Assert.Equal([1L, 2L, 3L], (await AllRecordsAsync(sync.Id)).Select(r => r.Sequence));
         Assert.Equal([3L], await Database.QueryLongsAsync("SELECT record_sequence FROM syncs"));
-        Assert.Equal(RecordCursor.Encode(3), (await Engine.GetSyncAsync(sync.Id))?.Sync.LatestCursor);
+        Assert.Equal(3, (await Engine.GetSyncAsync(sync.Id))?.Sync.LatestRecordSequence);
     }
 
     [Fact]
@@ -676,7 +675,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, pages).Select(i => (long)i), records.Select(r => r.Sequence));
         var after = (await Engine.GetSyncAsync(sync.Id))!.Sync;
         Assert.Equal(versionBefore + mutations, after.Version);
-        Assert.Equal(((long)pages, (long)pages, RecordCursor.Encode(pages)), (after.TotalRecords, after.SyncedRecordsCount, after.LatestCursor));
+        Assert.Equal(((long)pages, (long)pages, (long)pages), (after.TotalRecords, after.SyncedRecordsCount, after.LatestRecordSequence));
     }
 
     // ================= Pulling records =================
@@ -777,6 +776,10 @@ public abstract class EngineStoreContract : IAsyncLifetime
         await Store.InsertSyncAsync(again, againRun);
         var page = (await Records.ListRecordsAsync(Alice, sync.Id, 0, 10))!;
         Assert.Equal((0, 0L, 0L), (page.Records.Count, page.TotalRecords, page.TotalActiveRecords));
+        // A new life: the page says so, so an old cursor (sequence of the old life) can be told apart.
+        Assert.Equal(again.Incarnation, page.Incarnation);
+        Assert.NotEqual(sync.Incarnation, page.Incarnation);
+        Assert.Equal(0, (await Engine.GetSyncAsync(sync.Id))!.Sync.LatestRecordSequence);
         var newRun = await StartRunAsync(sync.Id, T0.AddHours(1).AddSeconds(1));
         await Engine.WriteRecordPageAsync(Page(newRun, [Upsert(sync.Id, "z")], T0.AddHours(1).AddSeconds(2)));
         Assert.Equal([1L], (await AllRecordsAsync(sync.Id)).Select(r => r.Sequence));
@@ -808,6 +811,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
             TotalRecords = 0,
             SyncedRecordsCount = 0,
             Version = 4,
+            Incarnation = T0.AddDays(-1).ToUnixTimeMilliseconds(), // migration 3 names an existing life by its creation
             CreatedAt = T0.AddDays(-1),
             UpdatedAt = T0,
         };
@@ -841,7 +845,7 @@ public abstract class EngineStoreContract : IAsyncLifetime
         var snapshot = await store.GetSyncAsync(Alice, sync.Id);
         Assert.Equal(sync, snapshot?.Sync); // SourceCursor and LastFullSyncAt null
         Assert.Equal([running], snapshot!.OpenRuns); // Retries 0, no lease
-        Assert.Equal([running, done], await store.ListRunsAsync(Alice, sync.Id, 10, null));
+        Assert.Equal([running, done], (await store.ListRunsAsync(Alice, sync.Id, 10, null))!.Runs);
         Assert.Equal(credential, await store.GetCredentialAsync(Alice, credential.Id));
 
         // The engine works on it: a RUNNING run without a lease (from before leases) is claimed again.
@@ -851,6 +855,36 @@ public abstract class EngineStoreContract : IAsyncLifetime
         Assert.Equal(new RecordPageResult(false, 1, 0, 0),
             await store.WriteRecordPageAsync(Page(reclaimed, [Upsert(sync.Id, "a")], now)));
         Assert.Equal(1, Assert.Single((await store.ListRecordsAsync(Alice, sync.Id, 0, 10))!.Records).Sequence);
+    }
+
+    [Fact]
+    public async Task Migrate_FromVersion2_NamesEachSyncsLifeByItsCreation_AndKeepsItsLatestRecordSequence()
+    {
+        var database = await NewDatabaseAsync();
+        await database.CreateSchemaAsync(2);
+        var older = Guid.NewGuid();
+        var newer = Guid.NewGuid();
+        var olderCreated = T0.AddDays(-2);
+        var newerCreated = T0.AddDays(-1);
+        await database.ExecuteAsync($$"""
+            INSERT INTO syncs (id, project_id, user_id, integration, pipeline, configuration_name, configuration_json, credential_id,
+                frequency, status, reason, rate_limit_backoff_ms, next_run_at, last_run_started_at, last_synced_at,
+                total_records, synced_records_count, latest_cursor, version, created_at, updated_at, record_sequence)
+            VALUES ('{{older:D}}', 'project-1', 'alice', 'hubspot', 'contacts', 'a', '{}', NULL,
+                    NULL, 'Idle', NULL, NULL, NULL, NULL, NULL, 5, 4, 'Y3Vyc29yOjU=', 3, {{Ms(olderCreated)}}, {{Ms(T0)}}, 5),
+                   ('{{newer:D}}', 'project-1', 'alice', 'hubspot', 'contacts', 'b', '{}', NULL,
+                    NULL, 'Initializing', NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 1, {{Ms(newerCreated)}}, {{Ms(T0)}}, 0);
+            """);
+        var store = database.OpenStore();
+
+        await store.MigrateAsync();
+
+        var migratedOlder = (await store.GetSyncAsync(Alice, older))!.Sync;
+        var migratedNewer = (await store.GetSyncAsync(Alice, newer))!.Sync;
+        Assert.Equal((Ms(olderCreated), 5L), (migratedOlder.Incarnation, migratedOlder.LatestRecordSequence));
+        Assert.Equal((Ms(newerCreated), 0L), (migratedNewer.Incarnation, migratedNewer.LatestRecordSequence));
+        Assert.Equal(Ms(olderCreated), (await ((IRecordStore)store).ListRecordsAsync(Alice, older, 0, 10))!.Incarnation);
+        Assert.Equal(Ms(newerCreated), (await store.ListRunsAsync(Alice, newer, 10, null))!.Incarnation);
     }
 
     // ================= Helpers =================

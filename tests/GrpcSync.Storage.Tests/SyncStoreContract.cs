@@ -113,8 +113,8 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
             LastSyncedAt = T0.AddSeconds(-10),
             TotalRecords = 9_876_543_210,
             SyncedRecordsCount = 1_234_567_890,
-            LatestCursor = "cursor/ä/2026",
             Version = 7,
+            Incarnation = 8_765_432_109_876_543_210,
             CreatedAt = T0.AddDays(-1),
             UpdatedAt = T0,
         };
@@ -320,7 +320,6 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
                 LastSyncedAt = now,
                 TotalRecords = 42,
                 SyncedRecordsCount = 40,
-                LatestCursor = "next-page",
                 Version = snapshot.Sync.Version + 1,
                 UpdatedAt = now,
             };
@@ -556,7 +555,7 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
         Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id));
 
         Assert.Null(await Store.GetSyncAsync(Alice, sync.Id));
-        Assert.Empty(await Store.ListRunsAsync(Alice, sync.Id, 100, null));
+        Assert.Null(await Store.ListRunsAsync(Alice, sync.Id, 100, null));
         Assert.Equal([kept], await Store.ListSyncsAsync(Alice, null));
         Assert.Equal([keptRun], await AllRunsAsync(Alice, kept.Id));
         Assert.False(await Store.DeleteSyncAsync(Alice, sync.Id));
@@ -567,6 +566,7 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
         Assert.True(created);
         Assert.Equal(again, stored);
         Assert.NotEqual(sync.ETag, stored.ETag);
+        Assert.NotEqual(sync.Incarnation, stored.Incarnation);
         Assert.Equal([againRun], await AllRunsAsync(Alice, sync.Id));
     }
 
@@ -604,7 +604,7 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
         RunPosition? after = null;
         while (true)
         {
-            var page = await Store.ListRunsAsync(Alice, sync.Id, 7, after);
+            var page = (await Store.ListRunsAsync(Alice, sync.Id, 7, after))!.Runs;
             if (page.Count == 0)
             {
                 break;
@@ -620,14 +620,31 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListRuns_OfASyncOfAnotherScope_IsEmpty()
+    public async Task ListRuns_OfASyncOfAnotherScope_IsNull()
     {
         var (sync, _) = await InsertNewSyncAsync(Alice);
 
-        Assert.Empty(await Store.ListRunsAsync(Bob, sync.Id, 10, null));
-        Assert.Empty(await Store.ListRunsAsync(AliceInOtherProject, sync.Id, 10, null));
-        Assert.Empty(await Store.ListRunsAsync(Alice, Guid.NewGuid(), 10, null));
-        Assert.Single(await Store.ListRunsAsync(Alice, sync.Id, 10, null));
+        Assert.Null(await Store.ListRunsAsync(Bob, sync.Id, 10, null));
+        Assert.Null(await Store.ListRunsAsync(AliceInOtherProject, sync.Id, 10, null));
+        Assert.Null(await Store.ListRunsAsync(Alice, Guid.NewGuid(), 10, null));
+        Assert.Single((await Store.ListRunsAsync(Alice, sync.Id, 10, null))!.Runs);
+    }
+
+    [Fact]
+    public async Task ListRuns_ReturnsTheIncarnationOfTheLifeItListed()
+    {
+        var (sync, _) = await InsertNewSyncAsync(Alice);
+        var first = await Store.ListRunsAsync(Alice, sync.Id, 10, null);
+        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id));
+        var (again, againRun) = NewSync(Alice, sync.CredentialId, at: T0.AddHours(1));
+        await Store.InsertSyncAsync(again, againRun);
+
+        var second = await Store.ListRunsAsync(Alice, sync.Id, 10, null);
+
+        Assert.Equal(sync.Incarnation, first!.Incarnation);
+        Assert.Equal(again.Incarnation, second!.Incarnation);
+        Assert.NotEqual(first.Incarnation, second.Incarnation);
+        Assert.Equal([againRun], second.Runs);
     }
 
     [Fact]
@@ -1211,5 +1228,5 @@ public abstract partial class SyncStoreContract : IAsyncLifetime
 
     /// <summary>Every run of the Sync, newest first.</summary>
     protected async Task<IReadOnlyList<SyncRun>> AllRunsAsync(Scope scope, Guid syncId) =>
-        await Store.ListRunsAsync(scope, syncId, 1000, null);
+        (await Store.ListRunsAsync(scope, syncId, 1000, null))?.Runs ?? [];
 }

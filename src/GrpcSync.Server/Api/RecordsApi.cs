@@ -31,16 +31,27 @@ public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, C
         {
             v.Add(field, $"{field} must be between 1 and {MaxPageSize} (absent means {DefaultPageSize}).");
         }
-        long after = 0;
-        if (!string.IsNullOrEmpty(request.Cursor) && !RecordCursor.TryDecode(request.Cursor, out after))
-        {
-            v.Add("cursor", "cursor is not a cursor this API returned.");
-        }
         v.ThrowIfAny();
+        long after = 0;
+        long? cursorIncarnation = null;
+        if (!string.IsNullOrEmpty(request.Cursor))
+        {
+            if (!RecordCursor.TryDecode(request.Cursor, out var incarnation, out after))
+            {
+                throw DomainException.CursorExpired("cursor");
+            }
+            cursorIncarnation = incarnation;
+        }
 
         var limit = pageSize == 0 ? DefaultPageSize : pageSize;
         var page = await records.ListRecordsAsync(scope, syncId!.Value, after, limit, ct)
             ?? throw DomainException.SyncNotFound(request.SyncId);
+        // The sequence restarts with every life of the Sync: an old life's position would skip the new
+        // life's records. Checked against the incarnation read with the page (one snapshot).
+        if (cursorIncarnation is { } expected && expected != page.Incarnation)
+        {
+            throw DomainException.CursorExpired("cursor");
+        }
         var lastSeen = page.Records.Count > 0 ? page.Records[^1].Sequence : after;
         var response = new ListSyncedRecordsResponse
         {
@@ -51,7 +62,7 @@ public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, C
                 RemainingRecords = page.RemainingAfterPage,
                 LastSeen = lastSeen,
                 // An empty page keeps the caller's position, so it can poll with the same cursor.
-                Cursor = lastSeen > 0 ? RecordCursor.Encode(lastSeen) : "",
+                Cursor = lastSeen > 0 ? RecordCursor.Encode(page.Incarnation, lastSeen) : "",
             },
         };
         response.Data.AddRange(page.Records.Select(ToStruct));

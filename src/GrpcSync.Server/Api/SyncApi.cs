@@ -151,26 +151,34 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         {
             v.Add("pageSize", $"pageSize must be between 1 and {RunPageToken.MaxPageSize} (0 or absent means {RunPageToken.DefaultPageSize}).");
         }
-        var after = RunPageToken.TryDecode(request.PageToken, out var position) ? position : null;
-        if (!string.IsNullOrEmpty(request.PageToken) && after is null)
-        {
-            v.Add("pageToken", "pageToken is not a token this API returned.");
-        }
         v.ThrowIfAny();
-
-        if (await store.GetSyncAsync(scope, syncId!.Value, context.CancellationToken) is null)
+        RunPosition? after = null;
+        long? tokenIncarnation = null;
+        if (!string.IsNullOrEmpty(request.PageToken))
         {
-            throw DomainException.SyncNotFound(request.SyncId);
+            if (!RunPageToken.TryDecode(request.PageToken, out var incarnation, out var position))
+            {
+                throw DomainException.CursorExpired("pageToken");
+            }
+            (after, tokenIncarnation) = (position, incarnation);
         }
+
         var pageSize = request.PageSize == 0 ? RunPageToken.DefaultPageSize : request.PageSize;
         // One extra row tells whether another page follows.
-        var runs = await store.ListRunsAsync(scope, syncId.Value, pageSize + 1, after, context.CancellationToken);
-        var response = new ListSyncRunsResponse();
-        response.Runs.AddRange(runs.Take(pageSize).Select(r => r.ToProto()));
-        if (runs.Count > pageSize)
+        var page = await store.ListRunsAsync(scope, syncId!.Value, pageSize + 1, after, context.CancellationToken)
+            ?? throw DomainException.SyncNotFound(request.SyncId);
+        // Checked against the life whose runs were just read (same snapshot), so a delete and enable
+        // between two pages can never hand out a page of the new life positioned by the old one.
+        if (tokenIncarnation is { } expected && expected != page.Incarnation)
         {
-            var last = runs[pageSize - 1];
-            response.NextPageToken = RunPageToken.Encode(new RunPosition(last.CreatedAt, last.Id));
+            throw DomainException.CursorExpired("pageToken");
+        }
+        var response = new ListSyncRunsResponse();
+        response.Runs.AddRange(page.Runs.Take(pageSize).Select(r => r.ToProto()));
+        if (page.Runs.Count > pageSize)
+        {
+            var last = page.Runs[pageSize - 1];
+            response.NextPageToken = RunPageToken.Encode(page.Incarnation, new RunPosition(last.CreatedAt, last.Id));
         }
         return response;
     }

@@ -118,5 +118,13 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_idempotency_keys_created ON idempotency_keys (created_at);
             """),
+        // Cursors carry the Sync's incarnation. A Sync from before this migration has had one life in
+        // this table, so its creation time (ms) names it; new lives draw a random one. latest_cursor
+        // goes: the latest cursor is built from record_sequence and the incarnation when read.
+        new Migration(4, "cursors: sync incarnation", """
+            ALTER TABLE syncs ADD COLUMN incarnation bigint NOT NULL DEFAULT 0;
+            UPDATE syncs SET incarnation = created_at;
+            ALTER TABLE syncs DROP COLUMN latest_cursor;
+            """),
     ]);
 }

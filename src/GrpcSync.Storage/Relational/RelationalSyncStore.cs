@@ -21,10 +21,17 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
 {
     private const string OpenStates = "state IN ('Queued', 'Running')";
 
+    /// <summary>The columns a Sync is written to (insert, and the changed ones on update).</summary>
     private const string SyncColumns =
         "id, project_id, user_id, integration, pipeline, configuration_name, configuration_json, credential_id, " +
         "frequency, status, reason, rate_limit_backoff_ms, next_run_at, last_run_started_at, last_synced_at, " +
-        "total_records, synced_records_count, latest_cursor, version, created_at, updated_at, source_cursor, last_full_sync_at";
+        "total_records, synced_records_count, incarnation, version, created_at, updated_at, source_cursor, last_full_sync_at";
+
+    /// <summary>
+    /// The columns a Sync is read from: also record_sequence, the store's own counter (only page writes set it),
+    /// which is <see cref="Sync.LatestRecordSequence"/>: every change takes the next sequence, so it is the highest.
+    /// </summary>
+    private const string SyncReadColumns = SyncColumns + ", record_sequence";
 
     private const string RunColumns =
         "id, sync_id, run_type, run_trigger, state, created_at, due_at, started_at, finished_at, attempt, error, " +
@@ -215,7 +222,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     public async Task<IReadOnlyList<Sync>> ListSyncsAsync(Scope scope, Guid? credentialId, CancellationToken ct = default)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        var sql = $"SELECT {SyncColumns} FROM syncs WHERE project_id = @project_id AND user_id = @user_id" +
+        var sql = $"SELECT {SyncReadColumns} FROM syncs WHERE project_id = @project_id AND user_id = @user_id" +
                   (credentialId is null ? "" : " AND credential_id = @credential_id") +
                   " ORDER BY created_at, id";
         var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
@@ -436,25 +443,33 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<SyncRun>> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after,
+    /// <remarks>One read snapshot, so the runs are those of the incarnation returned with them.</remarks>
+    public async Task<RunsPage?> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after,
         CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        var incarnation = await ScalarAsync(connection, tx,
+            "SELECT incarnation FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
+            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        if (incarnation is null)
+        {
+            return null;
+        }
         var sql =
-            $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id " +
-            "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)" +
+            $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id" +
             (after is null ? "" : " AND (created_at, id) < (@after_created_at, @after_id)") +
             " ORDER BY created_at DESC, id DESC LIMIT @limit";
-        var command = Command(connection, null, sql,
-            ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId),
-            ("@limit", limit));
+        var command = Command(connection, tx, sql, ("@sync_id", IdParameter(syncId)), ("@limit", limit));
         if (after is { } position)
         {
             AddParameter(command, "@after_created_at", position.CreatedAt.ToUnixTimeMilliseconds());
             AddParameter(command, "@after_id", IdParameter(position.Id));
         }
-        return await ReadAllAsync(command, ReadRun, ct);
+        var runs = await ReadAllAsync(command, ReadRun, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return new RunsPage(Convert.ToInt64(incarnation, CultureInfo.InvariantCulture), runs);
     }
 
     /// <inheritdoc />
@@ -560,7 +575,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         IReadOnlyList<Sync> bound;
         {
             var select = Command(connection, tx,
-                $"SELECT {SyncColumns} FROM syncs " +
+                $"SELECT {SyncReadColumns} FROM syncs " +
                 "WHERE project_id = @project_id AND user_id = @user_id AND credential_id = @credential_id " +
                 "ORDER BY created_at, id" + LockClause,
                 ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId)));
@@ -726,8 +741,8 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     /// was seen. Tombstones are made in their previous sequence order.
     /// </para>
     /// <para>
-    /// The Sync's total_records (every record, tombstones included), synced_records_count (live records)
-    /// and latest_cursor (<see cref="RecordCursor"/> of the highest sequence) are recounted; source_cursor
+    /// The Sync's total_records (every record, tombstones included) and synced_records_count (live records)
+    /// are recounted and record_sequence (<see cref="Sync.LatestRecordSequence"/>) written back; source_cursor
     /// is set when the page carries one. Its version and updated_at stay: the etag tracks the Sync's
     /// settings and state, not its record counts.
     /// </para>
@@ -884,9 +899,8 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         CancellationToken ct)
     {
         long total, live;
-        long? highest;
         var count = Command(connection, tx,
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deleted THEN 0 ELSE 1 END), 0), MAX(sequence) " +
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deleted THEN 0 ELSE 1 END), 0) " +
             "FROM sync_records WHERE sync_id = @sync_id",
             ("@sync_id", IdParameter(page.SyncId)));
         await using (var reader = await count.ExecuteReaderAsync(ct))
@@ -894,20 +908,14 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
             await reader.ReadAsync(ct);
             total = reader.GetInt64(0);
             live = reader.GetInt64(1);
-            highest = reader.IsDBNull(2) ? null : reader.GetInt64(2);
         }
         var update = Command(connection, tx,
             "UPDATE syncs SET record_sequence = @record_sequence, total_records = @total_records, " +
             "synced_records_count = @synced_records_count" +
-            (highest is null ? "" : ", latest_cursor = @latest_cursor") +
             (page.SourceCursor is null ? "" : ", source_cursor = @source_cursor") +
             " WHERE id = @id",
             ("@record_sequence", sequence), ("@total_records", total), ("@synced_records_count", live),
             ("@id", IdParameter(page.SyncId)));
-        if (highest is { } h)
-        {
-            AddParameter(update, "@latest_cursor", RecordCursor.Encode(h));
-        }
         if (page.SourceCursor is { } sourceCursor)
         {
             AddParameter(update, "@source_cursor", sourceCursor);
@@ -932,9 +940,10 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         await using var tx = await BeginReadAsync(connection.Connection, ct);
         var id = IdParameter(syncId);
 
-        long total, active;
+        long total, active, incarnation;
         var sync = Command(connection, tx,
-            "SELECT total_records, synced_records_count FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id",
+            "SELECT total_records, synced_records_count, incarnation FROM syncs " +
+            "WHERE id = @id AND project_id = @project_id AND user_id = @user_id",
             ("@id", id), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
         await using (var reader = await sync.ExecuteReaderAsync(ct))
         {
@@ -944,6 +953,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
             }
             total = reader.GetInt64(0);
             active = reader.GetInt64(1);
+            incarnation = reader.GetInt64(2);
         }
 
         IReadOnlyList<SyncRecord> records;
@@ -958,7 +968,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
             "SELECT COUNT(*) FROM sync_records WHERE sync_id = @sync_id AND sequence > @after", ct,
             ("@sync_id", id), ("@after", last)), CultureInfo.InvariantCulture);
         await tx.CommitAsync(CancellationToken.None);
-        return new RecordsPage(records, total, active, remaining);
+        return new RecordsPage(records, total, active, remaining, incarnation);
     }
 
     /// <inheritdoc />
@@ -979,7 +989,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     private async Task<Sync?> ReadSyncAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
         CancellationToken ct)
     {
-        var sql = $"SELECT {SyncColumns} FROM syncs WHERE id = @id" +
+        var sql = $"SELECT {SyncReadColumns} FROM syncs WHERE id = @id" +
                   (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id") +
                   (lockRow ? LockClause : "");
         var command = Command(connection, tx, sql, ("@id", IdParameter(syncId)));
@@ -1118,7 +1128,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         {
             var parameters = chunk.Select((id, n) => (Name: "@s" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id))).ToArray();
             var selectSyncs = OneOffCommand(connection, tx,
-                $"SELECT {SyncColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
+                $"SELECT {SyncReadColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
             foreach (var sync in await ReadAllAsync(selectSyncs, ReadSync, ct))
             {
                 syncs[sync.Id] = sync;
@@ -1180,9 +1190,10 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     {
         if (change.NewSync is { } next)
         {
-            if (next.Id != current.Id || next.ProjectId != current.ProjectId || next.UserId != current.UserId)
+            if (next.Id != current.Id || next.ProjectId != current.ProjectId || next.UserId != current.UserId
+                || next.Incarnation != current.Incarnation)
             {
-                throw new InvalidOperationException($"A change of Sync {current.Id} may not change its id or scope.");
+                throw new InvalidOperationException($"A change of Sync {current.Id} may not change its id, scope or incarnation.");
             }
             if (next.Version != current.Version + 1)
             {
@@ -1225,7 +1236,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     private const string SyncValues =
         "@id, @project_id, @user_id, @integration, @pipeline, @configuration_name, @configuration_json, @credential_id, " +
         "@frequency, @status, @reason, @rate_limit_backoff_ms, @next_run_at, @last_run_started_at, @last_synced_at, " +
-        "@total_records, @synced_records_count, @latest_cursor, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at";
+        "@total_records, @synced_records_count, @incarnation, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at";
 
     private static readonly string[] SyncColumnNames = SyncColumns.Split(", ");
 
@@ -1237,7 +1248,7 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         IdParameter(sync.Id), sync.ProjectId, sync.UserId, sync.Integration, sync.Pipeline, sync.ConfigurationName,
         sync.ConfigurationJson, Id(sync.CredentialId), sync.Frequency, Name(sync.Status), sync.Reason,
         sync.RateLimitBackoffMs, Ms(sync.NextRunAt), Ms(sync.LastRunStartedAt), Ms(sync.LastSyncedAt), sync.TotalRecords,
-        sync.SyncedRecordsCount, sync.LatestCursor, sync.Version, Ms(sync.CreatedAt), Ms(sync.UpdatedAt), sync.SourceCursor,
+        sync.SyncedRecordsCount, sync.Incarnation, sync.Version, Ms(sync.CreatedAt), Ms(sync.UpdatedAt), sync.SourceCursor,
         Ms(sync.LastFullSyncAt),
     ];
 
@@ -1283,12 +1294,13 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
         LastSyncedAt = NullableTime(r, 14),
         TotalRecords = r.GetInt64(15),
         SyncedRecordsCount = r.GetInt64(16),
-        LatestCursor = NullableString(r, 17),
+        Incarnation = r.GetInt64(17),
         Version = r.GetInt64(18),
         CreatedAt = Time(r, 19),
         UpdatedAt = Time(r, 20),
         SourceCursor = NullableString(r, 21),
         LastFullSyncAt = NullableTime(r, 22),
+        LatestRecordSequence = r.GetInt64(23),
     };
 
     private SyncRun ReadRun(DbDataReader r) => new()

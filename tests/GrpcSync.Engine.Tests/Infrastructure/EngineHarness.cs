@@ -203,8 +203,8 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>Every run of the Sync, oldest first.</summary>
     public async Task<IReadOnlyList<SyncRun>> RunsAsync(Guid syncId)
     {
-        var runs = await Store.ListRunsAsync(Scope, syncId, 1000, null);
-        return [.. runs.Reverse()];
+        var page = await Store.ListRunsAsync(Scope, syncId, 1000, null);
+        return [.. (page?.Runs ?? []).Reverse()];
     }
 
     /// <summary>Every record of the Sync (tombstones included), in change order.</summary>

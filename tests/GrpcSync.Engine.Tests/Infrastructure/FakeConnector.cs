@@ -74,6 +74,9 @@ public sealed class FakeConnector : IConnector
     /// <summary>The next call waits at the gate, then serves the items as usual.</summary>
     public void ThenBlock(Gate gate) => Then((call, ct) => BlockThenServeAsync(gate, call, ct));
 
+    /// <summary>The next call waits at the gate, then fails with <paramref name="exception"/> (a source that changed meanwhile).</summary>
+    public void ThenBlockThenThrow(Gate gate, Exception exception) => Then((_, ct) => BlockThenThrowAsync(gate, exception, ct));
+
     public IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration) => [];
 
     public IAsyncEnumerable<SourcePage> EnumerateAsync(SourceContext context, CancellationToken ct) =>
@@ -123,11 +126,19 @@ public sealed class FakeConnector : IConnector
         }
     }
 
-#pragma warning disable CS0162 // the yield only makes this an iterator
+#pragma warning disable CS0162 // the yield only makes these iterators
     private static async IAsyncEnumerable<SourcePage> ThrowAsync(Exception exception, [EnumeratorCancellation] CancellationToken ct)
     {
         await Task.Yield();
         ct.ThrowIfCancellationRequested();
+        throw exception;
+        yield break;
+    }
+
+    private static async IAsyncEnumerable<SourcePage> BlockThenThrowAsync(Gate gate, Exception exception,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
         throw exception;
         yield break;
     }
