@@ -31,7 +31,7 @@ public sealed class FuzzFailures
     }
 
     /// <summary>Per check: a summary line, then its largest groups with their first example.</summary>
-    public string Report(string title, int groupsPerCheck = 12)
+    public string Report(string title, int groupsPerCheck = 20)
     {
         var text = new StringBuilder();
         text.AppendLine($"{title}: {Count} failure(s) in {_groups.Count} group(s).");

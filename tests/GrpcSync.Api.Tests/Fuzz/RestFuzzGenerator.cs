@@ -22,8 +22,6 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
 {
     public const int Storm = 1;
 
-    private const string CredentialPlaceholder = "\u0001credential-id\u0001";
-
     /// <summary>Fields whose values the API validates by format, so a junk value must be rejected.</summary>
     private static readonly Dictionary<string, string[]> JunkByField = new(StringComparer.Ordinal)
     {
@@ -129,7 +127,11 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
 
     // ---- Plausible starting points ----
 
-    private static JsonObject ValidBody(ApiRoute route, Random random)
+    /// <summary>
+    /// A body the route would accept from the right caller. A credentialId in it is a victim's or a random one,
+    /// never the caller's own, so a stranger's request carrying it must be refused.
+    /// </summary>
+    private JsonObject ValidBody(ApiRoute route, Random random)
     {
         var drive = random.Next(2) == 0;
         var body = new JsonObject();
@@ -143,7 +145,10 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
                 "secret" => "fuzz-secret",
                 "configurationName" => "fuzz",
                 "incrementalAccumulatorFrequency" => JunkValues.Pick(random, ["5m", "1h", "24h"]),
-                "credentialId" => random.Next(2) == 0 ? CredentialPlaceholder : null,
+                "credentialId" when random.Next(2) == 0 => random.Next(3) == 0
+                    ? JunkValues.Uuid(random).ToString()
+                    : JunkValues.Pick(random, victims.AllCredentialIds.ToArray()),
+                "credentialId" => null,
                 "etag" => null,
                 _ => field.Kind switch
                 {
@@ -308,12 +313,22 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
         }
         var valid = draft.Json!.ToJsonString(RelaxedJson);
         var fields = route.Body;
-        switch (random.Next(16))
+        switch (random.Next(17))
         {
             case 0:
                 draft.BodyBytes = Encoding.UTF8.GetBytes(valid[..random.Next(1, valid.Length)]);
                 draft.Mark("body.truncated", true);
                 break;
+            case 16:
+                {
+                    // The unknown-field check must hold whatever charset the body is (correctly) declared in.
+                    var charset = JunkValues.Pick(random, Reencodings);
+                    draft.Json!["zzUnknown"] = "x";
+                    draft.ContentType = "application/json; charset=" + charset;
+                    draft.BodyEncoding = Encoding.GetEncoding(charset);
+                    draft.Mark("body.unknown-field-in-another-charset", true);
+                    break;
+                }
             case 1:
                 {
                     var bytes = JunkValues.Bytes(random, 400);
@@ -509,6 +524,12 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
             case 1:
             case 2:
                 {
+                    if (random.Next(8) == 0)
+                    {
+                        draft.ContentType = null;
+                        draft.Mark("header.missing-content-type", false);
+                        break;
+                    }
                     var contentType = JunkValues.Pick(random, ContentTypes);
                     draft.ContentType = contentType;
                     draft.BodyBytes ??= draft.Json is null ? [] : null;
@@ -781,12 +802,10 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
         {
             draft.Segments[parameter] ??= IdFor(parameter, token, random);
         }
-        var credentialInBody = false;
-        if (draft.Json?["credentialId"] is JsonValue placeholder && placeholder.TryGetValue<string>(out var text) && text == CredentialPlaceholder)
-        {
-            draft.Json["credentialId"] = IdFor("credentialId", token, random);
-            credentialInBody = true;
-        }
+
+        // Only a body still written from the JSON object is sure to carry the credential id to the server.
+        var credentialInBody = draft.BodyBytes is null && draft.Json?["credentialId"] is JsonValue credential
+            && credential.TryGetValue<string>(out var credentialId) && Guid.TryParse(credentialId, out _);
 
         var path = draft.Route.Template;
         foreach (var (parameter, segment) in draft.Segments)

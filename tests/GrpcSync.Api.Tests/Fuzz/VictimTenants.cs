@@ -85,7 +85,16 @@ public sealed class VictimTenants
             var now = after.GetValueOrDefault(key, "<missing>");
             if (now != old)
             {
-                text.AppendLine($"  {key}\n    before: {old}\n    after:  {now}");
+                // The bodies are long and mostly equal: show them around the first difference.
+                var at = 0;
+                while (at < old.Length && at < now.Length && old[at] == now[at])
+                {
+                    at++;
+                }
+                var from = Math.Max(0, at - 80);
+                text.AppendLine($"  {key} (differs from character {at}; before {old.Length}, after {now.Length} characters)");
+                text.AppendLine($"    before: …{old[from..Math.Min(old.Length, at + 160)]}…");
+                text.AppendLine($"    after:  …{now[from..Math.Min(now.Length, at + 160)]}…");
             }
         }
         return text.ToString();
