@@ -31,7 +31,8 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         v.Text("configurationName", request.ConfigurationName, 100, required: false);
         var credentialId = v.Uuid("credentialId", request.HasCredentialId ? request.CredentialId : null, required: false);
         var frequency = v.Frequency("incrementalAccumulatorFrequency", request.HasIncrementalAccumulatorFrequency ? request.IncrementalAccumulatorFrequency : null);
-        var configurationJson = request.Configuration is null ? "{}" : JsonFormatter.Default.Format(request.Configuration);
+        var configurationJson = request.Configuration is null || !v.JsonStruct("configuration", request.Configuration)
+            ? "{}" : JsonFormatter.Default.Format(request.Configuration);
         if (configurationJson.Length > MaxConfigurationBytes)
         {
             v.Add("configuration", $"configuration must be at most {MaxConfigurationBytes} bytes of JSON.");

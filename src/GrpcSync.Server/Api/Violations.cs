@@ -31,6 +31,41 @@ public sealed partial class Violations
         return null;
     }
 
+    /// <summary>
+    /// A Struct that has a JSON form: every Value has a kind and every number is finite (a native gRPC caller
+    /// can send either; JSON has neither). False, with a violation, otherwise.
+    /// </summary>
+    public bool JsonStruct(string field, Google.Protobuf.WellKnownTypes.Struct value)
+    {
+        var problem = FirstNonJson(value, field, depth: 0);
+        if (problem is not null)
+        {
+            Add(field, problem);
+        }
+        return problem is null;
+    }
+
+    private static string? FirstNonJson(Google.Protobuf.WellKnownTypes.Struct value, string path, int depth) =>
+        value.Fields.Select(f => FirstNonJson(f.Value, $"{path}.{f.Key}", depth + 1)).FirstOrDefault(p => p is not null);
+
+    private static string? FirstNonJson(Google.Protobuf.WellKnownTypes.Value value, string path, int depth)
+    {
+        const int MaxDepth = 64; // as the REST body's parser
+        if (depth > MaxDepth)
+        {
+            return $"{path} is nested deeper than {MaxDepth} levels.";
+        }
+        return value.KindCase switch
+        {
+            Google.Protobuf.WellKnownTypes.Value.KindOneofCase.None => $"{path} is a Value with no kind set (null, number, string, bool, struct or list).",
+            Google.Protobuf.WellKnownTypes.Value.KindOneofCase.NumberValue when !double.IsFinite(value.NumberValue) => $"{path} is {value.NumberValue}, which JSON cannot hold.",
+            Google.Protobuf.WellKnownTypes.Value.KindOneofCase.StructValue => FirstNonJson(value.StructValue, path, depth),
+            Google.Protobuf.WellKnownTypes.Value.KindOneofCase.ListValue => value.ListValue.Values
+                .Select((item, i) => FirstNonJson(item, $"{path}[{i}]", depth + 1)).FirstOrDefault(p => p is not null),
+            _ => null,
+        };
+    }
+
     public string? Frequency(string field, string? value)
     {
         if (value is null)

@@ -24,6 +24,7 @@ namespace GrpcSync.Server.GrpcWire;
 public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<GrpcSyncOptions> options, ILogger<GrpcRequestFramingMiddleware> logger)
 {
     private const int PrefixLength = 5;
+    private const string TooLarge = "too large";
 
     /// <summary>The request parser of every unary (or server-streaming) method this server serves, by path.</summary>
     private static readonly FrozenDictionary<string, MessageParser> Parsers = new[]
@@ -38,8 +39,10 @@ public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not { } method
-            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not { } method
+            || endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Grpc.JsonTranscoding.GrpcJsonTranscodingMetadata>() is not null // REST
+            || !RequestKinds.IsNativeGrpc(context.Request)
             || !Parsers.TryGetValue(method.Method.FullName, out var parser))
         {
             await next(context);
@@ -50,6 +53,12 @@ public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<
         if (problem is null)
         {
             await next(context);
+            return;
+        }
+        if (ReferenceEquals(problem, TooLarge))
+        {
+            GrpcTrailersOnly.Set(context.Response, Code.ResourceExhausted,
+                $"The request message is larger than {_maxMessage} bytes (GrpcSync:Limits:MaxRequestBodyBytes).");
             return;
         }
         logger.LogDebug("Rejected a malformed gRPC request to {Method}: {Problem}", method.Method.FullName, problem);
@@ -67,8 +76,9 @@ public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<
             var buffered = result.Buffer;
             if (buffered.Length >= PrefixLength && DeclaredLength(buffered) > _maxMessage)
             {
-                reader.AdvanceTo(buffered.Start); // too large: grpc-dotnet says so
-                return null;
+                reader.AdvanceTo(buffered.Start);
+                // Said here, not by grpc-dotnet: past 2 GiB its own check throws and answers UNKNOWN.
+                return TooLarge;
             }
             if (result.IsCompleted || result.IsCanceled || buffered.Length > _maxMessage + PrefixLength)
             {

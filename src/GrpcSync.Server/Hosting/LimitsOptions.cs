@@ -13,18 +13,21 @@ public sealed class LimitsOptions
     /// <summary>All header names and values together: 431 beyond.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 
+    /// <summary>How many headers a request may have: 431 / RESOURCE_EXHAUSTED beyond.</summary>
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
     /// <summary>A REST body or a gRPC request message: 413 / RESOURCE_EXHAUSTED beyond.</summary>
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How much larger than the limits above Kestrel still reads a request in order to answer it properly.</summary>
+    /// <summary>How much larger than the limits above (the body's included) Kestrel still reads a request in order to answer it properly.</summary>
     public const int KestrelHeadroom = 4;
 
     public void Validate()
     {
-        if (MaxRequestLineBytes < 256 || MaxRequestHeadersBytes < 1024 || MaxRequestBodyBytes < 64 * 1024)
+        if (MaxRequestLineBytes < 256 || MaxRequestHeadersBytes < 1024 || MaxRequestHeaderCount < 16 || MaxRequestBodyBytes < 64 * 1024)
         {
             throw new InvalidOperationException(
-                "GrpcSync:Limits: MaxRequestLineBytes must be at least 256, MaxRequestHeadersBytes at least 1024 and MaxRequestBodyBytes at least 65536.");
+                "GrpcSync:Limits: MaxRequestLineBytes must be at least 256, MaxRequestHeadersBytes at least 1024, MaxRequestHeaderCount at least 16 and MaxRequestBodyBytes at least 65536.");
         }
     }
 }

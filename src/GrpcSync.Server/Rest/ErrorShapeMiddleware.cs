@@ -17,10 +17,11 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        if (RequestKinds.IsNativeGrpc(context.Request))
         {
             await next(context);
-            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted)
+            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted
+                && context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is null)
             {
                 // e.g. a GET on a gRPC method's path: no route, so no gRPC service to answer it.
                 var code = context.Response.StatusCode is 404 or 405 ? Code.Unimplemented : RestErrorWriter.CodeOf(context.Response.StatusCode);
@@ -37,12 +38,19 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
         {
             await next(context);
         }
+        catch (RequestBodyTooLargeException) when (!response.HasStarted)
+        {
+            response.Body = original;
+            await RequestBodies.DrainAsync(context.Request, context.RequestAborted);
+            await Write(context, StatusCodes.Status413PayloadTooLarge, RejectionMessage(413), "REQUEST_TOO_LARGE");
+            return;
+        }
         catch (BadHttpRequestException error) when (!response.HasStarted)
         {
             // The body could not be read (too large, malformed chunking, too slow): the client's fault, not ours.
             logger.LogDebug("Rejected a request body: {Status} {Reason}", error.StatusCode, error.Message);
             response.Body = original;
-            await Write(context, error.StatusCode, RejectionMessage(error), error.StatusCode switch
+            await Write(context, error.StatusCode, RejectionMessage(error.StatusCode, error.Message), error.StatusCode switch
             {
                 413 => "REQUEST_TOO_LARGE",
                 408 => "REQUEST_TIMEOUT",
@@ -53,6 +61,14 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return; // the client went away; nobody is left to answer
+        }
+        catch (IOException error) when (!response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports some malformed bodies (a chunk size that overflows) as a plain IOException.
+            logger.LogDebug("Rejected an unreadable request body: {Reason}", error.Message);
+            response.Body = original;
+            await Write(context, StatusCodes.Status400BadRequest, RejectionMessage(400, error.Message), "INVALID_REQUEST_BODY");
+            return;
         }
         finally
         {
@@ -164,11 +180,11 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
         _ => $"The request was rejected (HTTP {context.Response.StatusCode}).",
     };
 
-    private static string RejectionMessage(BadHttpRequestException error) => error.StatusCode switch
+    private static string RejectionMessage(int status, string? detail = null) => status switch
     {
         413 => "The request body is larger than this server accepts (GrpcSync:Limits:MaxRequestBodyBytes).",
         408 => "The request body arrived too slowly.",
-        _ => "The request body could not be read: " + error.Message,
+        _ => "The request body could not be read: " + detail,
     };
 
     private static string Clip(string? value) => value is null ? "" : value.Length <= 200 ? value : value[..200] + "…";

@@ -27,8 +27,7 @@ public sealed partial class JsonBodyMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
-        if (metadata is null || metadata.HttpRule.Body != "*"
-            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        if (metadata is null || metadata.HttpRule.Body != "*")
         {
             await next(context);
             return;

@@ -24,7 +24,7 @@ public sealed class RequestContentMiddleware(RequestDelegate next)
     {
         var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
         var request = context.Request;
-        if (metadata is null || IsGrpc(request))
+        if (metadata is null)
         {
             await next(context);
             return;
@@ -92,9 +92,6 @@ public sealed class RequestContentMiddleware(RequestDelegate next)
         }
         await next(context);
     }
-
-    private static bool IsGrpc(HttpRequest request) =>
-        request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>A <c>charset=</c> with nothing after it parses as a parameter without value.</summary>
     private static bool HasCharsetParameter(MediaTypeHeaderValue mediaType) =>

@@ -102,6 +102,28 @@ public sealed class GrpcFramingTests(EdgeServerFixture server) : IClassFixture<E
     }
 
     [Fact]
+    public async Task ALengthPrefixOf4GiB_IsResourceExhausted()
+    {
+        var (status, _) = await Call(GetSync, [0, 0xff, 0xff, 0xff, 0xff, 1, 2]);
+        Assert.Equal(8, status);
+        server.Logs.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task AConfigurationWithAValueOfNoKind_IsInvalidArgument()
+    {
+        var user = server.NewUser();
+        await user.NewCredential();
+        var request = new EnableSyncRequest { Integration = "googledrive", Pipeline = "files", Configuration = new Google.Protobuf.WellKnownTypes.Struct() };
+        request.Configuration.Fields["folder"] = new Google.Protobuf.WellKnownTypes.Value(); // no kind: has no JSON form
+        request.Configuration.Fields["ratio"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(double.NaN);
+        var (status, message) = await Call("/grpcsync.v1.SyncService/EnableSync", Message(request), user.Token);
+        Assert.True(status == 3, message);
+        Assert.Contains("configuration.", message);
+        server.Logs.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task AnUnknownMethodOrAGet_IsUnimplemented()
     {
         Assert.Equal(12, (await Call("/grpcsync.v1.SyncService/Nope", Frame(0, 0, []))).GrpcStatus);
