@@ -35,8 +35,8 @@ public abstract partial class RelationalSyncStore
         // (c) RUNNING runs to reclaim: their worker died. Backlog by nature (the lease ran out).
         " UNION ALL SELECT * FROM (SELECT x.sync_id, COALESCE(x.lease_expires_at, 0) AS due, 1 AS tier " +
         "FROM sync_runs x JOIN syncs s ON s.id = x.sync_id " +
-        "WHERE x.state = 'Running' AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= @now) " +
-        "AND s.status NOT IN ('Disabled', 'Errored') " +
+        "WHERE x.state = " + SqlLiterals.Running + " AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= @now) " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
         "ORDER BY COALESCE(x.lease_expires_at, 0) LIMIT @max) x" +
         ") u GROUP BY sync_id) grouped) ranked) c " +
         "JOIN syncs s ON s.id = c.sync_id ORDER BY c.tier_rank, c.due, s.id LIMIT @max";
@@ -45,18 +45,18 @@ public abstract partial class RelationalSyncStore
     private static string ScheduledCandidates(bool onTime) =>
         $"SELECT * FROM (SELECT s.id AS sync_id, s.next_run_at AS due, {(onTime ? 0 : 1)} AS tier FROM syncs s " +
         "WHERE s.next_run_at <= @now " + (onTime ? "AND s.next_run_at > @fresh " : "") +
-        "AND s.status NOT IN ('Disabled', 'Errored') " +
-        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN ('Queued', 'Running')) " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN " + SqlLiterals.OpenRunStates + ") " +
         $"ORDER BY s.next_run_at LIMIT @max) {(onTime ? "f" : "a")}";
 
     /// <summary>A QUEUED run due and no RUNNING run under a live lease; <paramref name="onTime"/> as above.</summary>
     private static string QueuedCandidates(bool onTime) =>
         $"SELECT * FROM (SELECT q.sync_id, q.due_at AS due, {(onTime ? 0 : 1)} AS tier " +
         "FROM sync_runs q JOIN syncs s ON s.id = q.sync_id " +
-        "WHERE q.state = 'Queued' AND q.due_at <= @now " + (onTime ? "AND q.due_at > @fresh " : "") +
-        "AND s.status NOT IN ('Disabled', 'Errored') " +
-        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = q.sync_id AND r.state IN ('Queued', 'Running') " +
-        "AND r.state = 'Running' AND r.lease_expires_at > @now) " +
+        "WHERE q.state = " + SqlLiterals.Queued + " AND q.due_at <= @now " + (onTime ? "AND q.due_at > @fresh " : "") +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = q.sync_id AND r.state IN " + SqlLiterals.OpenRunStates + " " +
+        "AND r.state = " + SqlLiterals.Running + " AND r.lease_expires_at > @now) " +
         $"ORDER BY q.due_at LIMIT @max) {(onTime ? "bf" : "b")}";
 
     /// <summary>
@@ -131,7 +131,7 @@ public abstract partial class RelationalSyncStore
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // One row of sync_runs and no other lock: it cannot deadlock with the Sync-first writers.
         var renewed = await ExecuteAsync(connection, tx,
-            "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = 'Running' AND attempt = @attempt", ct,
+            "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
             ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@attempt", attempt));
         await tx.CommitAsync(CancellationToken.None);
         return renewed == 1;

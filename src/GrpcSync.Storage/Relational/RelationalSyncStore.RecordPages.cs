@@ -59,7 +59,7 @@ public abstract partial class RelationalSyncStore
         }
         var sequence = Convert.ToInt64(storedSequence, CultureInfo.InvariantCulture);
         var owned = await ScalarAsync(connection, tx,
-            "SELECT 1 FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = 'Running' AND attempt = @attempt", ct,
+            "SELECT 1 FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
             ("@run_id", runId), ("@sync_id", syncId), ("@attempt", page.Attempt));
         if (owned is null)
         {

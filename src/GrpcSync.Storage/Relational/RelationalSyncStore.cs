@@ -19,7 +19,7 @@ namespace GrpcSync.Storage.Relational;
 /// </remarks>
 public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore
 {
-    private const string OpenStates = "state IN ('Queued', 'Running')";
+    private const string OpenStates = "state IN " + SqlLiterals.OpenRunStates;
 
 
     /// <summary>How many values one IN (...) list binds (both providers allow far more; this keeps statements small).</summary>
