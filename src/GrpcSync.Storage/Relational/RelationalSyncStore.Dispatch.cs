@@ -10,10 +10,8 @@ public abstract partial class RelationalSyncStore
     /// Syncs the dispatcher may have work for at @now, at most @max: work that came due within
     /// <see cref="FreshWindow"/> first, then the rest, each soonest due first — except that one slot in
     /// <see cref="BacklogShare"/> of a full round goes to the oldest backlog. Every source is read in due order
-    /// from its own index and cut at @max, so a round costs O(@max) however large the backlog (the earlier form —
-    /// one IN over a UNION, then a sort of every candidate — evaluated and sorted every due Sync in each round,
-    /// and the SQLite that ships with Microsoft.Data.Sqlite 10 (3.53) planned its UNION as a merge of full scans
-    /// of syncs and sync_runs, ~450 ms per round at 100,000 Syncs even with nothing due). Sources:
+    /// from its own index and cut at @max, so a round costs O(@max) however large the backlog (why this shape:
+    /// "Store notes" in docs/ARCHITECTURE.md). Sources:
     /// (f)/(a) <c>next_run_at</c> due and no open run (ix_syncs_next_run): (f) within the window, (a) all;
     /// (bf)/(b) a QUEUED run due and no RUNNING run under a live lease (ix_sync_runs_queued_due), split the same way;
     /// (c) a RUNNING run whose lease expired, or none: written before leases existed (ix_sync_runs_running_lease).
