@@ -63,35 +63,3 @@ public interface IEngineStore
     /// </summary>
     Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default);
 }
-
-/// <summary>One record from the source, ready to store.</summary>
-public sealed record RecordUpsert(Guid RecordId, string ExternalId, string DataJson, string Fingerprint);
-
-/// <summary>A page of a run's records (see <see cref="IEngineStore.WriteRecordPageAsync"/>).</summary>
-public sealed record RecordPage(
-    Guid SyncId, Guid RunId, int Attempt, IReadOnlyList<RecordUpsert> Upserts, bool ReconcileUnseen,
-    string? SourceCursor, DateTimeOffset Now);
-
-/// <summary>What a page write changed.</summary>
-public sealed record RecordPageResult(bool Fenced, int Created, int Updated, int Deleted);
-
-/// <summary>Records as callers pull them, in change-sequence order.</summary>
-public interface IRecordStore
-{
-    /// <summary>
-    /// Up to <paramref name="limit"/> records (tombstones included) of a Sync in the scope with a sequence
-    /// greater than <paramref name="afterSequence"/>, ascending, plus the counts for paging. Null when the
-    /// Sync does not exist in the scope.
-    /// </summary>
-    Task<RecordsPage?> ListRecordsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default);
-
-    /// <summary>One record (a tombstone too) of a Sync in the scope, or null.</summary>
-    Task<SyncRecord?> GetRecordAsync(Scope scope, Guid syncId, Guid recordId, CancellationToken ct = default);
-}
-
-/// <summary>
-/// A page of records and the Sync's counts and <see cref="Sync.Incarnation"/> at the time of the read
-/// (one consistent snapshot).
-/// </summary>
-public sealed record RecordsPage(IReadOnlyList<SyncRecord> Records, long TotalRecords, long TotalActiveRecords, long RemainingAfterPage,
-    long Incarnation);

@@ -2,15 +2,6 @@ using GrpcSync.Domain;
 
 namespace GrpcSync.Storage;
 
-/// <summary>A position in the newest-first list of runs: the last run of the previous page.</summary>
-public readonly record struct RunPosition(DateTimeOffset CreatedAt, Guid Id);
-
-/// <summary>
-/// A page of a Sync's runs and the <see cref="Sync.Incarnation"/> they belong to, read together, so a page
-/// token can be checked against the life of the Sync whose runs were listed.
-/// </summary>
-public sealed record RunsPage(long Incarnation, IReadOnlyList<SyncRun> Runs);
-
 /// <summary>
 /// Where GrpcSync keeps Syncs, runs and credentials. Two implementations (SQLite, PostgreSQL) pass one
 /// contract test suite. Every read and write of user data is scoped to a (project, user): a Sync or

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using GrpcSync.Storage.Relational;
+using static GrpcSync.Storage.Relational.StoreCommands;
 using Npgsql;
 
 namespace GrpcSync.Storage.Postgres;

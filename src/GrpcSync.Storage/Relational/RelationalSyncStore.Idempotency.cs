@@ -1,5 +1,6 @@
 using System.Data.Common;
 using GrpcSync.Domain;
+using static GrpcSync.Storage.Relational.StoreCommands;
 
 namespace GrpcSync.Storage.Relational;
 

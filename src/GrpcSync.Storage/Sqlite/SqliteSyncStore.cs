@@ -5,16 +5,6 @@ using Microsoft.Data.Sqlite;
 
 namespace GrpcSync.Storage.Sqlite;
 
-/// <summary>How durable a SQLite commit is (WAL mode either way).</summary>
-public enum SqliteDurability
-{
-    /// <summary><c>synchronous=NORMAL</c>: survives a process crash; a power loss can lose the last commits.</summary>
-    Normal,
-
-    /// <summary><c>synchronous=FULL</c>: every commit is synced to disk before it returns.</summary>
-    Full,
-}
-
 /// <summary>
 /// <see cref="ISyncStore"/>, <see cref="IEngineStore"/> and <see cref="IRecordStore"/> on a SQLite database file (single node). One connection per
 /// operation from the store's own pool (kept open with its prepared statements), set up with <c>foreign_keys=ON</c>, <c>synchronous</c> per <see cref="SqliteDurability"/> (NORMAL by default) and a busy timeout; the

@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Globalization;
+using GrpcSync.Domain;
+using static GrpcSync.Storage.Relational.StoreCommands;
+
+namespace GrpcSync.Storage.Relational;
+
+/// <summary>The one funnel from a SyncChange to planned writes: read inside the transaction, validate, plan, execute.</summary>
+public abstract partial class RelationalSyncStore
+{
+    private async Task<Sync?> ReadSyncAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
+        CancellationToken ct)
+    {
+        var sql = $"SELECT {SyncReadColumns} FROM syncs WHERE id = @id" +
+                  (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id") +
+                  (lockRow ? LockClause : "");
+        var command = Command(connection, tx, sql, ("@id", IdParameter(syncId)));
+        if (scope is { } s)
+        {
+            AddParameter(command, "@project_id", s.ProjectId);
+            AddParameter(command, "@user_id", s.UserId);
+        }
+        var found = await ReadAllAsync(command, ReadSync, ct);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    private async Task<IReadOnlyList<SyncRun>> ReadOpenRunsAsync(StoreConnection connection, DbTransaction tx, Guid syncId,
+        CancellationToken ct)
+    {
+        var command = Command(connection, tx,
+            $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id AND {OpenStates} ORDER BY created_at, id",
+            ("@sync_id", IdParameter(syncId)));
+        return await ReadAllAsync(command, ReadRun, ct);
+    }
+
+    private async Task ApplyAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
+        CancellationToken ct)
+    {
+        var writes = new List<Write>();
+        await PlanWritesAsync(connection, tx, before, change, writes, ct);
+        await ExecuteWritesAsync(connection, tx, writes, ct);
+    }
+
+    /// <summary>One planned statement of a change, with the row count it must affect (else: the message to fail with).</summary>
+    private sealed record Write(string Sql, (string Name, object? Value)[] Parameters, string FailureUnlessOneRow);
+
+    /// <summary>
+    /// Checks <paramref name="change"/> against the Sync as read and adds its statements to <paramref name="writes"/>.
+    /// A new credential binding is checked here, at once (a read under a share lock), not deferred with the writes.
+    /// </summary>
+    private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
+        List<Write> writes, CancellationToken ct)
+    {
+        if (change is null)
+        {
+            throw new InvalidOperationException("The decision returned no change; return SyncChange<T>.Nothing(result) instead.");
+        }
+        var current = before.Sync;
+        Validate(current, change);
+
+        if (change.NewSync is { } next)
+        {
+            if (next.CredentialId != current.CredentialId)
+            {
+                await EnsureCredentialLiveAsync(connection, tx, next.Scope, next.CredentialId, ct);
+            }
+            // Only the columns that changed: an index is rewritten only when the UPDATE names one of its columns.
+            var old = SyncRowValues(current);
+            var after = SyncRowValues(next);
+            var parameters = new List<(string Name, object? Value)> { ("@id", IdParameter(current.Id)), ("@previous_version", current.Version) };
+            var changed = 0L;
+            for (var i = 0; i < after.Length; i++)
+            {
+                if (!Equals(old[i], after[i]))
+                {
+                    changed |= 1L << i;
+                    parameters.Add((SyncParameterNames[i], after[i]));
+                }
+            }
+            // Cannot fail while the row is locked; if it does, the lock is broken: write nothing.
+            writes.Add(new Write(UpdateSyncSql(changed), [.. parameters],
+                $"Sync {current.Id} was changed by someone else while locked (expected version {current.Version})."));
+        }
+
+        foreach (var run in change.RunsToInsert)
+        {
+            writes.Add(new Write(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted."));
+        }
+
+        foreach (var run in change.RunsToUpdate)
+        {
+            writes.Add(new Write(UpdateRunSql, RunParameters(run with { SyncId = current.Id }),
+                $"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated."));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="writes"/> in order, each of which must affect exactly one row. Where the provider
+    /// batches statements (PostgreSQL), they go in one round trip; otherwise (SQLite, in-process) one by one
+    /// on prepared commands. A failed check throws: the caller's transaction is rolled back by its disposal.
+    /// </summary>
+    private static async Task ExecuteWritesAsync(StoreConnection connection, DbTransaction tx, List<Write> writes, CancellationToken ct)
+    {
+        if (writes.Count > 1 && connection.Connection.CanCreateBatch)
+        {
+            await using var batch = connection.Connection.CreateBatch();
+            batch.Transaction = tx;
+            foreach (var write in writes)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = write.Sql;
+                foreach (var (name, value) in write.Parameters)
+                {
+                    command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
+                }
+                batch.BatchCommands.Add(command);
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+            for (var i = 0; i < writes.Count; i++)
+            {
+                if (batch.BatchCommands[i].RecordsAffected != 1)
+                {
+                    throw new InvalidOperationException(writes[i].FailureUnlessOneRow);
+                }
+            }
+            return;
+        }
+        foreach (var write in writes)
+        {
+            var command = Command(connection, tx, write.Sql, write.Parameters);
+            if (await command.ExecuteNonQueryAsync(ct) != 1)
+            {
+                throw new InvalidOperationException(write.FailureUnlessOneRow);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the Syncs <paramref name="syncIds"/> (rows the caller has locked where the provider locks rows) with
+    /// their open runs, two queries for the lot, and applies each decision in order, writing every change in one
+    /// go (<see cref="ExecuteWritesAsync"/>). Ids must be distinct. Returns each Sync's change, or null where the
+    /// Sync does not exist. A decision that throws or breaks the rules fails the whole set.
+    /// </summary>
+    private async Task<SyncChange<T>?[]> MutateLockedAsync<T>(StoreConnection connection, DbTransaction tx,
+        IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
+    {
+        var syncs = new Dictionary<Guid, Sync>();
+        var openRuns = new Dictionary<Guid, List<SyncRun>>();
+        foreach (var chunk in syncIds.Chunk(InListChunk))
+        {
+            var parameters = chunk.Select((id, n) => (Name: "@s" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id))).ToArray();
+            var selectSyncs = OneOffCommand(connection, tx,
+                $"SELECT {SyncReadColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
+            foreach (var sync in await ReadAllAsync(selectSyncs, ReadSync, ct))
+            {
+                syncs[sync.Id] = sync;
+            }
+            var selectRuns = OneOffCommand(connection, tx,
+                $"SELECT {RunColumns} FROM sync_runs WHERE sync_id IN ({InList("@s", chunk.Length)}) AND {OpenStates} ORDER BY created_at, id",
+                parameters);
+            foreach (var run in await ReadAllAsync(selectRuns, ReadRun, ct))
+            {
+                (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
+            }
+        }
+
+        var results = new SyncChange<T>?[syncIds.Count];
+        var writes = new List<Write>();
+        for (var i = 0; i < syncIds.Count; i++)
+        {
+            if (!syncs.TryGetValue(syncIds[i], out var sync))
+            {
+                continue;
+            }
+            var snapshot = new SyncSnapshot(sync, openRuns.TryGetValue(sync.Id, out var runs) ? runs : []);
+            var change = decide(i, snapshot);
+            await PlanWritesAsync(connection, tx, snapshot, change, writes, ct);
+            results[i] = change;
+        }
+        await ExecuteWritesAsync(connection, tx, writes, ct);
+        return results;
+    }
+
+    private static void Validate<T>(Sync current, SyncChange<T> change)
+    {
+        if (change.NewSync is { } next)
+        {
+            if (next.Id != current.Id || next.ProjectId != current.ProjectId || next.UserId != current.UserId
+                || next.Incarnation != current.Incarnation)
+            {
+                throw new InvalidOperationException($"A change of Sync {current.Id} may not change its id, scope or incarnation.");
+            }
+            if (next.Version != current.Version + 1)
+            {
+                throw new InvalidOperationException(
+                    $"A change of Sync {current.Id} must set version {current.Version + 1}, not {next.Version}.");
+            }
+        }
+        foreach (var run in change.RunsToInsert.Concat(change.RunsToUpdate))
+        {
+            if (run.SyncId != current.Id)
+            {
+                throw new InvalidOperationException($"Run {run.Id} belongs to Sync {run.SyncId}, not to Sync {current.Id}.");
+            }
+        }
+    }
+
+    private const string InsertRunSql =
+        $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
+        "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
+        "@retries, @lease_owner, @lease_expires_at)";
+
+    /// <summary>A run's id, Sync and kind never change; everything else may.</summary>
+    private const string UpdateRunSql =
+        "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
+        "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
+        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at WHERE id = @id AND sync_id = @sync_id";
+
+    private async Task InsertRunAsync(StoreConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
+        await ExecuteAsync(connection, tx, InsertRunSql, ct, RunParameters(run));
+
+    private static readonly ConcurrentDictionary<long, string> UpdateSyncSqlByColumns = new();
+
+    /// <summary>
+    /// <c>UPDATE syncs SET</c> the columns in <paramref name="changedColumns"/> (bit i = <see cref="SyncColumns"/>[i])
+    /// where the id and the previous version match. record_sequence is the store's own: never written here.
+    /// </summary>
+    private static string UpdateSyncSql(long changedColumns) =>
+        UpdateSyncSqlByColumns.GetOrAdd(changedColumns, mask =>
+            "UPDATE syncs SET " +
+            string.Join(", ", SyncColumnNames.Where((_, i) => (mask & (1L << i)) != 0).Select(c => $"{c} = @{c}")) +
+            " WHERE id = @id AND version = @previous_version");
+}

@@ -1,0 +1,137 @@
+using GrpcSync.Domain;
+using static GrpcSync.Storage.Relational.StoreCommands;
+
+namespace GrpcSync.Storage.Relational;
+
+/// <summary>The dispatcher's claim of due work, and lease renewal.</summary>
+public abstract partial class RelationalSyncStore
+{
+    /// <summary>
+    /// Syncs the dispatcher may have work for at @now, at most @max: work that came due within
+    /// <see cref="FreshWindow"/> first, then the rest, each soonest due first — except that one slot in
+    /// <see cref="BacklogShare"/> of a full round goes to the oldest backlog. Every source is read in due order
+    /// from its own index and cut at @max, so a round costs O(@max) however large the backlog (why this shape:
+    /// "Store notes" in docs/ARCHITECTURE.md). Sources:
+    /// (f)/(a) <c>next_run_at</c> due and no open run (ix_syncs_next_run): (f) within the window, (a) all;
+    /// (bf)/(b) a QUEUED run due and no RUNNING run under a live lease (ix_sync_runs_queued_due), split the same way;
+    /// (c) a RUNNING run whose lease expired, or none: written before leases existed (ix_sync_runs_running_lease).
+    /// Stopped Syncs are left out. A Sync found by two sources counts once, in its best tier at its earliest due
+    /// moment. The redundant <c>state IN ('Queued', 'Running')</c> terms let the per-Sync checks use the partial
+    /// index of open runs instead of the Sync's whole run history. The conditions mirror <see cref="RunRules.Dispatch"/>.
+    /// </summary>
+    private static readonly string DispatchCandidatesSql =
+        "SELECT c.sync_id FROM (SELECT sync_id, due, " +
+        // Interleave: the n-th backlog Sync ranks with the (n × BacklogShare)-th on-time one, so a full round
+        // still gives the backlog about one slot in BacklogShare and a sustained overload cannot starve it.
+        "CASE WHEN tier = 0 THEN rn ELSE rn * @share END AS tier_rank FROM (" +
+        "SELECT sync_id, tier, due, ROW_NUMBER() OVER (PARTITION BY tier ORDER BY due, sync_id) AS rn FROM (" +
+        "SELECT sync_id, MIN(tier) AS tier, MIN(due) AS due FROM (" +
+        // (f)/(a) the schedule: on time first, then the backlog (oldest first) with what is left.
+        ScheduledCandidates(onTime: true) + " UNION ALL " + ScheduledCandidates(onTime: false) +
+        // (b) queued runs (triggers, retries, INITIAL runs), split the same way.
+        " UNION ALL " + QueuedCandidates(onTime: true) + " UNION ALL " + QueuedCandidates(onTime: false) +
+        // (c) RUNNING runs to reclaim: their worker died. Backlog by nature (the lease ran out).
+        " UNION ALL SELECT * FROM (SELECT x.sync_id, COALESCE(x.lease_expires_at, 0) AS due, 1 AS tier " +
+        "FROM sync_runs x JOIN syncs s ON s.id = x.sync_id " +
+        "WHERE x.state = " + SqlLiterals.Running + " AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= @now) " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "ORDER BY COALESCE(x.lease_expires_at, 0) LIMIT @max) x" +
+        ") u GROUP BY sync_id) grouped) ranked) c " +
+        "JOIN syncs s ON s.id = c.sync_id ORDER BY c.tier_rank, c.due, s.id LIMIT @max";
+
+    /// <summary>next_run_at due and no open run; <paramref name="onTime"/>: only what came due within <see cref="FreshWindow"/>.</summary>
+    private static string ScheduledCandidates(bool onTime) =>
+        $"SELECT * FROM (SELECT s.id AS sync_id, s.next_run_at AS due, {(onTime ? 0 : 1)} AS tier FROM syncs s " +
+        "WHERE s.next_run_at <= @now " + (onTime ? "AND s.next_run_at > @fresh " : "") +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN " + SqlLiterals.OpenRunStates + ") " +
+        $"ORDER BY s.next_run_at LIMIT @max) {(onTime ? "f" : "a")}";
+
+    /// <summary>A QUEUED run due and no RUNNING run under a live lease; <paramref name="onTime"/> as above.</summary>
+    private static string QueuedCandidates(bool onTime) =>
+        $"SELECT * FROM (SELECT q.sync_id, q.due_at AS due, {(onTime ? 0 : 1)} AS tier " +
+        "FROM sync_runs q JOIN syncs s ON s.id = q.sync_id " +
+        "WHERE q.state = " + SqlLiterals.Queued + " AND q.due_at <= @now " + (onTime ? "AND q.due_at > @fresh " : "") +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = q.sync_id AND r.state IN " + SqlLiterals.OpenRunStates + " " +
+        "AND r.state = " + SqlLiterals.Running + " AND r.lease_expires_at > @now) " +
+        $"ORDER BY q.due_at LIMIT @max) {(onTime ? "bf" : "b")}";
+
+    /// <summary>
+    /// Work due within this window before @now is "on time" and is claimed before any older backlog (after
+    /// a restart, a long outage or an overload): a backlog drains with the capacity on-time work leaves.
+    /// </summary>
+    private static readonly TimeSpan FreshWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// When on-time work fills a round, about one slot in this many still goes to the oldest backlog:
+    /// on-time Syncs keep their lag, and under a sustained overload every Sync still runs (oldest first).
+    /// </summary>
+    private const int BacklogShare = 10;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// One write transaction for the batch: the candidates are selected and locked, then each is read
+    /// (Sync, then open runs), decided and written as by <see cref="MutateSyncAsync{T}(Guid, Func{SyncSnapshot, SyncChange{T}}, CancellationToken)"/>,
+    /// and everything commits once. If <paramref name="decide"/> throws or a change breaks the rules,
+    /// nothing of the batch is written and the exception propagates.
+    /// </para>
+    /// <para>
+    /// Candidates leave out Syncs whose RUNNING run holds a live lease, even with a queued run due or
+    /// next_run_at passed (they cannot start anything); a RUNNING run without a lease counts as expired,
+    /// as in <see cref="RunRules.Dispatch"/>. The decision always sees the Sync as it is once locked, so
+    /// a Sync started by another dispatcher meanwhile is left alone: every run is started once.
+    /// </para>
+    /// <para>
+    /// PostgreSQL: candidates are locked <c>FOR UPDATE SKIP LOCKED</c> — Sync rows first, then runs, the
+    /// order API mutations use — so replicas dispatch disjoint Syncs without waiting for each other.
+    /// SQLite: BEGIN IMMEDIATE serialises all writers of the database, so dispatchers only take turns;
+    /// run one dispatcher per SQLite database.
+    /// </para>
+    /// </remarks>
+    public async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        IReadOnlyList<Guid> candidates;
+        {
+            var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
+                ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
+                ("@share", BacklogShare));
+            candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
+        }
+
+        // Locked by the SELECT above; read again (as a set) to see any change committed before the lock was taken.
+        // A decision that throws rolls the transaction back by its disposal.
+        var changes = await MutateLockedAsync(connection, tx, candidates, (_, snapshot) => decide(snapshot), ct);
+        var started = new List<(Sync Sync, SyncRun Run)>();
+        foreach (var change in changes)
+        {
+            if (change is { Result: { } run, NewSync: { } sync })
+            {
+                started.Add((sync, run));
+            }
+        }
+        await tx.CommitAsync(CancellationToken.None);
+        return started;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    {
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        // One row of sync_runs and no other lock: it cannot deadlock with the Sync-first writers.
+        var renewed = await ExecuteAsync(connection, tx,
+            "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
+            ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@attempt", attempt));
+        await tx.CommitAsync(CancellationToken.None);
+        return renewed == 1;
+    }
+}

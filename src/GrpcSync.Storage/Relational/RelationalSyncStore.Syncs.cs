@@ -1,0 +1,249 @@
+using System.Data.Common;
+using System.Globalization;
+using GrpcSync.Domain;
+using static GrpcSync.Storage.Relational.StoreCommands;
+
+namespace GrpcSync.Storage.Relational;
+
+/// <summary>Syncs: insert, read, list, mutate (one, or a batch) and delete; their runs listed and read.</summary>
+public abstract partial class RelationalSyncStore
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// Sync ids are derived from the scope, so an existing Sync of another scope means a broken caller:
+    /// that throws <see cref="InvalidOperationException"/> rather than leak it.
+    /// </remarks>
+    public async Task<(Sync Sync, bool Created)> InsertSyncAsync(Sync sync, SyncRun initialRun, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(sync);
+        ArgumentNullException.ThrowIfNull(initialRun);
+        if (initialRun.SyncId != sync.Id)
+        {
+            throw new ArgumentException($"The initial run belongs to Sync {initialRun.SyncId}, not {sync.Id}.", nameof(initialRun));
+        }
+
+        // A retry is needed only if the existing row is deleted between our INSERT and our read
+        // (PostgreSQL, READ COMMITTED); SQLite's write lock rules that out.
+        using var turn = await EnterWriteAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await OpenConnectionAsync(ct);
+            await using var tx = await BeginWriteAsync(connection.Connection, ct);
+            {
+                var insert = Command(connection, tx,
+                    $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING");
+                AddSyncParameters(insert, sync);
+                var created = await insert.ExecuteNonQueryAsync(ct) == 1;
+                if (created)
+                {
+                    await EnsureCredentialLiveAsync(connection, tx, sync.Scope, sync.CredentialId, ct);
+                    await InsertRunAsync(connection, tx, initialRun, ct);
+                }
+                var stored = await ReadSyncAsync(connection, tx, sync.Id, scope: null, lockRow: false, ct);
+                if (stored is null)
+                {
+                    if (attempt < 3)
+                    {
+                        continue;
+                    }
+                    throw new InvalidOperationException($"Sync {sync.Id} kept disappearing while it was inserted.");
+                }
+                if (stored.Scope != sync.Scope)
+                {
+                    throw new InvalidOperationException($"Sync id {sync.Id} is already used in another scope.");
+                }
+                await tx.CommitAsync(CancellationToken.None);
+                return (stored, created);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SyncSnapshot?> GetSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default) =>
+        GetSyncCoreAsync(scope, syncId, ct);
+
+    /// <inheritdoc />
+    public Task<SyncSnapshot?> GetSyncAsync(Guid syncId, CancellationToken ct = default) =>
+        GetSyncCoreAsync(scope: null, syncId, ct);
+
+    private async Task<SyncSnapshot?> GetSyncCoreAsync(Scope? scope, Guid syncId, CancellationToken ct)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct);
+        if (sync is null)
+        {
+            return null;
+        }
+        var openRuns = await ReadOpenRunsAsync(connection, tx, syncId, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return new SyncSnapshot(sync, openRuns);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Sync>> ListSyncsAsync(Scope scope, Guid? credentialId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        var sql = $"SELECT {SyncReadColumns} FROM syncs WHERE project_id = @project_id AND user_id = @user_id" +
+                  (credentialId is null ? "" : " AND credential_id = @credential_id") +
+                  " ORDER BY created_at, id";
+        var command = Command(connection, null, sql, ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        if (credentialId is { } id)
+        {
+            AddParameter(command, "@credential_id", IdParameter(id));
+        }
+        return await ReadAllAsync(command, ReadSync, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct = default) =>
+        MutateSyncCoreAsync(scope, syncId, decide, ct);
+
+    /// <inheritdoc />
+    public Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct = default) =>
+        MutateSyncCoreAsync(scope: null, syncId, decide, ct);
+
+    private async Task<SyncChange<T>?> MutateSyncCoreAsync<T>(Scope? scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        if (GroupsCommits)
+        {
+            SyncChange<T>? result = null;
+            await WriteGroupedAsync(async (connection, tx) =>
+                result = await MutateOneAsync(connection, tx, scope, syncId, decide, CancellationToken.None), ct);
+            return result; // read after the group's commit
+        }
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        var change = await MutateOneAsync(connection, tx, scope, syncId, decide, ct); // throws => rolled back by the disposal
+        if (change is not null)
+        {
+            await tx.CommitAsync(CancellationToken.None);
+        }
+        return change;
+    }
+
+    /// <summary>
+    /// Inside a write transaction: reads the Sync (locked, within <paramref name="scope"/> unless null) with its
+    /// open runs, decides and applies. Null, with nothing written, when the Sync does not exist.
+    /// </summary>
+    private async Task<SyncChange<T>?> MutateOneAsync<T>(StoreConnection connection, DbTransaction tx, Scope? scope, Guid syncId,
+        Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
+    {
+        var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
+        if (sync is null)
+        {
+            return null;
+        }
+        var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
+        var change = decide(snapshot);
+        await ApplyAsync(connection, tx, snapshot, change, ct);
+        return change;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SyncChange<T>?>> MutateSyncsAsync<T>(
+        IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(mutations);
+        var results = new SyncChange<T>?[mutations.Count];
+        if (mutations.Count == 0)
+        {
+            return results;
+        }
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        if (LockClause.Length > 0)
+        {
+            // Row locks up front, in the order DeleteCredentialAsync takes them (created_at, id), so a batch
+            // and a credential delete never wait for each other in opposite orders (a deadlock).
+            var distinct = mutations.Select(m => m.SyncId).Distinct().ToList();
+            var lockRows = OneOffCommand(connection, tx,
+                $"SELECT id FROM syncs WHERE id IN ({InList("@id", distinct.Count)}) ORDER BY created_at, id" + LockClause,
+                [.. distinct.Select((id, n) => ("@id" + n.ToString(CultureInfo.InvariantCulture), IdParameter(id)))]);
+            await ReadAllAsync(lockRows, r => ReadId(r, 0), ct);
+        }
+        foreach (var (_, decide) in mutations)
+        {
+            ArgumentNullException.ThrowIfNull(decide);
+        }
+        var ids = mutations.Select(m => m.SyncId).ToList();
+        if (ids.Distinct().Count() == ids.Count)
+        {
+            // The usual case: read the set, decide each, write everything in one go.
+            results = await MutateLockedAsync(connection, tx, ids, (i, snapshot) => mutations[i].Decide(snapshot), ct);
+        }
+        else
+        {
+            // A Sync twice (e.g. two attempts of one run ending together): each decision must see the one before.
+            // A decision that throws rolls the whole batch back by the transaction's disposal.
+            for (var i = 0; i < mutations.Count; i++)
+            {
+                results[i] = await MutateOneAsync(connection, tx, scope: null, ids[i], mutations[i].Decide, ct);
+            }
+        }
+        await tx.CommitAsync(CancellationToken.None);
+        return results;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default)
+    {
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        // Runs and records go with it (ON DELETE CASCADE).
+        var deleted = await ExecuteAsync(connection, tx,
+            "DELETE FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
+            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        await tx.CommitAsync(CancellationToken.None);
+        return deleted > 0;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One read snapshot, so the runs are those of the incarnation returned with them.</remarks>
+    public async Task<RunsPage?> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after,
+        CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        var incarnation = await ScalarAsync(connection, tx,
+            "SELECT incarnation FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
+            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        if (incarnation is null)
+        {
+            return null;
+        }
+        var sql =
+            $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id" +
+            (after is null ? "" : " AND (created_at, id) < (@after_created_at, @after_id)") +
+            " ORDER BY created_at DESC, id DESC LIMIT @limit";
+        var command = Command(connection, tx, sql, ("@sync_id", IdParameter(syncId)), ("@limit", limit));
+        if (after is { } position)
+        {
+            AddParameter(command, "@after_created_at", position.CreatedAt.ToUnixTimeMilliseconds());
+            AddParameter(command, "@after_id", IdParameter(position.Id));
+        }
+        var runs = await ReadAllAsync(command, ReadRun, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return new RunsPage(Convert.ToInt64(incarnation, CultureInfo.InvariantCulture), runs);
+    }
+
+    /// <inheritdoc />
+    public async Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        var command = Command(connection, null,
+            $"SELECT {RunColumns} FROM sync_runs WHERE id = @id AND sync_id = @sync_id " +
+            "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
+            ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        var found = await ReadAllAsync(command, ReadRun, ct);
+        return found.Count == 0 ? null : found[0];
+    }
+}
