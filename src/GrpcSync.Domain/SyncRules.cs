@@ -1,11 +1,5 @@
 namespace GrpcSync.Domain;
 
-/// <summary>A caller's UpdateSync, already validated for shape (frequency in the list, credential a UUID).</summary>
-public sealed record UpdateSyncCommand(Guid? CredentialId, string? Frequency, string? ExpectedETag);
-
-/// <summary>What an update did, for the response and the logs.</summary>
-public sealed record UpdateOutcome(bool Changed, SyncRun? QueuedFullRun);
-
 /// <summary>
 /// The rules of the Sync lifecycle in one place: what enable, update, disable and re-enable change
 /// and which runs they queue. Pure functions of (current state, command, now).

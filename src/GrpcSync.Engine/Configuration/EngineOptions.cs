@@ -1,6 +1,6 @@
 using GrpcSync.Domain;
 
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Configuration;
 
 /// <summary>
 /// Settings of the sync engine (configuration section <c>GrpcSync:Engine</c>). The run-rule part

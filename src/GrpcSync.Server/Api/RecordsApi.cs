@@ -2,7 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using GrpcSync.Domain;
-using GrpcSync.Engine;
+using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Connectors;
 using GrpcSync.Storage;
 using GrpcSync.V1;
