@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using GrpcSync.Engine;
 using GrpcSync.Engine.Configuration;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
 using GrpcSync.Storage;

@@ -1,5 +1,5 @@
 using GrpcSync.Engine.Configuration;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
 using Microsoft.Extensions.Configuration;

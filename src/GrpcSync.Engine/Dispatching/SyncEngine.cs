@@ -1,6 +1,6 @@
 using GrpcSync.Domain;
 using GrpcSync.Engine.Configuration;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Running;
 using GrpcSync.Storage;

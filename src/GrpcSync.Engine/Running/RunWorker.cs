@@ -1,6 +1,6 @@
 using System.Text.Json;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Storage;
 using GrpcSync.V1;

@@ -1,7 +1,7 @@
 using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Domain;
 using GrpcSync.Engine.Configuration;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Dispatching;
 using GrpcSync.Storage;
 using GrpcSync.Storage.Sqlite;
