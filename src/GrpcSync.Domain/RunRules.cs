@@ -163,7 +163,7 @@ public static class RunRules
         return new SyncChange<SyncRun>(nextSync, [], [cancelled], cancelled);
     }
 
-    /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5).</summary>
+    /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5].</summary>
     public static TimeSpan Backoff(SyncRun run, RunPolicy policy)
     {
         var exponential = policy.RetryBaseDelay * Math.Pow(2, Math.Min(run.Retries, 20));
@@ -175,7 +175,7 @@ public static class RunRules
         return capped * jitter;
     }
 
-    /// <summary>A stable per-Sync offset in [0, 10 % of the interval).</summary>
+    /// <summary>A stable per-Sync offset in [0, 10 % of the interval].</summary>
     public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
     {
         var bytes = syncId.ToByteArray();
