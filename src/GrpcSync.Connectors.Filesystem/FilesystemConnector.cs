@@ -17,7 +17,7 @@ namespace GrpcSync.Connectors.Filesystem;
 /// </list>
 /// </summary>
 // This file is the IConnector surface; each concern has its part (FilesystemConnector.Walk, .Records,
-// .Hashing, .Download, .Credentials, .Configuration), mirrored by the test files. A new connector follows the layout.
+// .Hashing, .Download, .Credentials, .Configuration), mirrored by the test files; a new connector follows the layout.
 public sealed partial class FilesystemConnector : IConnector
 {
     public const string IntegrationName = "filesystem";
