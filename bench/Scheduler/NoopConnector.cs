@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 
 namespace GrpcSync.SchedulerBench;
 

@@ -1,4 +1,4 @@
-using GrpcSync.Engine;
+using GrpcSync.Engine.Credentials;
 
 namespace GrpcSync.SchedulerBench;
 

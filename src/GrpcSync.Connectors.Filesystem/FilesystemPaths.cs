@@ -155,6 +155,3 @@ internal static class FilesystemPaths
         return path.Length > root.Length ? path.TrimEnd(Separators) : path;
     }
 }
-
-/// <summary>A path has more symbolic links than <c>MaxFollowedLinks</c> (usually a loop).</summary>
-internal sealed class SymbolicLinkLoopException() : IOException("Too many levels of symbolic links.");

@@ -31,11 +31,3 @@ public static class Frequency
         throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown frequency.");
     }
 }
-
-/// <summary>Time helpers shared by the layers.</summary>
-public static class TimeExtensions
-{
-    /// <summary>Drops sub-millisecond precision: the stores keep unix milliseconds.</summary>
-    public static DateTimeOffset TruncateToMilliseconds(this DateTimeOffset value) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
-}

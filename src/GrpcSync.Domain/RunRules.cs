@@ -1,36 +1,5 @@
 namespace GrpcSync.Domain;
 
-/// <summary>Engine settings the run rules need (all have production defaults).</summary>
-public sealed record RunPolicy
-{
-    /// <summary>How long a claim holds a run without renewal; a crashed worker's run is claimed again after it.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>The periodic FULL re-sync (deletion detection) interval.</summary>
-    public TimeSpan FullSyncEvery { get; init; } = TimeSpan.FromHours(24);
-    /// <summary>Transient failures retried before a run is FAILED.</summary>
-    public int MaxRetries { get; init; } = 5;
-    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(5);
-    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(5);
-}
-
-/// <summary>How a worker's run ended, as reported to <see cref="RunRules.Finish"/>.</summary>
-public abstract record RunOutcome
-{
-    /// <summary>All pages stored; <paramref name="SourceCursor"/> is where the next incremental run resumes.</summary>
-    public sealed record Succeeded(string? SourceCursor) : RunOutcome;
-    /// <summary>A failure that may pass (network, timeouts): retried with backoff up to the policy's limit.</summary>
-    public sealed record TransientFailure(string Error) : RunOutcome;
-    /// <summary>The source rate-limited us: the Sync shows RATE_LIMITED and the run waits <paramref name="Backoff"/>.</summary>
-    public sealed record RateLimited(TimeSpan Backoff, string Error) : RunOutcome;
-    /// <summary>A failure only a person can fix: the Sync becomes ERRORED with <paramref name="Reason"/>.</summary>
-    public sealed record PermanentFailure(string Reason) : RunOutcome;
-    /// <summary>The worker stopped without finishing (shutdown): the run is queued again, due now.</summary>
-    public sealed record Released : RunOutcome;
-}
-
-/// <summary>What <see cref="RunRules.Finish"/> did; <see cref="Fenced"/> means the worker had lost the run.</summary>
-public sealed record FinishResult(bool Fenced, SyncRun? Run);
-
 /// <summary>
 /// The run state machine in one place (pure; the store applies the changes atomically):
 /// QUEUED → RUNNING (claim) → SUCCEEDED | FAILED | QUEUED (retry, rate limit, release) | CANCELLED.
@@ -194,7 +163,7 @@ public static class RunRules
         return new SyncChange<SyncRun>(nextSync, [], [cancelled], cancelled);
     }
 
-    /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5).</summary>
+    /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5].</summary>
     public static TimeSpan Backoff(SyncRun run, RunPolicy policy)
     {
         var exponential = policy.RetryBaseDelay * Math.Pow(2, Math.Min(run.Retries, 20));
@@ -206,7 +175,7 @@ public static class RunRules
         return capped * jitter;
     }
 
-    /// <summary>A stable per-Sync offset in [0, 10 % of the interval).</summary>
+    /// <summary>A stable per-Sync offset in [0, 10 % of the interval].</summary>
     public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
     {
         var bytes = syncId.ToByteArray();

@@ -1,14 +1,9 @@
 namespace GrpcSync.Domain;
 
-/// <summary>A caller's UpdateSync, already validated for shape (frequency in the list, credential a UUID).</summary>
-public sealed record UpdateSyncCommand(Guid? CredentialId, string? Frequency, string? ExpectedETag);
-
-/// <summary>What an update did, for the response and the logs.</summary>
-public sealed record UpdateOutcome(bool Changed, SyncRun? QueuedFullRun);
-
 /// <summary>
 /// The rules of the Sync lifecycle in one place: what enable, update, disable and re-enable change
-/// and which runs they queue. Pure functions of (current state, command, now).
+/// and which runs they queue, which repeated enable is a retry, which credential is the default and
+/// when a Sync may be re-enabled. Pure functions of (current state, command, now).
 /// </summary>
 public static class SyncRules
 {
@@ -40,6 +35,48 @@ public static class SyncRules
         };
         sync = sync with { NextRunAt = PlanNextRun(sync, now) };
         return (sync, NewRun(sync.Id, RunType.Initial, RunTrigger.Enable, now));
+    }
+
+    /// <summary>
+    /// EnableSync of a combination that already exists (same name-based id) is a safe retry only when it
+    /// asks for the same thing: the same configuration, and a credential and frequency that are either not
+    /// given or the existing ones. Anything else is SYNC_ALREADY_EXISTS (UpdateSync changes a Sync).
+    /// </summary>
+    public static void EnsureRepeatedEnable(Sync existing, Sync requested, Guid? requestedCredentialId, string? requestedFrequency)
+    {
+        var repeat = existing.ConfigurationJson == requested.ConfigurationJson
+            && (requestedCredentialId is null || requestedCredentialId == existing.CredentialId)
+            && (requestedFrequency is null || requestedFrequency == existing.Frequency);
+        if (!repeat)
+        {
+            throw new DomainException(ErrorKind.AlreadyExists, "SYNC_ALREADY_EXISTS",
+                $"A Sync for {requested.Integration}/{requested.Pipeline} named '{requested.ConfigurationName}' already exists ({existing.Id}) with a different " +
+                "configuration, credential or frequency. Use UpdateSync (PATCH) to change credential or frequency, or another configurationName.");
+        }
+    }
+
+    /// <summary>
+    /// Without a credentialId, EnableSync binds the user's oldest live credential of the integration
+    /// (the first of equally old ones as listed); NO_CREDENTIAL when there is none.
+    /// </summary>
+    public static Credential DefaultCredential(IReadOnlyList<Credential> credentials, string integration) =>
+        credentials.Where(c => c.Integration == integration && c.DeletedAt is null).MinBy(c => c.CreatedAt)
+        ?? throw new DomainException(ErrorKind.FailedPrecondition, "NO_CREDENTIAL",
+            $"The user has no credential for integration '{integration}'. Create one (POST /api/credentials) first.");
+
+    /// <summary>
+    /// A stopped Sync is re-enabled only with a live credential: <paramref name="boundCredential"/> is the
+    /// Sync's credential as the store has it (null when unbound or deleted). A running Sync needs no check
+    /// (re-enabling it changes nothing).
+    /// </summary>
+    public static void EnsureCanReenable(Sync sync, Credential? boundCredential)
+    {
+        var live = boundCredential is { DeletedAt: null } && boundCredential.Id == sync.CredentialId;
+        if (IsStopped(sync.Status) && !live)
+        {
+            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_GONE",
+                $"The Sync's credential {sync.CredentialId} no longer exists; bind another one with UpdateSync (credentialId) first.");
+        }
     }
 
     /// <summary>

@@ -1,4 +1,7 @@
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Configuration;
+using GrpcSync.Connectors;
+using GrpcSync.Engine.Credentials;
+using GrpcSync.Engine.Dispatching;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,15 +34,5 @@ public static class EngineServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
         }
         return services;
-    }
-}
-
-/// <summary>Refuses bad engine settings at startup, naming each problem.</summary>
-internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
-{
-    public ValidateOptionsResult Validate(string? name, EngineOptions options)
-    {
-        var problems = options.Validate();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

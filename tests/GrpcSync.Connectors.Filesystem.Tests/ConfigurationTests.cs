@@ -1,4 +1,3 @@
-using GrpcSync.Engine.Connectors;
 
 namespace GrpcSync.Connectors.Filesystem.Tests;
 

@@ -1,4 +1,3 @@
-using GrpcSync.Engine.Connectors;
 using System.Security.Cryptography;
 using System.Text;
 

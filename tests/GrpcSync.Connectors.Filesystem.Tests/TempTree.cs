@@ -1,5 +1,4 @@
 using System.Text.Json;
-using GrpcSync.Engine.Connectors;
 
 namespace GrpcSync.Connectors.Filesystem.Tests;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;

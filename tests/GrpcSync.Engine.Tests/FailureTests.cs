@@ -1,5 +1,5 @@
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;

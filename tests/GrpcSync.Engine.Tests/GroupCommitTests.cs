@@ -1,4 +1,5 @@
 using GrpcSync.Domain;
+using GrpcSync.Engine.Configuration;
 using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;

@@ -1,5 +1,8 @@
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Configuration;
+using GrpcSync.Connectors;
+using GrpcSync.Engine.Credentials;
+using GrpcSync.Engine.Dispatching;
 using GrpcSync.Engine.Tests.Infrastructure;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Configuration;

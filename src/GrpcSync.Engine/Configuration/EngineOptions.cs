@@ -1,6 +1,6 @@
 using GrpcSync.Domain;
 
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Configuration;
 
 /// <summary>
 /// Settings of the sync engine (configuration section <c>GrpcSync:Engine</c>). The run-rule part
@@ -24,7 +24,7 @@ public sealed class EngineOptions
     /// <summary>
     /// How often the dispatcher looks for due work when the last round found less than it could take (a full
     /// round is followed at once by the next). A Sync that comes due waits up to this long; a round with
-    /// nothing due costs one indexed query (under a millisecond with 100,000 Syncs).
+    /// nothing due costs one indexed query (measured in docs/ARCHITECTURE.md).
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -1,4 +1,4 @@
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Credentials;
 
 /// <summary>
 /// Turns a credential's stored (protected) secret back into the plain secret a connector needs.

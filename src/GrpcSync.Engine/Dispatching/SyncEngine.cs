@@ -1,11 +1,14 @@
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Configuration;
+using GrpcSync.Connectors;
+using GrpcSync.Engine.Credentials;
+using GrpcSync.Engine.Running;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Dispatching;
 
 /// <summary>
 /// The dispatcher. Every <see cref="EngineOptions.PollInterval"/> it claims due runs for its free

@@ -3,7 +3,7 @@ using GrpcSync.Domain;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Running;
 
 /// <summary>
 /// Group commit of run endings: workers hand their <see cref="RunRules.Finish"/> decision to one writer loop,

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
+using GrpcSync.Engine.Credentials;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace GrpcSync.Engine;
+namespace GrpcSync.Engine.Running;
 
 /// <summary>
 /// Works one claimed run of one Sync: reads the source through its connector, writes each page of

@@ -2,11 +2,11 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using GrpcSync.Domain;
-using GrpcSync.Engine;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Credentials;
+using GrpcSync.Connectors;
 using GrpcSync.Storage;
 using GrpcSync.V1;
-using SourceContext = GrpcSync.Engine.Connectors.SourceContext;
+using SourceContext = GrpcSync.Connectors.SourceContext;
 
 namespace GrpcSync.Server.Api;
 

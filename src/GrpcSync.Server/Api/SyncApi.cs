@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Storage;
 using GrpcSync.V1;
@@ -42,17 +42,15 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
 
         var credential = credentialId is { } id
             ? await CredentialFor(scope, id, request.Integration, "credentialId", context.CancellationToken)
-            : await DefaultCredential(scope, request.Integration, context.CancellationToken);
+            : SyncRules.DefaultCredential(await store.ListCredentialsAsync(scope, request.Integration, context.CancellationToken), request.Integration);
 
         var configurationName = string.IsNullOrWhiteSpace(request.ConfigurationName) ? DefaultConfigurationName : request.ConfigurationName;
         var (sync, initialRun) = SyncRules.Enable(scope, request.Integration, request.Pipeline, configurationName,
             CanonicalJson.Normalize(configurationJson), credential.Id, frequency, Now());
         var (stored, created) = await store.InsertSyncAsync(sync, initialRun, context.CancellationToken);
-        if (!created && !SameRequest(stored, sync, credentialId, frequency))
+        if (!created)
         {
-            throw new DomainException(ErrorKind.AlreadyExists, "SYNC_ALREADY_EXISTS",
-                $"A Sync for {sync.Integration}/{sync.Pipeline} named '{configurationName}' already exists ({stored.Id}) with a different " +
-                "configuration, credential or frequency. Use UpdateSync (PATCH) to change credential or frequency, or another configurationName.");
+            SyncRules.EnsureRepeatedEnable(stored, sync, credentialId, frequency);
         }
         var snapshot = await store.GetSyncAsync(scope, stored.Id, context.CancellationToken);
         return (snapshot ?? new SyncSnapshot(stored, [])).ToProto();
@@ -124,12 +122,11 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         var scope = context.Caller();
         var current = await store.GetSyncAsync(scope, SyncId(request.SyncId), context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
-        if (SyncRules.IsStopped(current.Sync.Status)
-            && (current.Sync.CredentialId is not { } credentialId || await store.GetCredentialAsync(scope, credentialId, context.CancellationToken) is null))
-        {
-            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_GONE",
-                $"The Sync's credential {current.Sync.CredentialId} no longer exists; bind another one with UpdateSync (credentialId) first.");
-        }
+        // The credential is read only for a stopped Sync: re-enabling a running one changes nothing.
+        var credential = SyncRules.IsStopped(current.Sync.Status) && current.Sync.CredentialId is { } credentialId
+            ? await store.GetCredentialAsync(scope, credentialId, context.CancellationToken)
+            : null;
+        SyncRules.EnsureCanReenable(current.Sync, credential);
         return await Mutate(request.SyncId, context, s => SyncRules.Reenable(s, Now()));
     }
 
@@ -276,22 +273,6 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
         }
         return credential;
     }
-
-    /// <summary>Without a credentialId the user's oldest active credential of the integration is used.</summary>
-    private async Task<Credential> DefaultCredential(Scope scope, string integration, CancellationToken ct)
-    {
-        var credentials = await store.ListCredentialsAsync(scope, integration, ct);
-        return credentials.Count > 0
-            ? credentials[0]
-            : throw new DomainException(ErrorKind.FailedPrecondition, "NO_CREDENTIAL",
-                $"The user has no credential for integration '{integration}'. Create one (POST /api/credentials) first.");
-    }
-
-    /// <summary>Re-enabling the same combination is a safe retry only if it asks for the same thing.</summary>
-    private static bool SameRequest(Domain.Sync stored, Domain.Sync requested, Guid? credentialId, string? frequency) =>
-        stored.ConfigurationJson == requested.ConfigurationJson
-        && (credentialId is null || credentialId == stored.CredentialId)
-        && (frequency is null || frequency == stored.Frequency);
 
     /// <summary>The etag from the body, else from the <c>If-Match</c> header (REST) or metadata (gRPC).</summary>
     private static string? ExpectedETag(UpdateSyncRequest request, ServerCallContext context)

@@ -17,7 +17,7 @@ namespace GrpcSync.Server.Auth;
 /// <remarks>
 /// A token that validated is remembered (up to <see cref="CacheCapacity"/> tokens, each at most
 /// <see cref="CacheFor"/>): a client sends the same token with every call, and checking its RS256 signature
-/// costs more server CPU (~58 µs) than most calls do otherwise. A remembered token is still refused from the
+/// costs more server CPU than most calls do otherwise (docs/ARCHITECTURE.md). A remembered token is still refused from the
 /// moment it expires (its <c>exp</c> plus the clock skew, as on first validation). Project keys are loaded
 /// once at start-up, so nothing that decided the first validation can change while a token is remembered.
 /// </remarks>

@@ -23,7 +23,7 @@ public static class ApiRegistration
         return services;
     }
 
-    /// <summary>gRPC services with transcoding, reflection, health, OpenAPI and secret encryption.</summary>
+    /// <summary>gRPC services with transcoding, reflection, health, OpenAPI, secret encryption and the records reads SyncApi serves.</summary>
     public static IServiceCollection AddGrpcSyncApi(this IServiceCollection services, GrpcSyncOptions options)
     {
         services.AddSingleton(TimeProvider.System);
@@ -48,6 +48,7 @@ public static class ApiRegistration
         {
             services.AddGrpcReflection();
         }
+        services.AddSingleton<RecordsApi>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo

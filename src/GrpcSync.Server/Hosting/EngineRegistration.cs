@@ -1,7 +1,6 @@
 using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Engine;
-using GrpcSync.Server.Api;
-using Microsoft.AspNetCore.DataProtection;
+using GrpcSync.Engine.Credentials;
 
 namespace GrpcSync.Server.Hosting;
 
@@ -13,15 +12,6 @@ public static class EngineRegistration
         services.AddSingleton<ICredentialSecrets, DataProtectionSecrets>();
         services.AddFilesystemConnector(configuration);
         services.AddGrpcSyncEngine(configuration);
-        services.AddSingleton<RecordsApi>();
         return services;
     }
-}
-
-/// <summary>Decrypts credential secrets for connectors (the engine and content downloads) with Data Protection.</summary>
-public sealed class DataProtectionSecrets(IDataProtectionProvider protection) : ICredentialSecrets
-{
-    private readonly IDataProtector _protector = protection.CreateProtector(CredentialApi.SecretPurpose);
-
-    public string Reveal(string protectedSecret) => _protector.Unprotect(protectedSecret);
 }

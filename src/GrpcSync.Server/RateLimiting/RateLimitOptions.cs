@@ -41,10 +41,3 @@ public sealed class RateLimitOptions
         }
     }
 }
-
-public sealed class RateLimitRule
-{
-    public int? PermitsPerSecond { get; set; }
-
-    public int? Burst { get; set; }
-}

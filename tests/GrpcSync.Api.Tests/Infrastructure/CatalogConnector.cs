@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 
 namespace GrpcSync.Api.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Grpc.Net.Client;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Server.Hosting;
 using GrpcSync.Storage;

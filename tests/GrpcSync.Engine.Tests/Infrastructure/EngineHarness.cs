@@ -1,6 +1,8 @@
 using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Engine.Configuration;
+using GrpcSync.Connectors;
+using GrpcSync.Engine.Dispatching;
 using GrpcSync.Storage;
 using GrpcSync.Storage.Sqlite;
 using Microsoft.Extensions.Logging;

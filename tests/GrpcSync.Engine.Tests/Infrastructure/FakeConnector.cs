@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GrpcSync.Engine.Connectors;
+using GrpcSync.Connectors;
 
 namespace GrpcSync.Engine.Tests.Infrastructure;
 

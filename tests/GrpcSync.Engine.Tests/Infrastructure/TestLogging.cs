@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GrpcSync.Engine.Credentials;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcSync.Engine.Tests.Infrastructure;

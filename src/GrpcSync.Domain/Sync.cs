@@ -1,20 +1,5 @@
 namespace GrpcSync.Domain;
 
-/// <summary>The tenant every Sync and credential belongs to: a project and one of its users.</summary>
-public readonly record struct Scope(string ProjectId, string UserId);
-
-/// <summary>Lifecycle status of a Sync (the reference's StatusField enum).</summary>
-public enum SyncStatus { Initializing = 1, Active = 2, Idle = 3, RateLimited = 4, Disabled = 5, Errored = 6 }
-
-/// <summary>What a run does.</summary>
-public enum RunType { Initial = 1, Incremental = 2, Full = 3 }
-
-/// <summary>Why a run was queued.</summary>
-public enum RunTrigger { Enable = 1, Schedule = 2, CredentialChange = 3, Periodic = 4, Manual = 5 }
-
-/// <summary>Where a run is in its life. Queued and Running are "open"; the rest are final.</summary>
-public enum RunState { Queued = 1, Running = 2, Succeeded = 3, Failed = 4, Cancelled = 5 }
-
 /// <summary>A Sync as stored. Immutable: changes produce a new value with <see cref="Version"/> + 1.</summary>
 public sealed record Sync
 {
@@ -76,61 +61,4 @@ public sealed record Sync
     /// It means the same as a records page's cursor at that change: the next page starts after it.
     /// </summary>
     public string? LatestCursor => LatestRecordSequence > 0 ? RecordCursor.Encode(Incarnation, LatestRecordSequence) : null;
-}
-
-/// <summary>One run of a Sync, as stored.</summary>
-public sealed record SyncRun
-{
-    public required Guid Id { get; init; }
-    public required Guid SyncId { get; init; }
-    public required RunType Type { get; init; }
-    public required RunTrigger Trigger { get; init; }
-    public required RunState State { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public required DateTimeOffset DueAt { get; init; }
-    public DateTimeOffset? StartedAt { get; init; }
-    public DateTimeOffset? FinishedAt { get; init; }
-    /// <summary>How many times a worker claimed the run; the fencing token of its final write.</summary>
-    public int Attempt { get; init; }
-    public string? Error { get; init; }
-    /// <summary>How many times the run failed transiently and was queued again (drives the backoff).</summary>
-    public int Retries { get; init; }
-    /// <summary>The worker (process) holding the run while it is RUNNING.</summary>
-    public string? LeaseOwner { get; init; }
-    /// <summary>When the lease ends unless renewed; after that another worker may claim the run again.</summary>
-    public DateTimeOffset? LeaseExpiresAt { get; init; }
-
-    public bool IsOpen => State is RunState.Queued or RunState.Running;
-}
-
-/// <summary>A connected account. The secret is stored only in protected (encrypted) form.</summary>
-public sealed record Credential
-{
-    public required Guid Id { get; init; }
-    public required string ProjectId { get; init; }
-    public required string UserId { get; init; }
-    public required string Integration { get; init; }
-    public required string DisplayName { get; init; }
-    /// <summary>The secret after encryption (never the plain text).</summary>
-    public required string ProtectedSecret { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset? DeletedAt { get; init; }
-}
-
-/// <summary>
-/// One synced record as stored. <see cref="Sequence"/> is the Sync's change counter at the record's
-/// last change: records are pulled in sequence order, so a change always moves a record to the end.
-/// </summary>
-public sealed record SyncRecord
-{
-    public required Guid Id { get; init; }
-    public required Guid SyncId { get; init; }
-    public required string ExternalId { get; init; }
-    public required long Sequence { get; init; }
-    /// <summary>A tombstone: the record no longer exists in the source (or the new account cannot see it).</summary>
-    public required bool Deleted { get; init; }
-    /// <summary>The pipeline's fields as a JSON object (e.g. name, mimeType, size for files).</summary>
-    public required string DataJson { get; init; }
-    public required string Fingerprint { get; init; }
-    public required DateTimeOffset SyncedAt { get; init; }
 }

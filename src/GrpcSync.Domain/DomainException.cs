@@ -1,11 +1,5 @@
 namespace GrpcSync.Domain;
 
-/// <summary>The kinds of failure the domain reports; the API maps each to one gRPC status code.</summary>
-public enum ErrorKind { InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Aborted, Unavailable }
-
-/// <summary>One bad field of a request (becomes a <c>google.rpc.BadRequest.FieldViolation</c>).</summary>
-public sealed record FieldViolation(string Field, string Description);
-
 /// <summary>
 /// A rule was broken. <see cref="Reason"/> is a stable UPPER_SNAKE_CASE code for machines
 /// (it becomes <c>google.rpc.ErrorInfo.reason</c>); <see cref="Exception.Message"/> is for people.

@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace GrpcSync.Connectors;
+
+/// <summary>
+/// One integration (e.g. <c>filesystem</c>). A connector only reads the source: the engine decides
+/// what is new, changed or gone, and writes records. Connectors are registered by integration name.
+/// </summary>
+public interface IConnector
+{
+    /// <summary>The integration key Syncs name, e.g. <c>filesystem</c>.</summary>
+    string Integration { get; }
+
+    /// <summary>The pipelines (synced object types) it serves, e.g. <c>files</c>.</summary>
+    IReadOnlyCollection<string> Pipelines { get; }
+
+    /// <summary>
+    /// Checks a Sync's configuration at enable time. Returns the problems (field path + description);
+    /// empty when valid. Must not touch the source.
+    /// </summary>
+    IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration);
+
+    /// <summary>
+    /// Every record the credential can see under the configuration, in pages. Used by INITIAL and FULL
+    /// runs; records of the Sync that no page returned are deleted afterwards (reconcile).
+    /// </summary>
+    IAsyncEnumerable<SourcePage> EnumerateAsync(SourceContext context, CancellationToken ct);
+
+    /// <summary>
+    /// Records created or changed since <paramref name="cursor"/> (a value of a previous
+    /// <see cref="SourcePage.Cursor"/>; null = since the beginning). Need not report deletions.
+    /// </summary>
+    IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct);
+
+    /// <summary>The bytes of a file record, read live from the source.</summary>
+    Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct);
+}

@@ -1,0 +1,15 @@
+namespace GrpcSync.Domain;
+
+/// <summary>A connected account. The secret is stored only in protected (encrypted) form.</summary>
+public sealed record Credential
+{
+    public required Guid Id { get; init; }
+    public required string ProjectId { get; init; }
+    public required string UserId { get; init; }
+    public required string Integration { get; init; }
+    public required string DisplayName { get; init; }
+    /// <summary>The secret after encryption (never the plain text).</summary>
+    public required string ProtectedSecret { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? DeletedAt { get; init; }
+}

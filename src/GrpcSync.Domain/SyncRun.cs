@@ -1,0 +1,26 @@
+namespace GrpcSync.Domain;
+
+/// <summary>One run of a Sync, as stored.</summary>
+public sealed record SyncRun
+{
+    public required Guid Id { get; init; }
+    public required Guid SyncId { get; init; }
+    public required RunType Type { get; init; }
+    public required RunTrigger Trigger { get; init; }
+    public required RunState State { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset DueAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>How many times a worker claimed the run; the fencing token of its final write.</summary>
+    public int Attempt { get; init; }
+    public string? Error { get; init; }
+    /// <summary>How many times the run failed transiently and was queued again (drives the backoff).</summary>
+    public int Retries { get; init; }
+    /// <summary>The worker (process) holding the run while it is RUNNING.</summary>
+    public string? LeaseOwner { get; init; }
+    /// <summary>When the lease ends unless renewed; after that another worker may claim the run again.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    public bool IsOpen => State is RunState.Queued or RunState.Running;
+}

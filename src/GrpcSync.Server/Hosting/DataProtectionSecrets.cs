@@ -1,0 +1,13 @@
+using GrpcSync.Engine.Credentials;
+using GrpcSync.Server.Api;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace GrpcSync.Server.Hosting;
+
+/// <summary>Decrypts credential secrets for connectors (the engine and content downloads) with Data Protection.</summary>
+public sealed class DataProtectionSecrets(IDataProtectionProvider protection) : ICredentialSecrets
+{
+    private readonly IDataProtector _protector = protection.CreateProtector(CredentialApi.SecretPurpose);
+
+    public string Reveal(string protectedSecret) => _protector.Unprotect(protectedSecret);
+}

@@ -1,0 +1,19 @@
+namespace GrpcSync.Server.Hosting;
+
+public sealed class StoreOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default) or <c>Postgres</c> (several replicas).</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>
+    /// Sqlite: optional connection string (default: a file grpcsync.db in DataDirectory).
+    /// Postgres: the Npgsql connection string (required).
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Sqlite only: <c>Normal</c> (default; a commit survives a process crash, a power loss can lose the last
+    /// ones) or <c>Full</c> (every commit is synced to disk before the call returns; several times the cost per write).
+    /// </summary>
+    public string SqliteDurability { get; set; } = "Normal";
+}
