@@ -14,6 +14,7 @@ namespace GrpcSync.Server.RateLimiting;
 public sealed class CallerRateLimiter : IDisposable
 {
     private readonly bool _enabled;
+    private readonly TimeSpan _addressRefill;
     private readonly PartitionedRateLimiter<Scope> _callers;
     private readonly PartitionedRateLimiter<IPAddress> _addresses;
 
@@ -22,6 +23,7 @@ public sealed class CallerRateLimiter : IDisposable
         var limits = options.Value.RateLimits;
         limits.Validate();
         _enabled = limits.Enabled;
+        _addressRefill = TimeSpan.FromSeconds(1 / limits.Unauthenticated.PermitsPerSecond!.Value);
         _callers = PartitionedRateLimiter.Create<Scope, Scope>(caller =>
             RateLimitPartition.GetTokenBucketLimiter(caller, c => Bucket(limits.ForProject(c.ProjectId))));
         _addresses = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
@@ -40,7 +42,7 @@ public sealed class CallerRateLimiter : IDisposable
         {
             return true;
         }
-        retryAfter = TimeSpan.FromSeconds(1);
+        retryAfter = _addressRefill; // at most this long until the next whole permit
         return false;
     }
 
@@ -66,8 +68,9 @@ public sealed class CallerRateLimiter : IDisposable
     private static TokenBucketRateLimiterOptions Bucket(RateLimitRule rule) => new()
     {
         TokenLimit = rule.Burst!.Value,
-        TokensPerPeriod = rule.PermitsPerSecond!.Value,
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        // Whole permits per period: per second at 1/s and more, otherwise one per 1/rate seconds.
+        TokensPerPeriod = rule.PermitsPerSecond >= 1 ? (int)Math.Round(rule.PermitsPerSecond.Value) : 1,
+        ReplenishmentPeriod = rule.PermitsPerSecond >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / rule.PermitsPerSecond!.Value),
         // Replenished by the partitioned limiter's 100 ms heartbeat in proportion to the time passed,
         // instead of a timer per bucket adding a whole second's tokens at once.
         AutoReplenishment = false,

@@ -9,7 +9,7 @@ public sealed class RateLimitOptions
 {
     public bool Enabled { get; set; } = true;
 
-    public int PermitsPerSecond { get; set; } = 50;
+    public double PermitsPerSecond { get; set; } = 50;
 
     public int Burst { get; set; } = 100;
 
