@@ -6,8 +6,8 @@ using GrpcSync.Storage;
 using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Relational;
 using GrpcSync.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 using GrpcSync.Testing.Processes;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace GrpcSync.SchedulerBench;
