@@ -5,6 +5,7 @@ using GrpcSync.Domain;
 using GrpcSync.Storage;
 using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Sqlite;
+using GrpcSync.Testing.Processes;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -27,7 +28,8 @@ public sealed class BenchRun(Plan plan)
     private readonly List<Check> _checks = [];
     private readonly string _serverDll = Path.Combine(plan.RepoRoot, "src/GrpcSync.Server/bin/Release/net10.0/GrpcSync.Server.dll");
     private readonly string _baselineDll = Path.Combine(plan.RepoRoot, "bench/Baseline/bin/Release/net10.0/GrpcSync.Bench.Baseline.dll");
-    private Postgres? _postgres;
+    private ThrowawayPostgres? _postgres;
+    private string? _postgresVersion;
     private int _measuredPid; // the server process whose CPU the figures report
     private string _loadAtStart = "";
     private readonly CancellationTokenSource _stopping = new();
@@ -35,7 +37,7 @@ public sealed class BenchRun(Plan plan)
     public async Task<int> RunAsync()
     {
         var clock = Stopwatch.StartNew();
-        _loadAtStart = CpuMeter.LoadAverage();
+        _loadAtStart = LoadAverage();
         foreach (var dll in new[] { _serverDll, _baselineDll })
         {
             if (!File.Exists(dll))
@@ -94,7 +96,7 @@ public sealed class BenchRun(Plan plan)
         var ratios = Ratios();
         var settings = Settings();
         var seconds = clock.Elapsed.TotalSeconds;
-        Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgres?.Version);
+        Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgresVersion);
         Console.WriteLine();
         Console.WriteLine(Report.Table(_figures));
         Console.WriteLine(Report.RatioTable(ratios));
@@ -124,7 +126,7 @@ public sealed class BenchRun(Plan plan)
     public void Abort()
     {
         _stopping.Cancel();
-        ChildProcess.KillAll();
+        LoggedChild.KillAll();
         _postgres?.StopNow();
     }
 
@@ -297,7 +299,7 @@ public sealed class BenchRun(Plan plan)
 
     private async Task BaselineFiguresAsync(SeedData seed, string database, string publicKey, string grpcSyncGet, string grpcSyncPatch)
     {
-        var port = ChildProcess.FreePorts(1)[0];
+        var port = LoopbackPorts.OneFree();
         var url = $"http://127.0.0.1:{port}";
         var env = new Dictionary<string, string>
         {
@@ -309,7 +311,7 @@ public sealed class BenchRun(Plan plan)
             ["Baseline__ProjectId"] = Plan.ProjectId,
             ["Baseline__AudienceHost"] = Plan.AudienceHost,
         };
-        await using var baseline = ChildProcess.Start("baseline", "dotnet", [_baselineDll], env,
+        await using var baseline = LoggedChild.Start("baseline", "dotnet", [_baselineDll], env,
             Path.Combine(plan.WorkDirectory, "baseline.log"), Path.GetDirectoryName(_baselineDll));
         await baseline.WaitHealthyAsync(url + "/healthz", TimeSpan.FromSeconds(60));
         _measuredPid = baseline.Pid;
@@ -411,7 +413,7 @@ public sealed class BenchRun(Plan plan)
         for (var attempt = 1; ; attempt++)
         {
             await WaitForQuietAsync(figure);
-            var cpu = CpuMeter.Start(Environment.ProcessId, _postgres is { } pg ? pg.ProcessIds : null); // includes the warm-up: the loops run warm-up and measurement in one go
+            var cpu = CpuMeter.Start(Environment.ProcessId, DatabaseProcesses()); // includes the warm-up: the loops run warm-up and measurement in one go
             var clock = Stopwatch.StartNew();
             figure.Apply(await run());
             figure.SetCpu(cpu.Stop(clock.Elapsed) with { Tool = 0 });
@@ -433,9 +435,23 @@ public sealed class BenchRun(Plan plan)
     private async Task PostgresFiguresAsync(BenchKey key, string publicKey, string files)
     {
         Log("starting a throwaway PostgreSQL ...");
-        _postgres = await Postgres.StartAsync(plan.WorkDirectory);
+        // Default durability (fsync=on, synchronous_commit=on): every commit waits for its WAL flush. In the work
+        // directory, where run.sh's trap finds a server the bench could not stop.
+        _postgres = await ThrowawayPostgres.StartAsync(new ThrowawayPostgresOptions
+        {
+            Directory = Path.Combine(plan.WorkDirectory, "pg"),
+            Settings = new Dictionary<string, string> { ["max_connections"] = "200" },
+        });
         try
         {
+            await using (var admin = new NpgsqlConnection(_postgres.ConnectionString("postgres")))
+            {
+                await admin.OpenAsync();
+                await using var create = new NpgsqlCommand("CREATE DATABASE grpcsync_bench", admin);
+                await create.ExecuteNonQueryAsync();
+                await using var version = new NpgsqlCommand("SHOW server_version", admin);
+                _postgresVersion = (string?)await version.ExecuteScalarAsync() ?? "";
+            }
             var connection = _postgres.ConnectionString("grpcsync_bench");
             var data = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "postgres-server")).FullName;
             SeedData seed;
@@ -464,7 +480,7 @@ public sealed class BenchRun(Plan plan)
     // ---------------------------------------------------------------------------------------------
     // Helpers
 
-    private sealed record Server(ChildProcess Process, int RestPort, int GrpcPort)
+    private sealed record Server(LoggedChild Process, int RestPort, int GrpcPort)
     {
         public string RestUrl => $"http://127.0.0.1:{RestPort}";
         public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
@@ -477,14 +493,14 @@ public sealed class BenchRun(Plan plan)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var ports = ChildProcess.FreePorts(2);
+            var (restPort, grpcPort) = LoopbackPorts.TwoFree();
             var env = new Dictionary<string, string>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["GrpcSync__ListenAddress"] = "127.0.0.1",
-                ["GrpcSync__RestPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
-                ["GrpcSync__GrpcPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
+                ["GrpcSync__RestPort"] = restPort.ToString(CultureInfo.InvariantCulture),
+                ["GrpcSync__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),
                 ["GrpcSync__DataDirectory"] = dataDirectory,
                 ["GrpcSync__Auth__AudienceHosts__0"] = Plan.AudienceHost,
                 [$"GrpcSync__Auth__Projects__{Plan.ProjectId}__PublicKeyFile"] = publicKey,
@@ -504,14 +520,14 @@ public sealed class BenchRun(Plan plan)
             {
                 env[variable] = value;
             }
-            var process = ChildProcess.Start(name, "dotnet", [_serverDll], env,
+            var process = LoggedChild.Start(name, "dotnet", [_serverDll], env,
                 Path.Combine(plan.WorkDirectory, $"{name}-{attempt}.log"), Path.GetDirectoryName(_serverDll));
             try
             {
-                await process.WaitHealthyAsync($"http://127.0.0.1:{ports[0]}/healthz", TimeSpan.FromSeconds(60));
+                await process.WaitHealthyAsync($"http://127.0.0.1:{restPort}/healthz", TimeSpan.FromSeconds(60));
                 _measuredPid = process.Pid;
-                Log($"{name}: REST http://127.0.0.1:{ports[0]} (HTTP/1.1), gRPC http://127.0.0.1:{ports[1]} (h2c), log {process.LogPath}");
-                return new Server(process, ports[0], ports[1]);
+                Log($"{name}: REST http://127.0.0.1:{restPort} (HTTP/1.1), gRPC http://127.0.0.1:{grpcPort} (h2c), log {process.LogPath}");
+                return new Server(process, restPort, grpcPort);
             }
             catch (BenchException error) when (attempt < 3 && error.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
@@ -566,7 +582,7 @@ public sealed class BenchRun(Plan plan)
                 _ = await run(plan.Warmup);
             }
             var before = versions is null ? 0 : await versions();
-            var cpu = CpuMeter.Start(_measuredPid, _postgres is { } pg ? pg.ProcessIds : null);
+            var cpu = CpuMeter.Start(_measuredPid, DatabaseProcesses());
             var clock = Stopwatch.StartNew();
             var result = await run(plan.Duration);
             figure.SetCpu(cpu.Stop(clock.Elapsed));
@@ -590,6 +606,13 @@ public sealed class BenchRun(Plan plan)
     }
 
     private const int MaxAttempts = 2;
+
+    /// <summary>PostgreSQL's postmaster and backends, for the db CPU column (figure 6); null without PostgreSQL.</summary>
+    private Func<IEnumerable<int>>? DatabaseProcesses() =>
+        _postgres is { } pg ? () => [pg.PostmasterPid, .. ProcStats.ChildrenOf(pg.PostmasterPid)] : null;
+
+    private static string LoadAverage() =>
+        ProcStats.LoadAverage1() is { } load ? load.ToString("0.00", CultureInfo.InvariantCulture) : "?";
 
     /// <summary>Full runs only: wait (at most 2 minutes) until the machine is idle before a figure.</summary>
     private async Task WaitForQuietAsync(Figure figure)
@@ -656,7 +679,7 @@ public sealed class BenchRun(Plan plan)
                   "in PostgreSQL's processes ('db', figure 6), and in everything else ('other' = machine − server − tool − db: kernel time not charged to them, " +
                   $"or other work that disturbs the run; more than {Figure.DisturbedAbove:0.00} cores marks the figure ⚠ disturbed); " +
                   "'server CPU µs/req' = server CPU time per request, the figure least disturbed by the load tool sharing the cores",
-        ["machine load"] = $"1-minute load average {_loadAtStart} at the start, {CpuMeter.LoadAverage()} at the end. " +
+        ["machine load"] = $"1-minute load average {_loadAtStart} at the start, {LoadAverage()} at the end. " +
                            (plan.Smoke ? "Smoke runs do not wait for an idle machine." :
                                $"Before each figure the bench waits (at most 2 min) until the machine is idle (< {Quiet.IdleBelow} cores busy for 2 s), " +
                                $"and measures a figure once more if more than {Figure.DisturbedAbove} cores of other work got into it; ⚠ marks what stayed disturbed"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using GrpcSync.Testing.Processes;
 
 namespace GrpcSync.Bench;
 
@@ -73,7 +74,7 @@ public static partial class H2Load
         }
         args.Add(group.Url);
         var command = "h2load " + string.Join(' ', args.Select(a => Shown(a, Path.GetDirectoryName(logFile)!)));
-        var result = await Command.RunAsync("h2load", args, duration + TimeSpan.FromSeconds(60));
+        var result = await ExternalCommand.RunAsync("h2load", args, duration + TimeSpan.FromSeconds(60));
         var output = result.StdOut;
         var finished = Finished().Match(output);
         var requests = Requests().Match(output);
@@ -195,7 +196,7 @@ public static partial class Wrk
         var args = new List<string> { "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", $"{Math.Max(1, (int)Math.Round(duration.TotalSeconds))}s", "--timeout", "10s", "-s", script, baseUrl };
         var command = "wrk " + string.Join(' ', args.Select(a => a == script ? "$WORK/" + Path.GetFileName(script) : a));
-        var result = await Command.RunAsync("wrk", args, duration + TimeSpan.FromSeconds(60));
+        var result = await ExternalCommand.RunAsync("wrk", args, duration + TimeSpan.FromSeconds(60));
         var m = Summary().Match(result.StdOut);
         if (result.ExitCode != 0 || !m.Success)
         {

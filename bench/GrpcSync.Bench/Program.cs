@@ -1,6 +1,7 @@
 // GrpcSync.Bench: the orchestrator behind bench/run.sh. See bench/README.md.
 using System.Runtime.InteropServices;
 using GrpcSync.Bench;
+using GrpcSync.Testing.Processes;
 
 Plan plan;
 try
@@ -29,7 +30,7 @@ catch (Exception) when (interrupted)
     Console.Error.WriteLine("\nbench interrupted: stopped the servers, load tools and PostgreSQL it had started.");
     return 130;
 }
-catch (BenchException error)
+catch (Exception error) when (error is BenchException or LaunchException)
 {
     Console.Error.WriteLine($"\nbench FAILED: {error.Message}");
     return 1;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GrpcSync.Testing.Processes;
 
 namespace GrpcSync.Bench;
 
@@ -29,7 +30,7 @@ public sealed class Figure
     public int Attempts { get; set; } = 1;
     public bool? StartedIdle { get; set; }
 
-    public void SetCpu((double Server, double Tool, double Database, double Machine) cores)
+    public void SetCpu(CpuCores cores)
     {
         ServerCpuCores = Math.Round(cores.Server, 3);
         ToolCpuCores = Math.Round(cores.Tool, 3);

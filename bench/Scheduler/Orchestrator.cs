@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GrpcSync.Testing.Processes;
 
 namespace GrpcSync.SchedulerBench;
 
@@ -66,7 +67,7 @@ internal static class Orchestrator
                 await using BenchDatabase db = store switch
                 {
                     "sqlite" => new SqliteBenchDatabase(work),
-                    "postgres" => new PostgresBenchDatabase(await PgServer.StartAsync(work, pgSync, maxConnections: 300), pgOptions),
+                    "postgres" => new PostgresBenchDatabase(await StartPostgresAsync(work, pgSync), pgOptions),
                     _ => throw new ArgumentException($"unknown store '{store}'"),
                 };
                 Log($"[{store}] seeding {syncs:N0} Syncs through the store API …");
@@ -161,103 +162,103 @@ internal static class Orchestrator
         }
     }
 
+    /// <summary>PostgreSQL defaults (fsync=on) unless --pg-synchronous-commit says otherwise; 300 connections for the engine's pool.</summary>
+    private static Task<ThrowawayPostgres> StartPostgresAsync(string work, string synchronousCommit) =>
+        ThrowawayPostgres.StartAsync(new ThrowawayPostgresOptions
+        {
+            Directory = Path.Combine(work, "pg"),
+            Settings = new Dictionary<string, string> { ["max_connections"] = "300", ["synchronous_commit"] = synchronousCommit },
+        });
+
     private static async Task<JsonObject> RunServerAsync(List<string> serverArgs, BenchDatabase db, string logPath)
     {
-        var start = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        // This program again, in server mode: `dotnet GrpcSync.SchedulerBench.dll server …`, or its apphost.
         var host = Environment.ProcessPath ?? "dotnet";
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.FileName = host;
-            start.ArgumentList.Add(typeof(Orchestrator).Assembly.Location);
-        }
-        else
-        {
-            start.FileName = host;
-        }
-        foreach (var arg in serverArgs)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        List<string> arguments = Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? [typeof(Orchestrator).Assembly.Location, .. serverArgs]
+            : serverArgs;
         var pg = (db as PostgresBenchDatabase)?.Server;
-        double? pgCpuStart = null, pgCpuEnd = null;
-        long pgWriteStart = 0, pgWriteEnd = 0;
-        (long Busy, long Total) machineStart = default, machineEnd = default;
-        double loadStart = 0, loadEnd = 0;
-        long windowStartMs = 0, windowEndMs = 0;
+        WindowMark? start = null, end = null;
         string? resultJson = null;
         var warnings = 0;
         var errors = 0;
+        int exitCode;
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         await using var logFile = new StreamWriter(logPath);
-        var stderrPump = Task.Run(async () =>
+        await using (var server = ChildProcess.Start(new ChildProcessOptions
         {
-            while (await process.StandardError.ReadLineAsync() is { } line)
+            FileName = host,
+            Arguments = arguments,
+            // The server announces its measured window on stdout; the database and the machine are sampled right then.
+            OnOutput = line =>
+            {
+                if (line.StartsWith("EVENT window-start", StringComparison.Ordinal))
+                {
+                    start = WindowMark.Take(pg, line);
+                }
+                else if (line.StartsWith("EVENT window-end", StringComparison.Ordinal))
+                {
+                    end = WindowMark.Take(pg, line);
+                }
+                else if (line.StartsWith("RESULT ", StringComparison.Ordinal))
+                {
+                    resultJson = line[7..];
+                }
+                else
+                {
+                    lock (logFile) logFile.WriteLine("stdout: " + line);
+                }
+            },
+            OnError = line =>
             {
                 if (line.StartsWith("warn:", StringComparison.Ordinal)) Interlocked.Increment(ref warnings);
                 if (line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)
                     || line.StartsWith("Unhandled", StringComparison.Ordinal)) Interlocked.Increment(ref errors);
                 lock (logFile) logFile.WriteLine(line);
-            }
-        });
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
+            },
+        }))
         {
-            if (line.StartsWith("EVENT window-start", StringComparison.Ordinal))
-            {
-                pgCpuStart = pg is null ? null : ProcessMeter.TreeCpuSeconds(pg.PostmasterPid);
-                pgWriteStart = pg is null ? 0 : ProcessMeter.TreeWriteBytes(pg.PostmasterPid);
-                machineStart = ProcessMeter.MachineJiffies();
-                loadStart = ProcessMeter.LoadAverage1();
-                windowStartMs = long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("EVENT window-end", StringComparison.Ordinal))
-            {
-                pgCpuEnd = pg is null ? null : ProcessMeter.TreeCpuSeconds(pg.PostmasterPid);
-                pgWriteEnd = pg is null ? 0 : ProcessMeter.TreeWriteBytes(pg.PostmasterPid);
-                machineEnd = ProcessMeter.MachineJiffies();
-                loadEnd = ProcessMeter.LoadAverage1();
-                windowEndMs = long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("RESULT ", StringComparison.Ordinal))
-            {
-                resultJson = line[7..];
-            }
-            else
-            {
-                lock (logFile) logFile.WriteLine("stdout: " + line);
-            }
+            await server.WaitForExitAsync(); // and for its last line of output
+            exitCode = server.ExitCode;
         }
-        await process.WaitForExitAsync();
-        await stderrPump;
 
         var row = resultJson is null ? new JsonObject() : JsonNode.Parse(resultJson)!.AsObject();
-        var seconds = (windowEndMs - windowStartMs) / 1000.0;
-        if (pgCpuStart is { } a0 && pgCpuEnd is { } a1 && seconds > 0)
+        var (first, last) = (start ?? WindowMark.None, end ?? WindowMark.None);
+        var seconds = (last.AtMs - first.AtMs) / 1000.0;
+        if (first.DbCpuSeconds is { } a0 && last.DbCpuSeconds is { } a1 && seconds > 0)
         {
             row["dbCpuCores"] = (a1 - a0) / seconds;
-            row["dbWriteMBps"] = (pgWriteEnd - pgWriteStart) / 1048576.0 / seconds;
+            row["dbWriteMBps"] = (last.DbWriteBytes - first.DbWriteBytes) / 1048576.0 / seconds;
         }
-        if (machineEnd.Total > machineStart.Total)
+        if (last.Machine.Total > first.Machine.Total)
         {
-            row["machineBusyCores"] = Environment.ProcessorCount * (machineEnd.Busy - machineStart.Busy) / (double)(machineEnd.Total - machineStart.Total);
+            row["machineBusyCores"] = ProcStats.BusyCores(first.Machine, last.Machine);
         }
-        row["loadAvg1Start"] = loadStart;
-        row["loadAvg1End"] = loadEnd;
+        row["loadAvg1Start"] = first.LoadAverage;
+        row["loadAvg1End"] = last.LoadAverage;
         row["serverWarnings"] = warnings;
         row["serverErrors"] = errors;
-        if (resultJson is null || process.ExitCode != 0)
+        if (resultJson is null || exitCode != 0)
         {
-            row["error"] = $"server exited with {process.ExitCode}; see its log (kept with --keep): {logPath}";
+            row["error"] = $"server exited with {exitCode}; see its log (kept with --keep): {logPath}";
             row["phase"] ??= serverArgs[serverArgs.IndexOf("--phase") + 1];
             row["store"] ??= db.Store;
         }
         return row;
+    }
+
+    /// <summary>The database's CPU and writes, the machine's jiffies and load at one edge of the measured window.</summary>
+    private sealed record WindowMark(long AtMs, double? DbCpuSeconds, long DbWriteBytes, (long Busy, long Total) Machine, double LoadAverage)
+    {
+        public static readonly WindowMark None = new(0, null, 0, default, 0);
+
+        /// <summary>Samples now; <paramref name="eventLine"/> is "EVENT window-start|window-end &lt;unix ms&gt;".</summary>
+        public static WindowMark Take(ThrowawayPostgres? pg, string eventLine) => new(
+            long.Parse(eventLine.Split(' ')[2], CultureInfo.InvariantCulture),
+            pg is null ? null : ProcStats.TreeCpuSeconds(pg.PostmasterPid),
+            pg is null ? 0 : ProcStats.TreeWriteBytes(pg.PostmasterPid),
+            ProcStats.MachineJiffies(),
+            ProcStats.LoadAverage1() ?? 0);
     }
 
     private static string Line(JsonObject r)

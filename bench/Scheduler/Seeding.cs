@@ -6,6 +6,7 @@ using GrpcSync.Storage;
 using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Relational;
 using GrpcSync.Storage.Sqlite;
+using GrpcSync.Testing.Processes;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -198,25 +199,25 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
     }
 }
 
-internal sealed class PostgresBenchDatabase(PgServer server, string connectionOptions = "") : BenchDatabase
+internal sealed class PostgresBenchDatabase(ThrowawayPostgres server, string connectionOptions = "") : BenchDatabase
 {
     private const string Template = "grpcsync_template";
 
     public override string Store => "postgres";
 
-    public PgServer Server => server;
+    public ThrowawayPostgres Server => server;
 
     protected override async Task<RelationalSyncStore> CreateTemplateStoreAsync()
     {
-        await server.ExecuteAdminAsync($"CREATE DATABASE {Template}");
-        return new PostgresSyncStore(server.ConnectionStringFor(Template));
+        await ExecuteAdminAsync($"CREATE DATABASE {Template}");
+        return new PostgresSyncStore(server.ConnectionString(Template));
     }
 
     protected override async Task ReleaseTemplateAsync(RelationalSyncStore store)
     {
         await ((PostgresSyncStore)store).DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(server.ConnectionStringFor(Template));
+        await using var connection = new NpgsqlConnection(server.ConnectionString(Template));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 600 };
         await command.ExecuteNonQueryAsync();
@@ -226,15 +227,15 @@ internal sealed class PostgresBenchDatabase(PgServer server, string connectionOp
 
     public override async Task<string> CopyAsync(string name)
     {
-        await server.ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {Template}");
+        await ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {Template}");
         // Extra Npgsql settings for the server's store only (e.g. "Max Auto Prepare=64"): configuration, not code.
-        return connectionOptions.Length == 0 ? server.ConnectionStringFor(name) : server.ConnectionStringFor(name) + ";" + connectionOptions;
+        return connectionOptions.Length == 0 ? server.ConnectionString(name) : server.ConnectionString(name) + ";" + connectionOptions;
     }
 
     public override async Task DropAsync(string name)
     {
         NpgsqlConnection.ClearAllPools();
-        await server.ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     }
 
     protected override DbConnection Connect(string connectionString) => new NpgsqlConnection(connectionString);
@@ -249,5 +250,17 @@ internal sealed class PostgresBenchDatabase(PgServer server, string connectionOp
         NpgsqlConnection.ClearAllPools();
     }
 
-    public override async ValueTask DisposeAsync() => await server.DisposeAsync();
+    public override async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await server.DisposeAsync();
+    }
+
+    private async Task ExecuteAdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
+        await command.ExecuteNonQueryAsync();
+    }
 }

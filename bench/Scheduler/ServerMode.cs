@@ -10,6 +10,7 @@ using GrpcSync.Storage;
 using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Relational;
 using GrpcSync.Storage.Sqlite;
+using GrpcSync.Testing.Processes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -110,12 +111,12 @@ internal static class ServerMode
             {
                 windowOpen = true;
                 windowStartedAt = now;
-                cpuAtStart = ProcessMeter.SelfCpu();
+                cpuAtStart = SelfCpu();
                 allocAtStart = GC.GetTotalAllocatedBytes();
                 runsAtStart = measuring.DispatchedRuns;
                 gcAtStart = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 storeAtStart = StoreSnapshot(measuring);
-                ioAtStart = ProcessMeter.Io();
+                ioAtStart = ProcStats.Io();
                 dbBytesAtStart = await DatabaseBytesAsync(store, connectionString);
                 Console.WriteLine($"EVENT window-start {now}");
             }
@@ -129,23 +130,23 @@ internal static class ServerMode
             {
                 windowOpen = false;
                 windowEndedAt = now;
-                cpuAtEnd = ProcessMeter.SelfCpu();
+                cpuAtEnd = SelfCpu();
                 allocAtEnd = GC.GetTotalAllocatedBytes();
                 runsAtEnd = measuring.DispatchedRuns;
                 gcAtEnd = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 storeAtEnd = StoreSnapshot(measuring);
-                ioAtEnd = ProcessMeter.Io();
+                ioAtEnd = ProcStats.Io();
                 dbBytesAtEnd = await DatabaseBytesAsync(store, connectionString);
                 Console.WriteLine($"EVENT window-end {now}");
                 break;
             }
             if (windowOpen)
             {
-                rss.Add((now, ProcessMeter.Rss()));
+                rss.Add((now, ProcStats.Rss()));
             }
             await Task.Delay(TimeSpan.FromMilliseconds(phase == "catchup" ? 250 : 1000));
         }
-        var rssEnd = ProcessMeter.Rss();
+        var rssEnd = ProcStats.Rss();
         var gcInfo = GC.GetGCMemoryInfo();
         int threads;
         using (var self = Process.GetCurrentProcess())
@@ -246,6 +247,13 @@ internal static class ServerMode
     }
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>This process's CPU time (user + system), all threads.</summary>
+    private static TimeSpan SelfCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
 
     private static (string Key, string Value) SplitSetting(string setting)
     {

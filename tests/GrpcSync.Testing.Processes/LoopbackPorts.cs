@@ -24,4 +24,19 @@ public static class LoopbackPorts
             second.Stop();
         }
     }
+
+    /// <summary>A port that was free a moment ago.</summary>
+    public static int OneFree()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
 }

@@ -1,8 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Runtime.InteropServices;
-using System.Text;
 
 namespace GrpcSync.Testing.Processes;
 
@@ -31,14 +27,13 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private const int PortAttempts = 3;
 
-    private readonly Process _process;
     private readonly List<(DateTimeOffset At, string Line)> _lines = [];
     private readonly Lock _linesLock = new();
+    private ChildProcess? _child;
 
-    private ServerProcess(string name, Process process, int restPort, int grpcPort)
+    private ServerProcess(string name, int restPort, int grpcPort)
     {
         Name = name;
-        _process = process;
         RestPort = restPort;
         GrpcPort = grpcPort;
     }
@@ -55,9 +50,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The HTTP/2 cleartext (native gRPC) base address, without a trailing slash.</summary>
     public string GrpcBaseAddress => $"http://127.0.0.1:{GrpcPort}";
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => Child.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => Child.HasExited;
 
     /// <summary>Every line the server wrote to stdout and stderr so far (stderr lines prefixed "[stderr] ").</summary>
     public IReadOnlyList<string> Lines => [.. TimedLines.Select(l => l.Line)];
@@ -77,6 +72,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>All output so far, for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, Lines);
 
+    private ChildProcess Child => _child ?? throw new InvalidOperationException($"Server '{Name}' was not started.");
+
     /// <summary>
     /// Starts the server on free ports and waits until GET /healthz answers 200. Retries with other
     /// ports if the chosen ones were taken in the meantime (they are only probed, not held).
@@ -88,7 +85,7 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             var (restPort, grpcPort) = LoopbackPorts.TwoFree();
             var server = Launch(options, serverAssembly, restPort, grpcPort);
-            var failure = await server.WaitUntilHealthyAsync(options.StartupTimeout);
+            var failure = await server.Child.WaitUntilHealthyAsync(new Uri(server.RestBaseAddress, "healthz"), options.StartupTimeout);
             if (failure is null)
             {
                 return server;
@@ -117,31 +114,12 @@ public sealed class ServerProcess : IAsyncDisposable
     /// </summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
-        if (!_process.HasExited)
+        if (!await Child.TerminateAsync(timeout))
         {
-            if (OperatingSystem.IsWindows())
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            else if (Kill(_process.Id, SigTerm) != 0)
-            {
-                // Process.Kill only sends SIGKILL; a graceful stop needs kill(2) itself.
-                throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
             throw new TimeoutException(
                 $"Server '{Name}' did not stop within {timeout.TotalSeconds:0} s of SIGTERM; killed it.{Environment.NewLine}{Output}");
         }
-        return _process.ExitCode;
+        return Child.ExitCode;
     }
 
     /// <summary>
@@ -150,130 +128,57 @@ public sealed class ServerProcess : IAsyncDisposable
     /// </summary>
     public async Task KillAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
+        Child.Kill();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync(cts.Token);
+        await Child.WaitForExitAsync(cts.Token);
     }
 
     /// <summary>Kills the server's whole process tree if it still runs.</summary>
     public async ValueTask DisposeAsync()
     {
-        try
+        if (_child is not null)
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(cts.Token);
+            await _child.DisposeAsync();
         }
-        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone, or never started; nothing left to clean up.
-        }
-        _process.Dispose();
     }
 
     private static ServerProcess Launch(ServerProcessOptions options, string serverAssembly, int restPort, int grpcPort)
     {
-        var startInfo = new ProcessStartInfo(RepoPaths.DotnetHost)
-        {
-            // The server reads appsettings.json from its content root, i.e. its own output directory.
-            WorkingDirectory = Path.GetDirectoryName(serverAssembly)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        startInfo.ArgumentList.Add(serverAssembly);
-
-        // Only this test's configuration: drop anything the test runner's environment could inject.
-        foreach (var key in startInfo.Environment.Keys.ToList())
-        {
-            if (key.StartsWith("GrpcSync__", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("GrpcSync:", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase)
-                || key is "ASPNETCORE_URLS" or "DOTNET_URLS" or "ASPNETCORE_HTTP_PORTS" or "ASPNETCORE_HTTPS_PORTS"
-                    or "HTTP_PORTS" or "HTTPS_PORTS" or "DOTNET_ENVIRONMENT" or "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES")
-            {
-                startInfo.Environment.Remove(key);
-            }
-        }
-        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" };
         foreach (var (key, value) in options.Environment)
         {
-            startInfo.Environment[key] = value;
+            environment[key] = value;
         }
         // Set last: the ports are the ones probed above, whatever the caller passed.
-        startInfo.Environment["GrpcSync__ListenAddress"] = "127.0.0.1";
-        startInfo.Environment["GrpcSync__RestPort"] = restPort.ToString(CultureInfo.InvariantCulture);
-        startInfo.Environment["GrpcSync__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
+        environment["GrpcSync__ListenAddress"] = "127.0.0.1";
+        environment["GrpcSync__RestPort"] = restPort.ToString(CultureInfo.InvariantCulture);
+        environment["GrpcSync__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
 
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var server = new ServerProcess(options.Name, process, restPort, grpcPort);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data is null ? null : "[stderr] " + e.Data);
-        if (!process.Start())
+        var server = new ServerProcess(options.Name, restPort, grpcPort);
+        server._child = ChildProcess.Start(new ChildProcessOptions
         {
-            throw new InvalidOperationException($"Could not start {startInfo.FileName} {serverAssembly}.");
-        }
-        // Nothing to read: a closed stdin keeps the server from ever waiting on the console.
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            FileName = RepoPaths.DotnetHost,
+            Arguments = [serverAssembly],
+            // The server reads appsettings.json from its content root, i.e. its own output directory.
+            WorkingDirectory = Path.GetDirectoryName(serverAssembly)!,
+            // Only this test's configuration: drop anything the test runner's environment could inject.
+            DropInherited = key => key.StartsWith("GrpcSync__", StringComparison.OrdinalIgnoreCase)
+                                   || key.StartsWith("GrpcSync:", StringComparison.OrdinalIgnoreCase)
+                                   || key.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase)
+                                   || key is "ASPNETCORE_URLS" or "DOTNET_URLS" or "ASPNETCORE_HTTP_PORTS" or "ASPNETCORE_HTTPS_PORTS"
+                                       or "HTTP_PORTS" or "HTTPS_PORTS" or "DOTNET_ENVIRONMENT" or "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES",
+            Environment = environment,
+            OnOutput = server.Append,
+            OnError = line => server.Append("[stderr] " + line),
+        });
         return server;
     }
 
-    /// <summary>Null once GET /healthz answered 200; otherwise why it did not.</summary>
-    private async Task<string?> WaitUntilHealthyAsync(TimeSpan startupTimeout)
+    private void Append(string line)
     {
-        using var http = new HttpClient { BaseAddress = RestBaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = Stopwatch.StartNew();
-        var last = "no answer yet";
-        while (deadline.Elapsed < startupTimeout)
-        {
-            if (_process.HasExited)
-            {
-                await _process.WaitForExitAsync(); // drains the output
-                return $"the process exited with code {_process.ExitCode} before GET /healthz answered 200";
-            }
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return null;
-                }
-                last = $"GET /healthz answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
-            {
-                last = $"GET /healthz failed: {error.Message}";
-            }
-            await Task.Delay(100);
-        }
-        return $"timed out after {startupTimeout.TotalSeconds:0} s; last attempt: {last}";
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
         lock (_linesLock)
         {
             _lines.Add((DateTimeOffset.UtcNow, line));
         }
     }
-
-    private const int SigTerm = 15;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }
