@@ -4,8 +4,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>Many callers at once against one Sync, over both transports: no lost update, no duplicate run.</summary>
-public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
+public abstract class ConcurrencyTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : ConcurrencyTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : ConcurrencyTests(server), IClassFixture<PostgresServer>;
+
     private static readonly string[] Frequencies = ["5m", "10m", "30m", "1h", "3h", "6h", "24h"];
 
     /// <summary>Starts every call at (nearly) the same moment and waits for all of them.</summary>

@@ -12,8 +12,12 @@ namespace GrpcSync.Api.Tests;
 /// Reading synced records (ListSyncedRecords, GetSyncedRecord, GetSyncedRecordContent) of a real
 /// filesystem Sync that the engine ran.
 /// </summary>
-public sealed class RecordsTests(EngineServerFixture server) : EngineApiTest(server)
+public abstract class RecordsTests(EngineServerFixture server) : EngineApiTest(server)
 {
+    public sealed class OnSqlite(SqliteEngineServer server) : RecordsTests(server), IClassFixture<SqliteEngineServer>;
+
+    public sealed class OnPostgres(PostgresEngineServer server) : RecordsTests(server), IClassFixture<PostgresEngineServer>;
+
     [Theory, BothTransports]
     public async Task ListSyncedRecords_ReturnsEveryFileAndFolderWithItsFields(Transport transport)
     {

@@ -4,8 +4,12 @@ using GrpcSync.Api.Tests.Infrastructure;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>Optimistic concurrency on UpdateSync: the etag in the body, the If-Match header, the if-match metadata.</summary>
-public sealed class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
+public abstract class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : UpdateSyncETagTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : UpdateSyncETagTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task UpdateSync_WithTheCurrentEtagInTheBody_Succeeds_AndAgainWithTheNowStaleEtag_IsAborted(Transport transport)
     {

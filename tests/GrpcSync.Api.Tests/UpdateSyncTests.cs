@@ -5,8 +5,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>PATCH /api/syncs/{id} (UpdateSync): what it answers, what it changes and which runs it queues.</summary>
-public sealed class UpdateSyncTests(ServerFixture server) : ApiTest(server)
+public abstract class UpdateSyncTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : UpdateSyncTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : UpdateSyncTests(server), IClassFixture<PostgresServer>;
+
     private const string Accepted = "Update request accepted and is being processed";
 
     [Theory, BothTransports]

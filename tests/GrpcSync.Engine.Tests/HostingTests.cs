@@ -9,8 +9,12 @@ using Microsoft.Extensions.Options;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class HostingTests : EngineTest
+public abstract class HostingTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : HostingTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : HostingTests(TestStore.Postgres);
+
     [Fact]
     public async Task The_background_loop_runs_the_initial_run_at_start_and_the_scheduled_run_as_fake_time_passes()
     {

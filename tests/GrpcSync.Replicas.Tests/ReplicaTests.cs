@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using GrpcSync.EndToEnd.Tests.Infrastructure;
 using GrpcSync.Replicas.Tests.Infrastructure;
-using GrpcSync.Storage.Tests.Postgres;
+using GrpcSync.Testing.Postgres;
 using Xunit.Abstractions;
 
 namespace GrpcSync.Replicas.Tests;

@@ -7,8 +7,12 @@ namespace GrpcSync.Api.Tests.Edge;
 /// Every rejection a REST caller can get — from routing, the server's limits or transcoding's own parser —
 /// has the one error shape with an ErrorInfo, over HTTP/1.1 and over h2c alike, and logs no error.
 /// </summary>
-public sealed class ErrorShapeTests(EdgeServerFixture server) : IClassFixture<EdgeServerFixture>
+public abstract class ErrorShapeTests(EdgeServerFixture server)
 {
+    public sealed class OnSqlite(SqliteEdgeServer server) : ErrorShapeTests(server), IClassFixture<SqliteEdgeServer>;
+
+    public sealed class OnPostgres(PostgresEdgeServer server) : ErrorShapeTests(server), IClassFixture<PostgresEdgeServer>;
+
     public static TheoryData<string> Versions => new() { "1.1", "2.0" };
 
     private HttpClient ClientFor(string version) => version == "2.0" ? server.Http2 : server.Http;

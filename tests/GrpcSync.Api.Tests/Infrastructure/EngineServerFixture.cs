@@ -9,7 +9,7 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 /// the built-in <c>filesystem</c> connector, allowed to read below <see cref="FilesRoot"/> (a fresh
 /// temp directory). Tests make account directories there with <see cref="NewAccount"/>.
 /// </summary>
-public sealed class EngineServerFixture : ServerFixture
+public abstract class EngineServerFixture(TestStore store) : ServerFixture(store)
 {
     private readonly ConcurrentQueue<string> _log = new();
 
@@ -75,3 +75,9 @@ public sealed class EngineServerFixture : ServerFixture
         }
     }
 }
+
+/// <summary>The host with the engine on a fresh SQLite file.</summary>
+public sealed class SqliteEngineServer() : EngineServerFixture(TestStore.Sqlite);
+
+/// <summary>The host with the engine on a fresh PostgreSQL database.</summary>
+public sealed class PostgresEngineServer() : EngineServerFixture(TestStore.Postgres);

@@ -2,14 +2,17 @@ using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Domain;
 using GrpcSync.Engine.Connectors;
 using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Sqlite;
+using GrpcSync.Testing.Postgres;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GrpcSync.Engine.Tests.Infrastructure;
 
 /// <summary>
-/// One test's world: a migrated SQLite store on a temp file, a fake clock, the fake and filesystem
+/// One test's world: a migrated store (<see cref="TestStore"/>: SQLite on a temp file, or a fresh
+/// database on the test process's PostgreSQL server), a fake clock, the fake and filesystem
 /// connectors (accounts are folders under <see cref="AllowedRoot"/>), and engines on them.
 /// Engines are driven round by round (<see cref="RunDueAsync"/>) unless a test starts the loop.
 /// </summary>
@@ -27,30 +30,52 @@ public sealed class EngineHarness : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private SyncEngine? _engine;
 
-    private EngineHarness(SqliteSyncStore store, string baseDirectory)
+    private readonly IDisposable _storeLifetime;
+    private readonly string? _postgresDatabase;
+
+    private EngineHarness(TestStore kind, ISyncStore store, IEngineStore engineStore, IRecordStore records, IDisposable lifetime,
+        string baseDirectory, string? postgresDatabase)
     {
-        Sqlite = store;
+        Kind = kind;
+        Store = store;
+        RawEngineStore = engineStore;
+        Records = records;
+        _storeLifetime = lifetime;
+        _postgresDatabase = postgresDatabase;
         BaseDirectory = baseDirectory;
-        EngineStore = new RecordingEngineStore(store);
+        EngineStore = new RecordingEngineStore(engineStore);
         Directory.CreateDirectory(AllowedRoot);
         Filesystem = new FilesystemConnector(new FilesystemConnectorOptions { AllowedRoots = [AllowedRoot] });
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
     }
 
-    public static async Task<EngineHarness> CreateAsync()
+    public static async Task<EngineHarness> CreateAsync(TestStore kind)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "grpcsync-engine-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(baseDirectory);
-        var store = SqliteSyncStore.ForFile(Path.Combine(baseDirectory, "grpcsync.db"));
-        await store.MigrateAsync();
-        return new EngineHarness(store, baseDirectory);
+        if (kind == TestStore.Sqlite)
+        {
+            var sqlite = SqliteSyncStore.ForFile(Path.Combine(baseDirectory, "grpcsync.db"));
+            await sqlite.MigrateAsync();
+            return new EngineHarness(kind, sqlite, sqlite, sqlite, sqlite, baseDirectory, null);
+        }
+        // Fails (never skips) when PostgreSQL cannot be started: see SharedPostgresServer.
+        var database = await SharedPostgresServer.CreateDatabaseAsync();
+        var postgres = new PostgresSyncStore(database);
+        await postgres.MigrateAsync();
+        return new EngineHarness(kind, postgres, postgres, postgres, postgres, baseDirectory, database);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
     public string BaseDirectory { get; }
     public string AllowedRoot => Path.Combine(BaseDirectory, "allowed");
-    public SqliteSyncStore Sqlite { get; }
-    public ISyncStore Store => Sqlite;
+    /// <summary>The store this harness runs on.</summary>
+    public TestStore Kind { get; }
+    public ISyncStore Store { get; }
+
+    /// <summary>The store's engine view without the recording wrapper (<see cref="EngineStore"/>).</summary>
+    public IEngineStore RawEngineStore { get; }
+    public IRecordStore Records { get; }
     public RecordingEngineStore EngineStore { get; }
     public FakeConnector Fake { get; } = new();
     public FilesystemConnector Filesystem { get; }
@@ -210,7 +235,7 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>Every record of the Sync (tombstones included), in change order.</summary>
     public async Task<IReadOnlyList<SyncRecord>> RecordsAsync(Guid syncId)
     {
-        var page = await ((IRecordStore)Sqlite).ListRecordsAsync(Scope, syncId, 0, 10_000);
+        var page = await Records.ListRecordsAsync(Scope, syncId, 0, 10_000);
         Assert.NotNull(page);
         return page.Records;
     }
@@ -250,7 +275,11 @@ public sealed class EngineHarness : IAsyncDisposable
             }
         }
         _loggerFactory.Dispose();
-        Sqlite.Dispose();
+        _storeLifetime.Dispose();
+        if (_postgresDatabase is not null)
+        {
+            await SharedPostgresServer.DropDatabaseAsync(_postgresDatabase);
+        }
         try
         {
             Directory.Delete(BaseDirectory, recursive: true);

@@ -1,5 +1,5 @@
 using GrpcSync.EndToEnd.Tests.Infrastructure;
-using GrpcSync.Storage.Tests.Postgres;
+using GrpcSync.Testing.Postgres;
 
 namespace GrpcSync.Replicas.Tests.Infrastructure;
 

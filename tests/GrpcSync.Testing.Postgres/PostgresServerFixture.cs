@@ -5,7 +5,7 @@ using System.Text;
 using Npgsql;
 using Xunit;
 
-namespace GrpcSync.Storage.Tests.Postgres;
+namespace GrpcSync.Testing.Postgres;
 
 /// <summary>
 /// A PostgreSQL server for tests, shared by a test collection; tests never skip for want of one.
