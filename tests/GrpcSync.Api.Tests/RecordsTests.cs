@@ -165,12 +165,14 @@ public abstract class RecordsTests(EngineServerFixture server) : EngineApiTest(s
     {
         var synced = await NewSyncedAccount();
 
-        var outcome = await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 5000);
+        // The boundary itself: 1000 is the maximum, 1001 the first size refused (under both names).
+        var outcome = await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1001);
 
         Assert.Contains("1000", outcome.Fails(StatusCode.InvalidArgument).Violation("pageSize"));
         (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1000)).Ok();
+        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1000, sizeParameter: "limit")).Ok();
         (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: -1)).Fails(StatusCode.InvalidArgument);
-        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 5000, sizeParameter: "limit")).Fails(StatusCode.InvalidArgument)
+        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1001, sizeParameter: "limit")).Fails(StatusCode.InvalidArgument)
             .Violation("limit");
     }
 

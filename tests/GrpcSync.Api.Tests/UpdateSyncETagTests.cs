@@ -73,7 +73,13 @@ public abstract class UpdateSyncETagTests(ServerFixture server) : ApiTest(server
         var user = NewUser();
         var sync = await user.NewSync();
 
+        Assert.NotEqual("10m", sync.IncrementalAccumulatorFrequency);
+
         (await user.RawUpdateSync(sync.Id, """{"incrementalAccumulatorFrequency":"10m"}""", ifMatch: "*")).Ok();
+
+        var stored = await user.Get(sync.Id);
+        Assert.Equal("10m", stored.IncrementalAccumulatorFrequency);
+        Assert.NotEqual(sync.Etag, stored.Etag);
     }
 
     [Fact]
@@ -95,7 +101,14 @@ public abstract class UpdateSyncETagTests(ServerFixture server) : ApiTest(server
         var user = NewUser();
         var sync = await user.NewSync();
 
-        (await user.UpdateSync(Transport.Grpc, sync.Id, frequency: "10m", ifMatch: sync.Etag)).Ok();
+        Assert.NotEqual("10m", sync.IncrementalAccumulatorFrequency);
+
+        var updated = (await user.UpdateSync(Transport.Grpc, sync.Id, frequency: "10m", ifMatch: sync.Etag)).Ok();
+
+        Assert.Equal("10m", updated.Data.IncrementalAccumulatorFrequency);
+        var stored = await user.Get(sync.Id);
+        Assert.Equal("10m", stored.IncrementalAccumulatorFrequency);
+        Assert.NotEqual(sync.Etag, stored.Etag);
     }
 
     [Theory, BothTransports]
