@@ -67,6 +67,11 @@ public sealed class EngineHarness : IAsyncDisposable
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
+
+    /// <summary>The clock the engines get: <see cref="Time"/>, with the timers they start counted.</summary>
+    public TimerWatchingTimeProvider EngineTime => _engineTime ??= new TimerWatchingTimeProvider(Time);
+
+    private TimerWatchingTimeProvider? _engineTime;
     public string BaseDirectory { get; }
     public string AllowedRoot => Path.Combine(BaseDirectory, "allowed");
     /// <summary>The store this harness runs on.</summary>
@@ -92,7 +97,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public SyncEngine NewEngine(EngineOptions? options = null)
     {
-        var engine = new SyncEngine(EngineStore, new ConnectorRegistry([Fake, Filesystem]), new PassThroughSecrets(), Time,
+        var engine = new SyncEngine(EngineStore, new ConnectorRegistry([Fake, Filesystem]), new PassThroughSecrets(), EngineTime,
             Microsoft.Extensions.Options.Options.Create(options ?? Options), _loggerFactory);
         _engines.Add(engine);
         return engine;
@@ -193,6 +198,16 @@ public sealed class EngineHarness : IAsyncDisposable
         await engine.WhenIdleAsync().WaitAsync(Timeout);
         return started;
     }
+
+    /// <summary>
+    /// Waits (bounded, in real time) until a background loop has parked on its poll delay once more
+    /// than <paramref name="parkedBefore"/> times, i.e. it has finished a round and sleeps on fake time.
+    /// </summary>
+    public Task WaitUntilLoopParksAsync(int parkedBefore) =>
+        EventuallyAsync(() => Task.FromResult(LoopParkings > parkedBefore), what: "the engine loop to wait for its next poll");
+
+    /// <summary>How often a background loop has parked on its poll delay so far.</summary>
+    public int LoopParkings => EngineTime.TimersStarted(Options.PollInterval);
 
     /// <summary>Moves the fake clock to <paramref name="when"/> (never backwards).</summary>
     public void AdvanceTo(DateTimeOffset when)
