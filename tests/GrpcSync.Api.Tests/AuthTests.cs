@@ -13,8 +13,12 @@ namespace GrpcSync.Api.Tests;
 /// Every Sync and Credential call needs a valid RS256 user token of a configured project; anything
 /// else is 401 / UNAUTHENTICATED. Health endpoints stay open.
 /// </summary>
-public sealed class AuthTests(ServerFixture server) : ApiTest(server)
+public abstract class AuthTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : AuthTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : AuthTests(server), IClassFixture<PostgresServer>;
+
     private static readonly JsonWebTokenHandler Handler = new();
 
     public static TheoryData<Transport, string> BadTokens()

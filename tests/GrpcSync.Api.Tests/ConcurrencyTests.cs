@@ -4,8 +4,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>Many callers at once against one Sync, over both transports: no lost update, no duplicate run.</summary>
-public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
+public abstract class ConcurrencyTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : ConcurrencyTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : ConcurrencyTests(server), IClassFixture<PostgresServer>;
+
     private static readonly string[] Frequencies = ["5m", "10m", "30m", "1h", "3h", "6h", "24h"];
 
     /// <summary>Starts every call at (nearly) the same moment and waits for all of them.</summary>
@@ -112,9 +116,16 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
     }
 
     // Race tests: they can only miss the bug (pass by luck), never fail on a correct server. Each
-    // tries a few batches of rounds and stops at the first broken state.
+    // tries a few batches of rounds and stops at the first broken state. Both orders of a race must
+    // have happened at least once (else the rounds proved only one order): batches go on, up to
+    // MaxRaceBatches, until both were seen.
     private const int RaceRounds = 40;
     private const int RaceBatches = 3;
+    private const int MaxRaceBatches = 12;
+
+    private static void AssertBothOrdersHappened(int firstWon, int secondWon, string first, string second) =>
+        Assert.True(firstWon > 0 && secondWon > 0,
+            $"Only one order of the race was exercised: {first} {firstWon} times, {second} {secondWon} times.");
 
     [Fact]
     public async Task RebindingToACredentialWhileItIsDeleted_NeverLeavesASyncRunningOnADeletedCredential()
@@ -122,7 +133,8 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
         // Each round races "PATCH credentialId=B" against "DELETE credential B". Whatever the order,
         // the Sync must end up either bound to a live credential or ERRORED, never running on a
         // deleted credential.
-        for (var batch = 0; batch < RaceBatches; batch++)
+        int rebindFirst = 0, deleteFirst = 0;
+        for (var batch = 0; batch < RaceBatches || (batch < MaxRaceBatches && (rebindFirst == 0 || deleteFirst == 0)); batch++)
         {
             var user = NewUser();
             var syncs = new List<Sync>();
@@ -141,6 +153,8 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
                 {
                     var update = await user.UpdateSync(transport, syncs[round].Id, credentialId: targets[round].Id);
                     Assert.True(update.Code is Grpc.Core.StatusCode.OK or Grpc.Core.StatusCode.NotFound, $"PATCH: {update.Code}");
+                    // OK: the rebind committed before the deletion; NOT_FOUND: the deletion came first.
+                    Interlocked.Increment(ref update.Code == Grpc.Core.StatusCode.OK ? ref rebindFirst : ref deleteFirst);
                 }
                 else
                 {
@@ -151,13 +165,15 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
 
             await AssertNoSyncRunsOnADeletedCredential(user);
         }
+        AssertBothOrdersHappened(rebindFirst, deleteFirst, "rebind first", "delete first");
     }
 
     [Fact]
     public async Task EnablingWithACredentialWhileItIsDeleted_NeverLeavesASyncRunningOnADeletedCredential()
     {
         // Each round races "POST /api/syncs with credentialId=B" against "DELETE credential B".
-        for (var batch = 0; batch < RaceBatches; batch++)
+        int enableFirst = 0, deleteFirst = 0;
+        for (var batch = 0; batch < RaceBatches || (batch < MaxRaceBatches && (enableFirst == 0 || deleteFirst == 0)); batch++)
         {
             var user = NewUser();
             var targets = new List<Credential>();
@@ -176,6 +192,7 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
                     request.ConfigurationName = "round" + round;
                     var enable = await user.EnableSync(transport, request);
                     Assert.True(enable.Code is Grpc.Core.StatusCode.OK or Grpc.Core.StatusCode.NotFound, $"Enable: {enable.Code}");
+                    Interlocked.Increment(ref enable.Code == Grpc.Core.StatusCode.OK ? ref enableFirst : ref deleteFirst);
                 }
                 else
                 {
@@ -186,6 +203,7 @@ public sealed class ConcurrencyTests(ServerFixture server) : ApiTest(server)
 
             await AssertNoSyncRunsOnADeletedCredential(user);
         }
+        AssertBothOrdersHappened(enableFirst, deleteFirst, "enable first", "delete first");
     }
 
     private static async Task AssertNoSyncRunsOnADeletedCredential(TestUser user)

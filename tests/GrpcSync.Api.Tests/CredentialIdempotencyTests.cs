@@ -5,8 +5,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>CreateCredential with an <c>Idempotency-Key</c> (REST header, gRPC metadata): retries are safe.</summary>
-public sealed class CredentialIdempotencyTests(ServerFixture server) : ApiTest(server)
+public abstract class CredentialIdempotencyTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : CredentialIdempotencyTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : CredentialIdempotencyTests(server), IClassFixture<PostgresServer>;
+
     /// <summary>The longest key the API promises to accept (README).</summary>
     private const int IdempotencyKeyMaxLength = 255;
 

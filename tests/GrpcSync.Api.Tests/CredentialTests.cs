@@ -5,8 +5,12 @@ using GrpcSync.V1;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class CredentialTests(ServerFixture server) : ApiTest(server)
+public abstract class CredentialTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : CredentialTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : CredentialTests(server), IClassFixture<PostgresServer>;
+
     private const string Secret = "ya29.super-secret-refresh-token";
 
     [Theory, BothTransports]

@@ -9,8 +9,12 @@ namespace GrpcSync.Api.Tests;
 /// sequence and run history over. A records cursor or runs page token kept from its earlier life must
 /// then be refused (CURSOR_EXPIRED), never silently skip the new life's records or runs.
 /// </summary>
-public sealed class CursorsAcrossLivesTests(EngineServerFixture server) : EngineApiTest(server)
+public abstract class CursorsAcrossLivesTests(EngineServerFixture server) : EngineApiTest(server)
 {
+    public sealed class OnSqlite(SqliteEngineServer server) : CursorsAcrossLivesTests(server), IClassFixture<SqliteEngineServer>;
+
+    public sealed class OnPostgres(PostgresEngineServer server) : CursorsAcrossLivesTests(server), IClassFixture<PostgresEngineServer>;
+
     private const string StartAgain = "start again without a";
 
     [Theory, BothTransports]

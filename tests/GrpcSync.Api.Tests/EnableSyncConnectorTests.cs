@@ -6,8 +6,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>EnableSync checks the request against the integration's connector before anything is stored.</summary>
-public sealed class EnableSyncConnectorTests(ServerFixture server) : ApiTest(server)
+public abstract class EnableSyncConnectorTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : EnableSyncConnectorTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : EnableSyncConnectorTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task EnableSync_OfAnUnknownIntegration_IsInvalidArgumentNamingItAndListingTheAvailableOnes(Transport transport)
     {

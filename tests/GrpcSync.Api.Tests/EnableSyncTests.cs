@@ -6,8 +6,12 @@ using GrpcSync.V1;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class EnableSyncTests(ServerFixture server) : ApiTest(server)
+public abstract class EnableSyncTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : EnableSyncTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : EnableSyncTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task EnableSync_ReturnsAnInitializingSyncWithAVersion5Id(Transport transport)
     {

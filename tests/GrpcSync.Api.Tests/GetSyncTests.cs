@@ -5,8 +5,12 @@ using GrpcSync.V1;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class GetSyncTests(ServerFixture server) : ApiTest(server)
+public abstract class GetSyncTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : GetSyncTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : GetSyncTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task GetSync_ShowsStatusSummaryCredentialEtagScheduleAndTheInitialPendingRun(Transport transport)
     {

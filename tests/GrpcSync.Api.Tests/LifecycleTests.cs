@@ -5,8 +5,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>DisableSync, ReenableSync and DeleteSync.</summary>
-public sealed class LifecycleTests(ServerFixture server) : ApiTest(server)
+public abstract class LifecycleTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : LifecycleTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : LifecycleTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task DisableSync_StopsTheSync_CancelsThePendingRun_AndClearsNextRunAt(Transport transport)
     {

@@ -4,8 +4,12 @@ using GrpcSync.V1;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class ListSyncRunsTests(ServerFixture server) : ApiTest(server)
+public abstract class ListSyncRunsTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : ListSyncRunsTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : ListSyncRunsTests(server), IClassFixture<PostgresServer>;
+
     /// <summary>
     /// A Sync with four runs, oldest first: INITIAL (cancelled by the first disable), FULL (the
     /// credential change; a queued reconcile survives disable), INITIAL (cancelled by the second

@@ -3,8 +3,12 @@ using GrpcSync.Api.Tests.Infrastructure;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class ListSyncsTests(ServerFixture server) : ApiTest(server)
+public abstract class ListSyncsTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : ListSyncsTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : ListSyncsTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task ListSyncs_ReturnsOnlyTheCallersSyncsInData(Transport transport)
     {

@@ -3,8 +3,12 @@ using GrpcSync.Api.Tests.Infrastructure;
 
 namespace GrpcSync.Api.Tests;
 
-public sealed class OpenApiTests(ServerFixture server) : ApiTest(server)
+public abstract class OpenApiTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : OpenApiTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : OpenApiTests(server), IClassFixture<PostgresServer>;
+
     [Fact]
     public async Task SwaggerJson_NeedsNoToken_AndDescribesTheRestRoutes()
     {

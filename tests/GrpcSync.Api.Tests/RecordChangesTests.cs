@@ -8,8 +8,12 @@ namespace GrpcSync.Api.Tests;
 /// How source changes reach the records: INCREMENTAL and FULL runs triggered on demand, a credential
 /// change that reconciles with another account, and what deleting the Sync or its credential does.
 /// </summary>
-public sealed class RecordChangesTests(EngineServerFixture server) : EngineApiTest(server)
+public abstract class RecordChangesTests(EngineServerFixture server) : EngineApiTest(server)
 {
+    public sealed class OnSqlite(SqliteEngineServer server) : RecordChangesTests(server), IClassFixture<SqliteEngineServer>;
+
+    public sealed class OnPostgres(PostgresEngineServer server) : RecordChangesTests(server), IClassFixture<PostgresEngineServer>;
+
     [Theory, BothTransports]
     public async Task AChangedFile_AfterAnIncrementalRun_ComesAgainAfterThePreviousCursor(Transport transport)
     {

@@ -12,8 +12,12 @@ namespace GrpcSync.Api.Tests;
 /// Reading synced records (ListSyncedRecords, GetSyncedRecord, GetSyncedRecordContent) of a real
 /// filesystem Sync that the engine ran.
 /// </summary>
-public sealed class RecordsTests(EngineServerFixture server) : EngineApiTest(server)
+public abstract class RecordsTests(EngineServerFixture server) : EngineApiTest(server)
 {
+    public sealed class OnSqlite(SqliteEngineServer server) : RecordsTests(server), IClassFixture<SqliteEngineServer>;
+
+    public sealed class OnPostgres(PostgresEngineServer server) : RecordsTests(server), IClassFixture<PostgresEngineServer>;
+
     [Theory, BothTransports]
     public async Task ListSyncedRecords_ReturnsEveryFileAndFolderWithItsFields(Transport transport)
     {
@@ -161,12 +165,14 @@ public sealed class RecordsTests(EngineServerFixture server) : EngineApiTest(ser
     {
         var synced = await NewSyncedAccount();
 
-        var outcome = await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 5000);
+        // The boundary itself: 1000 is the maximum, 1001 the first size refused (under both names).
+        var outcome = await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1001);
 
         Assert.Contains("1000", outcome.Fails(StatusCode.InvalidArgument).Violation("pageSize"));
         (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1000)).Ok();
+        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1000, sizeParameter: "limit")).Ok();
         (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: -1)).Fails(StatusCode.InvalidArgument);
-        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 5000, sizeParameter: "limit")).Fails(StatusCode.InvalidArgument)
+        (await synced.User.ListSyncedRecords(transport, synced.SyncId, pageSize: 1001, sizeParameter: "limit")).Fails(StatusCode.InvalidArgument)
             .Violation("limit");
     }
 

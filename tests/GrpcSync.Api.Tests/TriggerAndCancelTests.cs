@@ -5,8 +5,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>TriggerSync and CancelSyncRun on an API-only server: runs stay QUEUED, so each decision shows exactly.</summary>
-public sealed class TriggerAndCancelTests(ServerFixture server) : ApiTest(server)
+public abstract class TriggerAndCancelTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : TriggerAndCancelTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : TriggerAndCancelTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task TriggerSync_QueuesAManualIncrementalRunDueNow(Transport transport)
     {

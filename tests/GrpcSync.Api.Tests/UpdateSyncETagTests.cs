@@ -4,8 +4,12 @@ using GrpcSync.Api.Tests.Infrastructure;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>Optimistic concurrency on UpdateSync: the etag in the body, the If-Match header, the if-match metadata.</summary>
-public sealed class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
+public abstract class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : UpdateSyncETagTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : UpdateSyncETagTests(server), IClassFixture<PostgresServer>;
+
     [Theory, BothTransports]
     public async Task UpdateSync_WithTheCurrentEtagInTheBody_Succeeds_AndAgainWithTheNowStaleEtag_IsAborted(Transport transport)
     {
@@ -69,7 +73,13 @@ public sealed class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
         var user = NewUser();
         var sync = await user.NewSync();
 
+        Assert.NotEqual("10m", sync.IncrementalAccumulatorFrequency);
+
         (await user.RawUpdateSync(sync.Id, """{"incrementalAccumulatorFrequency":"10m"}""", ifMatch: "*")).Ok();
+
+        var stored = await user.Get(sync.Id);
+        Assert.Equal("10m", stored.IncrementalAccumulatorFrequency);
+        Assert.NotEqual(sync.Etag, stored.Etag);
     }
 
     [Fact]
@@ -91,7 +101,14 @@ public sealed class UpdateSyncETagTests(ServerFixture server) : ApiTest(server)
         var user = NewUser();
         var sync = await user.NewSync();
 
-        (await user.UpdateSync(Transport.Grpc, sync.Id, frequency: "10m", ifMatch: sync.Etag)).Ok();
+        Assert.NotEqual("10m", sync.IncrementalAccumulatorFrequency);
+
+        var updated = (await user.UpdateSync(Transport.Grpc, sync.Id, frequency: "10m", ifMatch: sync.Etag)).Ok();
+
+        Assert.Equal("10m", updated.Data.IncrementalAccumulatorFrequency);
+        var stored = await user.Get(sync.Id);
+        Assert.Equal("10m", stored.IncrementalAccumulatorFrequency);
+        Assert.NotEqual(sync.Etag, stored.Etag);
     }
 
     [Theory, BothTransports]

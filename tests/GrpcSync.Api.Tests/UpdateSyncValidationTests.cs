@@ -5,8 +5,12 @@ using GrpcSync.V1;
 namespace GrpcSync.Api.Tests;
 
 /// <summary>What UpdateSync refuses, on the wire: bodies without an updatable field, unknown keys, bad values.</summary>
-public sealed class UpdateSyncValidationTests(ServerFixture server) : ApiTest(server)
+public abstract class UpdateSyncValidationTests(ServerFixture server) : ApiTest(server)
 {
+    public sealed class OnSqlite(SqliteServer server) : UpdateSyncValidationTests(server), IClassFixture<SqliteServer>;
+
+    public sealed class OnPostgres(PostgresServer server) : UpdateSyncValidationTests(server), IClassFixture<PostgresServer>;
+
     private const string AllowedFrequencies = "1m, 5m, 10m, 30m, 1h, 3h, 6h, 24h";
 
     [Theory, BothTransports]

@@ -61,11 +61,47 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     [Fact]
     public async Task A_file_can_be_downloaded_while_another_process_writes_it()
     {
-        using var writer = new FileStream(_tree.Full("docs/a.txt"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var path = _tree.Full("docs/a.txt");
+        // A real other process: a shell that opens the file for appending, writes to it, says "ready"
+        // and keeps the file open until its stdin closes.
+        var start = new System.Diagnostics.ProcessStartInfo("sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["-c", "exec 3>>\"$1\"; printf ', appended' >&3; echo ready; read _; printf ' and after' >&3", "sh", path])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var writer = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            Assert.Equal("ready", await writer.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+            // The writer really holds the file open for writing while we read it.
+            Assert.Contains(Directory.GetFiles($"/proc/{writer.Id}/fd"), fd => new FileInfo(fd).LinkTarget == path);
 
-        var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", default);
+            var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", default);
+            await using (var stream = content.Content)
+            {
+                using var reader = new StreamReader(stream);
+                Assert.Equal("hello, appended", await reader.ReadToEndAsync());
+            }
+            Assert.False(writer.HasExited);
 
-        await content.Content.DisposeAsync();
+            // The download left the file writable for the other process.
+            writer.StandardInput.Close();
+            await writer.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, writer.ExitCode);
+            Assert.Equal("hello, appended and after", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            if (!writer.HasExited)
+            {
+                writer.Kill();
+            }
+        }
     }
 
     [Fact]

@@ -4,8 +4,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class CredentialTests : EngineTest
+public abstract class CredentialTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : CredentialTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : CredentialTests(TestStore.Postgres);
+
     [Fact]
     public async Task A_credential_change_runs_exactly_one_full_sync_that_tombstones_what_the_new_account_cannot_see()
     {

@@ -5,8 +5,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class DisableAndReenableTests : EngineTest
+public abstract class DisableAndReenableTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : DisableAndReenableTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : DisableAndReenableTests(TestStore.Postgres);
+
     [Fact]
     public async Task Disabling_a_sync_cancels_its_running_run_at_the_next_lease_renewal_and_keeps_its_records()
     {

@@ -4,8 +4,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class FailureTests : EngineTest
+public abstract class FailureTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : FailureTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : FailureTests(TestStore.Postgres);
+
     private async Task<Sync> IdleFakeSyncAsync()
     {
         var credential = await H.AddFakeCredentialAsync();
@@ -44,9 +48,9 @@ public sealed class FailureTests : EngineTest
         Assert.Contains("connection reset", retry.Error, StringComparison.Ordinal);
         Assert.Null(retry.LeaseOwner);
         Assert.Null(retry.LeaseExpiresAt);
-        var expectedDue = (H.Now + RunRules.Backoff(retry with { Retries = 0 }, H.Policy)).TruncateToMilliseconds();
-        Assert.Equal(expectedDue, retry.DueAt);
-        Assert.True(retry.DueAt > H.Now);
+        // The first retry waits the base delay (5 s by default) times a jitter factor in [0.5, 1.5):
+        // literal bounds, not RunRules.Backoff itself, so a constant or a missing backoff fails here.
+        Assert.InRange(retry.DueAt - H.Now, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(7.5));
 
         Assert.Equal(0, await H.RunDueAsync()); // not before the backoff
         H.AdvanceTo(retry.DueAt);
@@ -75,7 +79,9 @@ public sealed class FailureTests : EngineTest
         {
             var queued = Assert.Single((await H.SnapshotAsync(sync.Id)).OpenRuns);
             Assert.Equal(retry, queued.Retries);
-            Assert.True(queued.DueAt > H.Now);
+            // 5 s × 2^(retry-1) × [0.5, 1.5): 2.5–7.5 s, then 5–15 s.
+            var nominal = TimeSpan.FromSeconds(5 * Math.Pow(2, retry - 1));
+            Assert.InRange(queued.DueAt - H.Now, nominal * 0.5, nominal * 1.5);
             H.AdvanceTo(queued.DueAt);
             Assert.Equal(1, await H.RunDueAsync());
         }
@@ -95,6 +101,61 @@ public sealed class FailureTests : EngineTest
         H.AdvanceTo(state.Sync.NextRunAt!.Value);
         Assert.Equal(1, await H.RunDueAsync());
         Assert.Equal(RunState.Succeeded, (await H.RunsAsync(sync.Id))[^1].State);
+    }
+
+    [Fact]
+    public async Task Backoff_doubles_with_each_retry_up_to_the_cap_with_jitter_between_half_and_one_and_a_half_times()
+    {
+        H.Options.MaxRetries = 12;
+        H.Options.RetryBaseDelay = TimeSpan.FromSeconds(1);
+        H.Options.RetryMaxDelay = TimeSpan.FromSeconds(60);
+        var sync = await IdleFakeSyncAsync();
+        H.AdvanceTo(sync.NextRunAt!.Value);
+        var delays = new List<TimeSpan>();
+        for (var retry = 1; retry <= 10; retry++)
+        {
+            H.Fake.ThenThrow(new TransientSourceException($"failure {retry}"));
+            Assert.Equal(1, await H.RunDueAsync());
+            var queued = Assert.Single((await H.SnapshotAsync(sync.Id)).OpenRuns);
+            Assert.Equal(retry, queued.Retries);
+            delays.Add(queued.DueAt - H.Now);
+            H.AdvanceTo(queued.DueAt);
+        }
+
+        // 1 s, 2 s, 4 s, 8 s, 16 s, 32 s, then the 60 s cap; each times a factor in [0.5, 1.5).
+        double[] nominalSeconds = [1, 2, 4, 8, 16, 32, 60, 60, 60, 60];
+        for (var i = 0; i < delays.Count; i++)
+        {
+            Assert.InRange(delays[i].TotalSeconds, nominalSeconds[i] * 0.5 - 0.001, nominalSeconds[i] * 1.5);
+        }
+        // Jitter: the capped delays are not all the same (a plain cap would give 60 s four times).
+        Assert.True(delays.Skip(6).Distinct().Count() > 1, "Capped retries all waited " + delays[^1] + ": no jitter.");
+    }
+
+    [Fact]
+    public async Task Runs_failing_at_the_same_moment_retry_at_different_times_spread_by_the_jitter()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var syncs = new List<Sync>();
+        for (var i = 0; i < 12; i++)
+        {
+            syncs.Add(await H.EnableAsync(credential, configurationName: "s" + i));
+            H.Fake.ThenThrow(new TransientSourceException("connection reset"));
+        }
+
+        Assert.Equal(12, await H.RunDueAsync());
+
+        var delays = new List<TimeSpan>();
+        foreach (var sync in syncs)
+        {
+            var queued = Assert.Single((await H.SnapshotAsync(sync.Id)).OpenRuns);
+            Assert.Equal(1, queued.Retries);
+            delays.Add(queued.DueAt - H.Now);
+        }
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(7.5)));
+        Assert.True(delays.Distinct().Count() >= 10, "Retries of different runs should not line up: " + string.Join(", ", delays));
+        Assert.True(delays.Max() - delays.Min() > TimeSpan.FromSeconds(1), "The retries are not spread: " + string.Join(", ", delays));
     }
 
     [Fact]

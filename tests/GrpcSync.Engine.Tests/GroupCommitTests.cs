@@ -5,8 +5,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 namespace GrpcSync.Engine.Tests;
 
 /// <summary>Run endings are written in group commits (<see cref="EngineOptions.FinishBatch"/>).</summary>
-public sealed class GroupCommitTests : EngineTest
+public abstract class GroupCommitTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : GroupCommitTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : GroupCommitTests(TestStore.Postgres);
+
     /// <summary>
     /// Runs <paramref name="count"/> Syncs: the first run ends alone and its group commit is held at a gate;
     /// then the other runs end and queue behind it. Returns with the gate still closed.

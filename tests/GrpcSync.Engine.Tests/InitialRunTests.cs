@@ -4,8 +4,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class InitialRunTests : EngineTest
+public abstract class InitialRunTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : InitialRunTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : InitialRunTests(TestStore.Postgres);
+
     [Fact]
     public async Task An_initial_run_stores_every_file_and_folder_and_leaves_the_sync_idle_with_last_synced_at()
     {

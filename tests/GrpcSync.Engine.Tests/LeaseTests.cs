@@ -4,12 +4,16 @@ using GrpcSync.Storage;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class LeaseTests : EngineTest
+public abstract class LeaseTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : LeaseTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : LeaseTests(TestStore.Postgres);
+
     [Fact]
     public async Task A_crashed_workers_run_is_reclaimed_after_its_lease_with_attempt_2_and_the_first_attempts_writes_are_fenced()
     {
-        IEngineStore store = H.Sqlite;
+        IEngineStore store = H.RawEngineStore;
         var credential = await H.AddFakeCredentialAsync();
         H.Fake.Put("a", "A");
         var sync = await H.EnableAsync(credential);
@@ -65,7 +69,7 @@ public sealed class LeaseTests : EngineTest
     [Fact]
     public async Task A_reclaimed_full_enumeration_tombstones_records_only_the_crashed_attempt_saw()
     {
-        IEngineStore store = H.Sqlite;
+        IEngineStore store = H.RawEngineStore;
         var credential = await H.AddFakeCredentialAsync();
         H.Fake.Put("a", "A");
         var sync = await H.EnableAsync(credential);

@@ -3,8 +3,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class ScheduleTests : EngineTest
+public abstract class ScheduleTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : ScheduleTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : ScheduleTests(TestStore.Postgres);
+
     private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
 
     /// <summary>A fake-source Sync whose initial run has completed at <see cref="EngineHarness.Start"/>.</summary>
@@ -23,8 +27,9 @@ public sealed class ScheduleTests : EngineTest
         var sync = await IdleFakeSyncAsync();
         var next = sync.NextRunAt!.Value;
         // One interval after the first start, plus the Sync's stable phase (under 10 % of the interval).
+        // (Literal bounds, not RunRules.PhaseOffset itself; that the phase is not zero for every Sync is
+        // Syncs_enabled_together_get_different_phases_spread_over_a_tenth_of_the_interval.)
         Assert.InRange(next, EngineHarness.Start + TimeSpan.FromMinutes(1), EngineHarness.Start + TimeSpan.FromSeconds(66));
-        Assert.Equal((EngineHarness.Start + TimeSpan.FromMinutes(1) + RunRules.PhaseOffset(sync.Id, TimeSpan.FromMinutes(1))).TruncateToMilliseconds(), next);
 
         H.AdvanceTo(next - Ms);
         Assert.Equal(0, await H.RunDueAsync());
@@ -47,6 +52,33 @@ public sealed class ScheduleTests : EngineTest
         var after = await H.SyncAsync(sync.Id);
         Assert.Equal("2", after.SourceCursor);
         Assert.Equal(next + TimeSpan.FromMinutes(1), after.NextRunAt); // the phase is kept, not added again
+    }
+
+    [Fact]
+    public async Task Syncs_enabled_together_get_different_phases_spread_over_a_tenth_of_the_interval()
+    {
+        var credential = await H.AddFakeCredentialAsync();
+        H.Fake.Put("a", "A");
+        var syncs = new List<Sync>();
+        for (var i = 0; i < 20; i++)
+        {
+            syncs.Add(await H.EnableAsync(credential, configurationName: "s" + i));
+        }
+        Assert.Equal(20, await H.RunDueAsync());
+
+        var phases = new List<TimeSpan>();
+        foreach (var sync in syncs)
+        {
+            var idle = await H.SyncAsync(sync.Id);
+            Assert.Equal(EngineHarness.Start, idle.LastRunStartedAt);
+            phases.Add(idle.NextRunAt!.Value - EngineHarness.Start - TimeSpan.FromMinutes(1));
+        }
+
+        // Every phase lies in [0, 6 s) of the 1-minute interval; 20 of them spread (uniformly, 6 s wide)
+        // rather than all firing on the same tick: a zero or constant offset fails here.
+        Assert.All(phases, p => Assert.InRange(p, TimeSpan.Zero, TimeSpan.FromSeconds(6) - Ms));
+        Assert.True(phases.Distinct().Count() >= 18, "Phases: " + string.Join(", ", phases));
+        Assert.True(phases.Max() - phases.Min() > TimeSpan.FromSeconds(3), "Phases not spread: " + string.Join(", ", phases));
     }
 
     [Fact]

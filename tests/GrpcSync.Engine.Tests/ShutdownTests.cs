@@ -4,8 +4,12 @@ using GrpcSync.Engine.Tests.Infrastructure;
 
 namespace GrpcSync.Engine.Tests;
 
-public sealed class ShutdownTests : EngineTest
+public abstract class ShutdownTests(TestStore store) : EngineTest(store)
 {
+    public sealed class OnSqlite() : ShutdownTests(TestStore.Sqlite);
+
+    public sealed class OnPostgres() : ShutdownTests(TestStore.Postgres);
+
     private async Task<(Sync Sync, Gate Gate)> StartBlockedInitialRunAsync()
     {
         var credential = await H.AddFakeCredentialAsync();

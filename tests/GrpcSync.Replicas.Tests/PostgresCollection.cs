@@ -1,4 +1,4 @@
-using GrpcSync.Storage.Tests.Postgres;
+using GrpcSync.Testing.Postgres;
 
 namespace GrpcSync.Replicas.Tests;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace GrpcSync.Api.Tests.Edge;
 
 /// <summary>The API host with its error logs captured, and an HTTP/2 (h2c) client for the gRPC port.</summary>
-public class EdgeServerFixture : ServerFixture
+public abstract class EdgeServerFixture(TestStore store) : ServerFixture(store)
 {
     public CapturedLogs Logs { get; } = new();
 
@@ -37,3 +37,9 @@ public class EdgeServerFixture : ServerFixture
         await base.DisposeAsync();
     }
 }
+
+/// <summary>The edge host on a fresh SQLite file.</summary>
+public sealed class SqliteEdgeServer() : EdgeServerFixture(TestStore.Sqlite);
+
+/// <summary>The edge host on a fresh PostgreSQL database.</summary>
+public sealed class PostgresEdgeServer() : EdgeServerFixture(TestStore.Postgres);

@@ -9,8 +9,12 @@ namespace GrpcSync.Api.Tests.Edge;
 /// Hand-made gRPC requests on the gRPC port (HTTP/2, h2c): a malformed request is the caller's error
 /// (INVALID_ARGUMENT, UNIMPLEMENTED, RESOURCE_EXHAUSTED), never INTERNAL or UNKNOWN, and logs no error.
 /// </summary>
-public sealed class GrpcFramingTests(EdgeServerFixture server) : IClassFixture<EdgeServerFixture>
+public abstract class GrpcFramingTests(EdgeServerFixture server)
 {
+    public sealed class OnSqlite(SqliteEdgeServer server) : GrpcFramingTests(server), IClassFixture<SqliteEdgeServer>;
+
+    public sealed class OnPostgres(PostgresEdgeServer server) : GrpcFramingTests(server), IClassFixture<PostgresEdgeServer>;
+
     private const string GetSync = "/grpcsync.v1.SyncService/GetSync";
 
     private static byte[] Frame(byte flag, uint declaredLength, byte[] payload)

@@ -7,8 +7,12 @@ namespace GrpcSync.Api.Tests.Edge;
 /// What a REST request declares about its body (charset, media type, content coding) is checked before
 /// transcoding, which threw (HTTP 500) for a charset it could not look up.
 /// </summary>
-public sealed class RequestContentTests(EdgeServerFixture server) : IClassFixture<EdgeServerFixture>
+public abstract class RequestContentTests(EdgeServerFixture server)
 {
+    public sealed class OnSqlite(SqliteEdgeServer server) : RequestContentTests(server), IClassFixture<SqliteEdgeServer>;
+
+    public sealed class OnPostgres(PostgresEdgeServer server) : RequestContentTests(server), IClassFixture<PostgresEdgeServer>;
+
     private const string CredentialBody = """{"integration":"googledrive","displayName":"Drive","secret":"s"}""";
 
     [Theory]

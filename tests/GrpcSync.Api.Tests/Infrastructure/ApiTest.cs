@@ -3,8 +3,12 @@ using Xunit.Sdk;
 
 namespace GrpcSync.Api.Tests.Infrastructure;
 
-/// <summary>Base of the API test classes: one <see cref="ServerFixture"/> per class, one new user per test.</summary>
-public abstract class ApiTest(ServerFixture server) : IClassFixture<ServerFixture>
+/// <summary>
+/// Base of the API test classes: one <see cref="ServerFixture"/> per class, one new user per test.
+/// Each test class is abstract and run by its nested <c>OnSqlite</c> and <c>OnPostgres</c> classes,
+/// which pick the fixture (<see cref="SqliteServer"/>, <see cref="PostgresServer"/>).
+/// </summary>
+public abstract class ApiTest(ServerFixture server)
 {
     protected ServerFixture Server { get; } = server;
 

@@ -13,7 +13,7 @@ public sealed record SyncedAccount(TestUser User, AccountDirectory Account, Cred
 /// Base of the tests that need the engine (<see cref="EngineServerFixture"/>): filesystem Syncs over
 /// temp directories, and polling helpers that wait for the engine instead of sleeping.
 /// </summary>
-public abstract class EngineApiTest(EngineServerFixture server) : IClassFixture<EngineServerFixture>
+public abstract class EngineApiTest(EngineServerFixture server)
 {
     protected EngineServerFixture Server { get; } = server;
 

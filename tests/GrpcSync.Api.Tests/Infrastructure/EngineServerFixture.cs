@@ -6,10 +6,10 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 
 /// <summary>
 /// A <see cref="ServerFixture"/> that runs the sync engine for real (polling every 100 ms) with only
-/// the built-in <c>filesystem</c> connector, allowed to read below <see cref="FilesRoot"/> (a fresh
+/// the built-in <c>filesystem</c> connector (and the test's <see cref="ScriptedConnector"/>), allowed to read below <see cref="FilesRoot"/> (a fresh
 /// temp directory). Tests make account directories there with <see cref="NewAccount"/>.
 /// </summary>
-public sealed class EngineServerFixture : ServerFixture
+public abstract class EngineServerFixture(TestStore store) : ServerFixture(store)
 {
     private readonly ConcurrentQueue<string> _log = new();
 
@@ -30,8 +30,14 @@ public sealed class EngineServerFixture : ServerFixture
         settings["GrpcSync:Connectors:Filesystem:AllowedRoots:0"] = FilesRoot;
     }
 
-    protected override void ConfigureServices(IServiceCollection services) =>
+    /// <summary>The <c>scripted</c> source (besides the built-in filesystem one), for states a folder cannot produce on cue.</summary>
+    public ScriptedConnector Scripted { get; } = new();
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
         services.AddSingleton<ILoggerProvider>(new QueueLoggerProvider(_log));
+        services.AddSingleton<GrpcSync.Connectors.IConnector>(Scripted);
+    }
 
     public override async Task DisposeAsync()
     {
@@ -75,3 +81,9 @@ public sealed class EngineServerFixture : ServerFixture
         }
     }
 }
+
+/// <summary>The host with the engine on a fresh SQLite file.</summary>
+public sealed class SqliteEngineServer() : EngineServerFixture(TestStore.Sqlite);
+
+/// <summary>The host with the engine on a fresh PostgreSQL database.</summary>
+public sealed class PostgresEngineServer() : EngineServerFixture(TestStore.Postgres);

@@ -5,6 +5,7 @@ using GrpcSync.Connectors;
 using GrpcSync.Server.Auth;
 using GrpcSync.Server.Hosting;
 using GrpcSync.Storage;
+using GrpcSync.Testing.Postgres;
 using GrpcSync.Testing.Processes;
 using GrpcSync.V1;
 using Microsoft.AspNetCore.Builder;
@@ -17,7 +18,8 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 
 /// <summary>
 /// One real GrpcSync host per test class: both ports on 127.0.0.1 (free ports picked at start), a
-/// fresh SQLite file in a temp directory, and two projects (proj-a, proj-b) with RSA keys made here.
+/// fresh store (<see cref="Store"/>: a SQLite file in a temp directory, or a new database on the test
+/// process's PostgreSQL server), and two projects (proj-a, proj-b) with RSA keys made here.
 /// Tests talk to it only over sockets: a <see cref="GrpcChannel"/> (h2c) and an <see cref="HttpClient"/>.
 /// <para>
 /// This fixture is an API-only replica (<c>GrpcSync:Engine:Enabled=false</c>): runs stay QUEUED, so
@@ -25,8 +27,12 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 /// <see cref="CatalogConnector.TestIntegrations"/> (googledrive, salesforce, hubspot) besides the
 /// built-in <c>filesystem</c>. <see cref="EngineServerFixture"/> runs the engine for real.
 /// </para>
+/// <para>
+/// Abstract over the store: each test class is run by two nested classes, one on
+/// <see cref="SqliteServer"/> and one on <see cref="PostgresServer"/> (likewise for the other fixtures).
+/// </para>
 /// </summary>
-public class ServerFixture : IAsyncLifetime
+public abstract class ServerFixture(TestStore store) : IAsyncLifetime
 {
     public const string AudienceHost = "grpcsync.test";
     public const string ProjectA = "proj-a";
@@ -38,6 +44,10 @@ public class ServerFixture : IAsyncLifetime
 
     private WebApplication? _app;
     private string _dataDirectory = "";
+    private string? _postgresDatabase;
+
+    /// <summary>The store this host runs on.</summary>
+    public TestStore Store { get; } = store;
 
     public RSA KeyA => SharedKeyA.Value;
     public RSA KeyB => SharedKeyB.Value;
@@ -51,6 +61,11 @@ public class ServerFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        if (Store == TestStore.Postgres)
+        {
+            // Fails (never skips) when PostgreSQL cannot be started: see SharedPostgresServer.
+            _postgresDatabase = await SharedPostgresServer.CreateDatabaseAsync();
+        }
         // A free port can be taken by someone else between probing and binding: try a few times.
         for (var attempt = 1; ; attempt++)
         {
@@ -86,7 +101,8 @@ public class ServerFixture : IAsyncLifetime
                 ["GrpcSync:RestPort"] = RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["GrpcSync:GrpcPort"] = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["GrpcSync:DataDirectory"] = _dataDirectory,
-                ["GrpcSync:Store:Provider"] = "Sqlite",
+                ["GrpcSync:Store:Provider"] = Store.ToString(),
+                ["GrpcSync:Store:ConnectionString"] = _postgresDatabase,
                 ["GrpcSync:Auth:GenerateDevelopmentKey"] = "false",
                 ["GrpcSync:Auth:AudienceHosts:0"] = AudienceHost,
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
@@ -155,6 +171,10 @@ public class ServerFixture : IAsyncLifetime
         Channel?.Dispose();
         Http?.Dispose();
         await StopAsync();
+        if (_postgresDatabase is not null)
+        {
+            await SharedPostgresServer.DropDatabaseAsync(_postgresDatabase);
+        }
     }
 
     /// <summary>A new user of proj-a (or <paramref name="projectId"/>) with a valid token.</summary>
@@ -168,3 +188,9 @@ public class ServerFixture : IAsyncLifetime
     public string TokenFor(string userId, string projectId = ProjectA) =>
         DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30));
 }
+
+/// <summary>The API-only host on a fresh SQLite file.</summary>
+public sealed class SqliteServer() : ServerFixture(TestStore.Sqlite);
+
+/// <summary>The API-only host on a fresh PostgreSQL database.</summary>
+public sealed class PostgresServer() : ServerFixture(TestStore.Postgres);

@@ -8,8 +8,12 @@ namespace GrpcSync.Api.Tests.RateLimits;
 /// Failed authentications are charged to the remote address; once it has none left, tokens not already
 /// known to be valid are refused before any signature check, while callers with a remembered token go on.
 /// </summary>
-public sealed class AddressRateLimitTests(AddressLimitFixture server) : IClassFixture<AddressLimitFixture>
+public abstract class AddressRateLimitTests(AddressLimitFixture server)
 {
+    public sealed class OnSqlite(SqliteAddressLimitServer server) : AddressRateLimitTests(server), IClassFixture<SqliteAddressLimitServer>;
+
+    public sealed class OnPostgres(PostgresAddressLimitServer server) : AddressRateLimitTests(server), IClassFixture<PostgresAddressLimitServer>;
+
     private async Task<StatusCode> ListSyncs(string token)
     {
         try

@@ -11,8 +11,12 @@ namespace GrpcSync.Api.Tests.RateLimits;
 /// A token bucket per (project, user): a noisy caller is refused with RESOURCE_EXHAUSTED / HTTP 429,
 /// Retry-After and RATE_LIMITED, the same on both transports, while a quiet caller is served meanwhile.
 /// </summary>
-public sealed class CallerRateLimitTests(CallerLimitFixture server) : IClassFixture<CallerLimitFixture>
+public abstract class CallerRateLimitTests(CallerLimitFixture server)
 {
+    public sealed class OnSqlite(SqliteCallerLimitServer server) : CallerRateLimitTests(server), IClassFixture<SqliteCallerLimitServer>;
+
+    public sealed class OnPostgres(PostgresCallerLimitServer server) : CallerRateLimitTests(server), IClassFixture<PostgresCallerLimitServer>;
+
     /// <summary>One ListSyncs call; for a refusal, checks its whole shape on the wire. True when served.</summary>
     private async Task<bool> ListSyncs(Transport transport, TestUser user)
     {

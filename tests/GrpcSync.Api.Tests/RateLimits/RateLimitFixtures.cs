@@ -1,9 +1,10 @@
 using GrpcSync.Api.Tests.Edge;
+using GrpcSync.Api.Tests.Infrastructure;
 
 namespace GrpcSync.Api.Tests.RateLimits;
 
 /// <summary>Small per-caller limits: 2 requests/s with a burst of 5; project proj-b allows a burst of 40.</summary>
-public sealed class CallerLimitFixture : EdgeServerFixture
+public abstract class CallerLimitFixture(TestStore store) : EdgeServerFixture(store)
 {
     public const int Burst = 5;
     public const int ProjectBBurst = 40;
@@ -20,7 +21,7 @@ public sealed class CallerLimitFixture : EdgeServerFixture
 /// Failed authentications limited to a burst of 3 per address, refilled at one per 5 s: slow enough that no
 /// refill lands during a burst of calls even on a loaded machine.
 /// </summary>
-public sealed class AddressLimitFixture : EdgeServerFixture
+public abstract class AddressLimitFixture(TestStore store) : EdgeServerFixture(store)
 {
     public const int Burst = 3;
 
@@ -30,3 +31,11 @@ public sealed class AddressLimitFixture : EdgeServerFixture
         settings["GrpcSync:RateLimits:Unauthenticated:Burst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }
+
+public sealed class SqliteCallerLimitServer() : CallerLimitFixture(TestStore.Sqlite);
+
+public sealed class PostgresCallerLimitServer() : CallerLimitFixture(TestStore.Postgres);
+
+public sealed class SqliteAddressLimitServer() : AddressLimitFixture(TestStore.Sqlite);
+
+public sealed class PostgresAddressLimitServer() : AddressLimitFixture(TestStore.Postgres);

@@ -22,18 +22,24 @@ public sealed class TestEnvironment : IDisposable
     /// <summary>
     /// Starts the server with <see cref="DataDirectory"/>, the project key in <see cref="PublicKeyFile"/> and the
     /// filesystem connector allowed to read below <see cref="FilesRoot"/>; waits until GET /healthz answers 200.
+    /// <paramref name="settings"/> adds or overrides environment variables (e.g. engine settings).
     /// </summary>
-    public Task<ServerProcess> StartServerAsync() => ServerProcess.StartAsync(new ServerProcessOptions
+    public Task<ServerProcess> StartServerAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        Environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["GrpcSync__DataDirectory"] = DataDirectory,
             ["GrpcSync__Auth__AudienceHosts__0"] = TestSigningKey.AudienceHost,
             [$"GrpcSync__Auth__Projects__{TestSigningKey.ProjectId}__PublicKeyFile"] = PublicKeyFile,
             // The engine runs with its defaults; the built-in filesystem connector may read below FilesRoot only.
             ["GrpcSync__Connectors__Filesystem__AllowedRoots__0"] = FilesRoot,
-        },
-    });
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+        return ServerProcess.StartAsync(new ServerProcessOptions { Environment = environment });
+    }
 
     /// <summary>
     /// A new filesystem account below <see cref="FilesRoot"/> (its absolute path is a credential's

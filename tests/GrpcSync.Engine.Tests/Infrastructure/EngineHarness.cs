@@ -4,14 +4,17 @@ using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Dispatching;
 using GrpcSync.Storage;
+using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Sqlite;
+using GrpcSync.Testing.Postgres;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GrpcSync.Engine.Tests.Infrastructure;
 
 /// <summary>
-/// One test's world: a migrated SQLite store on a temp file, a fake clock, the fake and filesystem
+/// One test's world: a migrated store (<see cref="TestStore"/>: SQLite on a temp file, or a fresh
+/// database on the test process's PostgreSQL server), a fake clock, the fake and filesystem
 /// connectors (accounts are folders under <see cref="AllowedRoot"/>), and engines on them.
 /// Engines are driven round by round (<see cref="RunDueAsync"/>) unless a test starts the loop.
 /// </summary>
@@ -29,30 +32,57 @@ public sealed class EngineHarness : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private SyncEngine? _engine;
 
-    private EngineHarness(SqliteSyncStore store, string baseDirectory)
+    private readonly IDisposable _storeLifetime;
+    private readonly string? _postgresDatabase;
+
+    private EngineHarness(TestStore kind, ISyncStore store, IEngineStore engineStore, IRecordStore records, IDisposable lifetime,
+        string baseDirectory, string? postgresDatabase)
     {
-        Sqlite = store;
+        Kind = kind;
+        Store = store;
+        RawEngineStore = engineStore;
+        Records = records;
+        _storeLifetime = lifetime;
+        _postgresDatabase = postgresDatabase;
         BaseDirectory = baseDirectory;
-        EngineStore = new RecordingEngineStore(store);
+        EngineStore = new RecordingEngineStore(engineStore);
         Directory.CreateDirectory(AllowedRoot);
         Filesystem = new FilesystemConnector(new FilesystemConnectorOptions { AllowedRoots = [AllowedRoot] });
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
     }
 
-    public static async Task<EngineHarness> CreateAsync()
+    public static async Task<EngineHarness> CreateAsync(TestStore kind)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "grpcsync-engine-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(baseDirectory);
-        var store = SqliteSyncStore.ForFile(Path.Combine(baseDirectory, "grpcsync.db"));
-        await store.MigrateAsync();
-        return new EngineHarness(store, baseDirectory);
+        if (kind == TestStore.Sqlite)
+        {
+            var sqlite = SqliteSyncStore.ForFile(Path.Combine(baseDirectory, "grpcsync.db"));
+            await sqlite.MigrateAsync();
+            return new EngineHarness(kind, sqlite, sqlite, sqlite, sqlite, baseDirectory, null);
+        }
+        // Fails (never skips) when PostgreSQL cannot be started: see SharedPostgresServer.
+        var database = await SharedPostgresServer.CreateDatabaseAsync();
+        var postgres = new PostgresSyncStore(database);
+        await postgres.MigrateAsync();
+        return new EngineHarness(kind, postgres, postgres, postgres, postgres, baseDirectory, database);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
+
+    /// <summary>The clock the engines get: <see cref="Time"/>, with the timers they start counted.</summary>
+    public TimerWatchingTimeProvider EngineTime => _engineTime ??= new TimerWatchingTimeProvider(Time);
+
+    private TimerWatchingTimeProvider? _engineTime;
     public string BaseDirectory { get; }
     public string AllowedRoot => Path.Combine(BaseDirectory, "allowed");
-    public SqliteSyncStore Sqlite { get; }
-    public ISyncStore Store => Sqlite;
+    /// <summary>The store this harness runs on.</summary>
+    public TestStore Kind { get; }
+    public ISyncStore Store { get; }
+
+    /// <summary>The store's engine view without the recording wrapper (<see cref="EngineStore"/>).</summary>
+    public IEngineStore RawEngineStore { get; }
+    public IRecordStore Records { get; }
     public RecordingEngineStore EngineStore { get; }
     public FakeConnector Fake { get; } = new();
     public FilesystemConnector Filesystem { get; }
@@ -69,7 +99,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public SyncEngine NewEngine(EngineOptions? options = null)
     {
-        var engine = new SyncEngine(EngineStore, new ConnectorRegistry([Fake, Filesystem]), new PassThroughSecrets(), Time,
+        var engine = new SyncEngine(EngineStore, new ConnectorRegistry([Fake, Filesystem]), new PassThroughSecrets(), EngineTime,
             Microsoft.Extensions.Options.Options.Create(options ?? Options), _loggerFactory);
         _engines.Add(engine);
         return engine;
@@ -171,6 +201,16 @@ public sealed class EngineHarness : IAsyncDisposable
         return started;
     }
 
+    /// <summary>
+    /// Waits (bounded, in real time) until a background loop has parked on its poll delay once more
+    /// than <paramref name="parkedBefore"/> times, i.e. it has finished a round and sleeps on fake time.
+    /// </summary>
+    public Task WaitUntilLoopParksAsync(int parkedBefore) =>
+        EventuallyAsync(() => Task.FromResult(LoopParkings > parkedBefore), what: "the engine loop to wait for its next poll");
+
+    /// <summary>How often a background loop has parked on its poll delay so far.</summary>
+    public int LoopParkings => EngineTime.TimersStarted(Options.PollInterval);
+
     /// <summary>Moves the fake clock to <paramref name="when"/> (never backwards).</summary>
     public void AdvanceTo(DateTimeOffset when)
     {
@@ -212,7 +252,7 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>Every record of the Sync (tombstones included), in change order.</summary>
     public async Task<IReadOnlyList<SyncRecord>> RecordsAsync(Guid syncId)
     {
-        var page = await ((IRecordStore)Sqlite).ListRecordsAsync(Scope, syncId, 0, 10_000);
+        var page = await Records.ListRecordsAsync(Scope, syncId, 0, 10_000);
         Assert.NotNull(page);
         return page.Records;
     }
@@ -252,7 +292,11 @@ public sealed class EngineHarness : IAsyncDisposable
             }
         }
         _loggerFactory.Dispose();
-        Sqlite.Dispose();
+        _storeLifetime.Dispose();
+        if (_postgresDatabase is not null)
+        {
+            await SharedPostgresServer.DropDatabaseAsync(_postgresDatabase);
+        }
         try
         {
             Directory.Delete(BaseDirectory, recursive: true);

@@ -1,5 +1,5 @@
 using GrpcSync.EndToEnd.Tests.Infrastructure;
-using GrpcSync.Storage.Tests.Postgres;
+using GrpcSync.Testing.Postgres;
 
 namespace GrpcSync.Replicas.Tests.Infrastructure;
 
@@ -31,6 +31,10 @@ public sealed class ReplicaCluster : IAsyncDisposable
             ["GrpcSync__Auth__AudienceHosts__0"] = TestSigningKey.AudienceHost,
             [$"GrpcSync__Auth__Projects__{TestSigningKey.ProjectId}__PublicKeyFile"] = publicKeyFile,
             ["GrpcSync__Connectors__Filesystem__AllowedRoots__0"] = AccountsRoot,
+            // One test user drives 60 Syncs (enables, triggers, per-Sync run listings while polling): the
+            // shipped per-caller limit (50/s, burst 100) would answer 429 sooner the faster the machine.
+            ["GrpcSync__RateLimits__PermitsPerSecond"] = "100000",
+            ["GrpcSync__RateLimits__Burst"] = "100000",
             // One line per log entry, so each engine message is one line of stdout.
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",

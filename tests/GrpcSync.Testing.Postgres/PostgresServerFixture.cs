@@ -2,7 +2,7 @@ using GrpcSync.Testing.Processes;
 using Npgsql;
 using Xunit;
 
-namespace GrpcSync.Storage.Tests.Postgres;
+namespace GrpcSync.Testing.Postgres;
 
 /// <summary>
 /// A PostgreSQL server for tests, shared by a test collection; tests never skip for want of one.
