@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace GrpcSync.Domain;
@@ -97,7 +97,7 @@ public static class SyncEvents
 
     /// <summary>RFC 3339 in UTC with milliseconds, the precision the store keeps.</summary>
     public static string Rfc3339(DateTimeOffset time) =>
-        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static JsonObject RunData(SyncRun run) => new()
     {
@@ -111,9 +111,7 @@ public static class SyncEvents
     private static JsonObject Change(string? old, string? @new) => new() { ["old"] = old, ["new"] = @new };
 
     private static SyncEvent New(string type, DateTimeOffset now, JsonObject data) =>
-        new(Guid.CreateVersion7(now), type, now, data.ToJsonString(JsonOptions));
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+        new(Guid.CreateVersion7(now), type, now, data.ToJsonString());
 
     /// <summary>CredentialChange → CREDENTIAL_CHANGE, as the proto enums spell them.</summary>
     private static string Screaming(string pascal) =>
