@@ -163,6 +163,45 @@ public abstract partial class EngineStoreContract
         Assert.Single((await Events.ListSyncEventsAsync(Alice, sync.Id, 0, 10))!.Events);
     }
 
+    [Fact]
+    public async Task GroupedMutations_LogEachSyncsEvents_InOrder_WhetherTheSyncsAreDistinctOrRepeated()
+    {
+        var (a, _) = await InsertSyncAsync(Alice, "a");
+        var (b, _) = await InsertSyncAsync(Alice, "b");
+        Func<SyncSnapshot, SyncChange<Sync>> Disable(DateTimeOffset at) => s => SyncRules.Disable(s, at);
+        Func<SyncSnapshot, SyncChange<Sync>> Reenable(DateTimeOffset at) => s => SyncRules.Reenable(s, at);
+
+        await Engine.MutateSyncsAsync([(a.Id, Disable(T0.AddSeconds(1))), (b.Id, Disable(T0.AddSeconds(1)))]); // distinct: planned together
+        await Engine.MutateSyncsAsync([(a.Id, Reenable(T0.AddSeconds(2))), (a.Id, Disable(T0.AddSeconds(3)))]); // repeated: one after the other
+
+        Assert.Equal([(1L, EventTypes.SyncDisabled), (2L, EventTypes.SyncReenabled), (3L, EventTypes.SyncDisabled)],
+            (await AllEventsAsync(a.Id)).Select(e => (e.Sequence, e.Type)));
+        Assert.Equal([(1L, EventTypes.SyncDisabled)], (await AllEventsAsync(b.Id)).Select(e => (e.Sequence, e.Type)));
+    }
+
+    [Fact]
+    public async Task Migrate_FromVersion4_StartsEachSyncsEventSequenceAtZero()
+    {
+        var database = await NewDatabaseAsync();
+        await database.CreateSchemaAsync(4);
+        var id = Guid.NewGuid();
+        await database.ExecuteAsync($$"""
+            INSERT INTO syncs (id, project_id, user_id, integration, pipeline, configuration_name, configuration_json, credential_id,
+                frequency, status, reason, rate_limit_backoff_ms, next_run_at, last_run_started_at, last_synced_at,
+                total_records, synced_records_count, version, created_at, updated_at, record_sequence, incarnation)
+            VALUES ('{{id:D}}', 'project-1', 'alice', 'hubspot', 'contacts', 'a', '{}', NULL,
+                    NULL, 'Idle', NULL, NULL, NULL, NULL, NULL, 0, 0, 3, {{T0.ToUnixTimeMilliseconds()}}, {{T0.ToUnixTimeMilliseconds()}}, 0, 77);
+            """);
+        var store = database.OpenStore();
+
+        await store.MigrateAsync();
+        await store.MutateSyncAsync(Alice, id, s => SyncRules.Disable(s, T0.AddSeconds(1)));
+
+        var page = (await ((IEventStore)store).ListSyncEventsAsync(Alice, id, 0, 10))!;
+        Assert.Equal(77L, page.Incarnation);
+        Assert.Equal([(1L, EventTypes.SyncDisabled, 77L)], page.Events.Select(e => (e.Sequence, e.Type, e.Incarnation)));
+    }
+
     // ================= Retention =================
 
     [Fact]
