@@ -64,17 +64,19 @@ public static class RunRules
             Version = sync.Version + 1,
             UpdatedAt = now,
         };
-        return inserted
+        var change = inserted
             ? new SyncChange<SyncRun?>(nextSync, [started], [], started)
             : new SyncChange<SyncRun?>(nextSync, [], [started], started);
+        return change with { Events = [SyncEvents.RunStarted(started, now)] };
     }
 
     /// <summary>
     /// A worker reports how its run ended. Refused (<see cref="FinishResult.Fenced"/>, nothing written)
-    /// unless the run is still RUNNING under the worker's <paramref name="attempt"/>.
+    /// unless the run is still RUNNING under the worker's <paramref name="attempt"/>. <paramref name="counts"/> is
+    /// what the attempt changed in the records, reported in <c>run_finished</c>.
     /// </summary>
     public static SyncChange<FinishResult> Finish(SyncSnapshot snapshot, Guid runId, int attempt, RunOutcome outcome,
-        DateTimeOffset now, RunPolicy policy)
+        DateTimeOffset now, RunPolicy policy, RunCounts? counts = null)
     {
         var sync = snapshot.Sync;
         var run = snapshot.OpenRuns.FirstOrDefault(r => r.Id == runId);
@@ -114,8 +116,27 @@ public static class RunRules
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),
         };
         nextSync = nextSync with { Version = sync.Version + 1, UpdatedAt = now };
-        return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun));
+        return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun))
+        {
+            Events = FinishEvents(run, nextRun, nextSync, outcome, counts ?? RunCounts.None, now),
+        };
     }
+
+    /// <summary>
+    /// What a finish announces: run_finished once the run has ended (not when it is queued again), with
+    /// sync_complete after a successful INITIAL run, sync_errored when the Sync stops, sync_rate_limited.
+    /// </summary>
+    private static SyncEvent[] FinishEvents(SyncRun run, SyncRun nextRun, Sync nextSync, RunOutcome outcome, RunCounts counts,
+        DateTimeOffset now) => outcome switch
+    {
+        RunOutcome.Succeeded when run.Type == RunType.Initial =>
+            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncComplete(nextSync, now)],
+        RunOutcome.PermanentFailure permanent =>
+            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncErrored(SyncEvents.PermanentFailureCode, permanent.Reason, now)],
+        RunOutcome.RateLimited limited => [SyncEvents.SyncRateLimited(run, limited.Backoff, limited.Error, now)],
+        _ when nextRun.State is RunState.Succeeded or RunState.Failed => [SyncEvents.RunFinished(nextRun, counts, now)],
+        _ => [],
+    };
 
     /// <summary>
     /// TriggerSync: queue an INCREMENTAL or FULL run due now. If an equal run (same type) is already
@@ -160,7 +181,10 @@ public static class RunRules
             ? (sync.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle)
             : sync.Status;
         var nextSync = sync with { Status = status, Version = sync.Version + 1, UpdatedAt = now };
-        return new SyncChange<SyncRun>(nextSync, [], [cancelled], cancelled);
+        return new SyncChange<SyncRun>(nextSync, [], [cancelled], cancelled)
+        {
+            Events = [.. SyncEvents.CancelledRuns(snapshot.OpenRuns, [cancelled], now)],
+        };
     }
 
     /// <summary>Exponential backoff with jitter: base × 2^retries, capped, times a factor in [0.5, 1.5].</summary>

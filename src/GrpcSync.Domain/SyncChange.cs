@@ -2,9 +2,13 @@ namespace GrpcSync.Domain;
 
 /// <summary>
 /// What a domain decision wants written, atomically: the new Sync (null = leave it as it is),
-/// runs to add, and runs whose state changes. <typeparamref name="T"/> is the decision's answer.
+/// runs to add, runs whose state changes, and the events the change implies (appended to the Sync's
+/// log in the same transaction). <typeparamref name="T"/> is the decision's answer.
 /// </summary>
 public sealed record SyncChange<T>(Sync? NewSync, IReadOnlyList<SyncRun> RunsToInsert, IReadOnlyList<SyncRun> RunsToUpdate, T Result)
 {
+    /// <summary>The events to log with this change, in order (empty: nothing worth announcing).</summary>
+    public IReadOnlyList<SyncEvent> Events { get; init; } = [];
+
     public static SyncChange<T> Nothing(T result) => new(null, [], [], result);
 }

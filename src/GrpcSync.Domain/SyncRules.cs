@@ -132,7 +132,10 @@ public static class SyncRules
             return SyncChange<UpdateOutcome>.Nothing(new UpdateOutcome(false, null));
         }
         next = next with { Version = current.Version + 1, UpdatedAt = now };
-        return new SyncChange<UpdateOutcome>(next, fullRun is null ? [] : [fullRun], [], new UpdateOutcome(true, fullRun));
+        return new SyncChange<UpdateOutcome>(next, fullRun is null ? [] : [fullRun], [], new UpdateOutcome(true, fullRun))
+        {
+            Events = [SyncEvents.SyncUpdated(current, next, command.ChangedBy ?? current.UserId, now)],
+        };
     }
 
     /// <summary>DisableSync: stop scheduling and cancel open runs. Idempotent.</summary>
@@ -161,7 +164,10 @@ public static class SyncRules
         var requeue = cancelled.Any(IsReconcile) && !snapshot.OpenRuns.Any(r => r.State == RunState.Queued && IsReconcile(r))
             ? new[] { NewRun(current.Id, RunType.Full, RunTrigger.CredentialChange, now) }
             : [];
-        return new SyncChange<Sync>(next, requeue, cancelled, next);
+        return new SyncChange<Sync>(next, requeue, cancelled, next)
+        {
+            Events = [SyncEvents.SyncDisabled(current, now), .. SyncEvents.CancelledRuns(snapshot.OpenRuns, cancelled, now)],
+        };
     }
 
     /// <summary>
@@ -190,7 +196,7 @@ public static class SyncRules
         {
             runs.Add(NewRun(current.Id, RunType.Initial, RunTrigger.Enable, now));
         }
-        return new SyncChange<Sync>(next, runs, [], next);
+        return new SyncChange<Sync>(next, runs, [], next) { Events = [SyncEvents.SyncReenabled(next, now)] };
     }
 
     /// <summary>
@@ -211,7 +217,14 @@ public static class SyncRules
         var cancelled = snapshot.OpenRuns
             .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the credential was deleted.", LeaseOwner = null, LeaseExpiresAt = null })
             .ToArray();
-        return new SyncChange<Sync>(next, [], cancelled, next);
+        return new SyncChange<Sync>(next, [], cancelled, next)
+        {
+            Events =
+            [
+                .. SyncEvents.CancelledRuns(snapshot.OpenRuns, cancelled, now),
+                SyncEvents.SyncErrored(SyncEvents.CredentialDeletedCode, next.Reason!, now),
+            ],
+        };
     }
 
     public static string CredentialGoneReason(Guid credentialId) =>

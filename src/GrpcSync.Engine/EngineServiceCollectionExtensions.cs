@@ -2,6 +2,7 @@ using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
+using GrpcSync.Engine.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,7 +16,8 @@ public static class EngineServiceCollectionExtensions
     /// Registers the engine: <see cref="EngineOptions"/> (section <c>GrpcSync:Engine</c>, checked at
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
     /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
-    /// <c>Enabled</c> is false (an API-only replica). The host registers <c>IEngineStore</c>,
+    /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> loop
+    /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>,
     /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddGrpcSyncEngine(this IServiceCollection services, IConfiguration configuration)
@@ -25,6 +27,8 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<EngineOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
+        services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
 
         var options = new EngineOptions();
         section.Bind(options);
@@ -32,6 +36,8 @@ public static class EngineServiceCollectionExtensions
         {
             services.TryAddSingleton<SyncEngine>();
             services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
+            services.TryAddSingleton<EventRetention>();
+            services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
         }
         return services;
     }

@@ -59,7 +59,9 @@ public interface IEngineStore
     /// tombstone, or has another fingerprint gets the next change sequence of the Sync; unchanged records
     /// are only marked as seen by this run. With <see cref="RecordPage.ReconcileUnseen"/>, every live
     /// record of the Sync not seen by this run becomes a tombstone with a new sequence. Updates the
-    /// Sync's summary (totals, latest record sequence) and, when given, its source cursor.
+    /// Sync's summary (totals, latest record sequence) and, when given, its source cursor. Unless the run is the
+    /// INITIAL one, each change is also logged, in the same transaction, as record_created (new or back from a
+    /// tombstone), record_updated or record_deleted, in the order the changes took their sequences.
     /// </summary>
     Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default);
 }

@@ -39,12 +39,16 @@ public interface ISyncStore
     /// is written: a new Sync keeps its id, scope and incarnation and has the snapshot's <see cref="Sync.Version"/> + 1;
     /// inserted and updated runs belong to the Sync, and updated runs exist. Of an updated run only state,
     /// due_at, started_at, finished_at, attempt, error, retries, lease_owner and lease_expires_at are written.
-    /// The Sync's records (and the store's record counter) are not touched.
+    /// The Sync's records (and the store's record counter) are not touched. The change's
+    /// <see cref="SyncChange{T}.Events"/> are logged in the same transaction, in order, with the Sync's next sequences.
     /// </summary>
     Task<SyncChange<T>?> MutateSyncAsync<T>(Scope scope, Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);
 
-    /// <summary>Deletes the Sync and everything it owns (runs, records). False when not found.</summary>
-    Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default);
+    /// <summary>
+    /// Deletes the Sync and everything it owns (runs, records), logging <c>sync_deleted</c> at <paramref name="now"/>
+    /// in the same transaction (the Sync's events stay). False when not found.
+    /// </summary>
+    Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, DateTimeOffset now, CancellationToken ct = default);
 
     /// <summary>
     /// Runs of a Sync newest first (created_at desc, id desc), at most <paramref name="limit"/> (at least 1),

@@ -22,6 +22,7 @@ public abstract class OpenApiTests(ServerFixture server) : ApiTest(server)
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}").GetProperty("delete").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs").GetProperty("post").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/runs").GetProperty("get").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/events").GetProperty("get").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("post").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("get").ValueKind);
     }

@@ -1,5 +1,6 @@
 using GrpcSync.Domain;
 using GrpcSync.Engine.Configuration;
+using GrpcSync.Engine.Events;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
@@ -117,14 +118,19 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
             ["GrpcSync:Engine:MaxConcurrentRuns"] = "7",
             ["GrpcSync:Engine:Lease"] = "00:00:45",
             ["GrpcSync:Engine:WorkerId"] = "replica-a",
+            ["GrpcSync:Events:Retention"] = "7.00:00:00",
         }).BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
         Assert.Equal((7, TimeSpan.FromSeconds(45), "replica-a"), (options.MaxConcurrentRuns, options.Lease, options.WorkerId));
         Assert.Equal(["fake"], provider.GetRequiredService<ConnectorRegistry>().Integrations);
-        var engine = Assert.IsType<SyncEngine>(Assert.Single(provider.GetServices<IHostedService>()));
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        Assert.Equal(2, hosted.Count);
+        var engine = Assert.IsType<SyncEngine>(hosted[0]);
         Assert.Equal("replica-a", engine.WorkerId);
         Assert.Same(engine, provider.GetRequiredService<SyncEngine>());
+        Assert.Same(provider.GetRequiredService<EventRetention>(), Assert.IsType<EventRetention>(hosted[1])); // the retention loop
+        Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<IOptions<EventOptions>>().Value.Retention);
     }
 
     [Fact]
@@ -149,12 +155,24 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         Assert.Contains("GrpcSync:Engine:Lease must be at least 1 second.", new EngineOptions { Lease = TimeSpan.FromMilliseconds(2) }.Validate());
     }
 
+    [Fact]
+    public void Invalid_event_settings_are_refused()
+    {
+        using var provider = Services(new() { ["GrpcSync:Events:Retention"] = "00:00:00", ["GrpcSync:Events:RetentionBatch"] = "0" })
+            .BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventOptions>>().Value);
+        Assert.Equal(["GrpcSync:Events:Retention must be positive.", "GrpcSync:Events:RetentionBatch must be at least 1."], error.Failures);
+        Assert.Equal(TimeSpan.FromDays(30), new EventOptions().Retention);
+    }
+
     private ServiceCollection Services(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<IEngineStore>(H.EngineStore);
+        services.AddSingleton<IEventStore>((IEventStore)H.Store);
         services.AddSingleton<ICredentialSecrets>(new PassThroughSecrets());
         services.AddSingleton<TimeProvider>(H.Time);
         services.AddSingleton<IConnector>(H.Fake);

@@ -94,7 +94,7 @@ public abstract partial class EngineStoreContract
         var keptRun = await StartRunAsync(kept.Id, T0.AddSeconds(3));
         await Engine.WriteRecordPageAsync(Page(keptRun, [Upsert(kept.Id, "a")], T0.AddSeconds(4)));
 
-        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id));
+        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id, T0));
 
         Assert.Equal([1L], await Database.QueryLongsAsync("SELECT COUNT(*) FROM sync_records"));
         Assert.Null(await Records.GetRecordAsync(Alice, sync.Id, RecordId(sync.Id, "a")));

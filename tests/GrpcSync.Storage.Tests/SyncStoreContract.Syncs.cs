@@ -227,13 +227,13 @@ public abstract partial class SyncStoreContract
             new SyncChange<bool>(null, [NewRun(sync.Id, T0.AddSeconds(1), RunState.Succeeded)], [], true));
         var (kept, keptRun) = await InsertNewSyncAsync(Alice, "kept");
 
-        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id));
+        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id, T0));
 
         Assert.Null(await Store.GetSyncAsync(Alice, sync.Id));
         Assert.Null(await Store.ListRunsAsync(Alice, sync.Id, 100, null));
         Assert.Equal([kept], await Store.ListSyncsAsync(Alice, null));
         Assert.Equal([keptRun], await AllRunsAsync(Alice, kept.Id));
-        Assert.False(await Store.DeleteSyncAsync(Alice, sync.Id));
+        Assert.False(await Store.DeleteSyncAsync(Alice, sync.Id, T0));
 
         var (again, againRun) = NewSync(Alice, sync.CredentialId, at: T0.AddHours(1));
         Assert.Equal(sync.Id, again.Id);
@@ -250,9 +250,9 @@ public abstract partial class SyncStoreContract
     {
         var (sync, initial) = await InsertNewSyncAsync(Alice);
 
-        Assert.False(await Store.DeleteSyncAsync(Bob, sync.Id));
-        Assert.False(await Store.DeleteSyncAsync(AliceInOtherProject, sync.Id));
-        Assert.False(await Store.DeleteSyncAsync(Alice, Guid.NewGuid()));
+        Assert.False(await Store.DeleteSyncAsync(Bob, sync.Id, T0));
+        Assert.False(await Store.DeleteSyncAsync(AliceInOtherProject, sync.Id, T0));
+        Assert.False(await Store.DeleteSyncAsync(Alice, Guid.NewGuid(), T0));
 
         Assert.Equal(sync, (await Store.GetSyncAsync(Alice, sync.Id))?.Sync);
         Assert.Equal([initial], await AllRunsAsync(Alice, sync.Id));
@@ -310,7 +310,7 @@ public abstract partial class SyncStoreContract
     {
         var (sync, _) = await InsertNewSyncAsync(Alice);
         var first = await Store.ListRunsAsync(Alice, sync.Id, 10, null);
-        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id));
+        Assert.True(await Store.DeleteSyncAsync(Alice, sync.Id, T0));
         var (again, againRun) = NewSync(Alice, sync.CredentialId, at: T0.AddHours(1));
         await Store.InsertSyncAsync(again, againRun);
 

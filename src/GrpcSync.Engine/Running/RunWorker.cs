@@ -271,7 +271,8 @@ internal sealed partial class RunWorker
         {
             var now = _time.GetUtcNow();
             // Not cancellable: a run released at shutdown must still be written.
-            Func<SyncSnapshot, SyncChange<FinishResult>> decide = s => RunRules.Finish(s, _run.Id, _run.Attempt, outcome, now, _policy);
+            Func<SyncSnapshot, SyncChange<FinishResult>> decide = s => RunRules.Finish(s, _run.Id, _run.Attempt, outcome, now, _policy,
+                new RunCounts(_created, _updated, _deleted));
             var change = _finisher is not null
                 ? await _finisher.FinishAsync(_sync.Id, decide)
                 : await _store.MutateSyncAsync(_sync.Id, decide, CancellationToken.None);

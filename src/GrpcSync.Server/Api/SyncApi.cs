@@ -15,7 +15,7 @@ namespace GrpcSync.Server.Api;
 /// SyncService: reads the caller, validates the request, lets <see cref="SyncRules"/> decide and the
 /// store apply it atomically, and maps the result. No SQL and no lifecycle rules live here.
 /// </summary>
-public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, TimeProvider time)
+public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, EventsApi events, TimeProvider time)
     : SyncService.SyncServiceBase
 {
     public const string UpdateAcceptedMessage = "Update request accepted and is being processed";
@@ -98,7 +98,7 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
             await CredentialFor(scope, newCredential, current.Sync.Integration, "credentialId", context.CancellationToken);
         }
 
-        var command = new UpdateSyncCommand(credentialId, frequency, ExpectedETag(request, context));
+        var command = new UpdateSyncCommand(credentialId, frequency, ExpectedETag(request, context), scope.UserId);
         _ = await store.MutateSyncAsync(scope, syncId!.Value, s => SyncRules.Update(s, command, Now()), context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
 
@@ -133,7 +133,7 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
     public override async Task<DeleteSyncResponse> DeleteSync(DeleteSyncRequest request, ServerCallContext context)
     {
         var id = SyncId(request.SyncId);
-        if (!await store.DeleteSyncAsync(context.Caller(), id, context.CancellationToken))
+        if (!await store.DeleteSyncAsync(context.Caller(), id, Now(), context.CancellationToken))
         {
             throw DomainException.SyncNotFound(request.SyncId);
         }
@@ -212,6 +212,9 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
             ?? throw DomainException.SyncNotFound(request.SyncId);
         return change.Result.ToProto();
     }
+
+    public override Task<ListSyncEventsResponse> ListSyncEvents(ListSyncEventsRequest request, ServerCallContext context) =>
+        events.List(context.Caller(), request, context.CancellationToken);
 
     public override Task<ListSyncedRecordsResponse> ListSyncedRecords(ListSyncedRecordsRequest request, ServerCallContext context) =>
         records.List(context.Caller(), request, context.CancellationToken);

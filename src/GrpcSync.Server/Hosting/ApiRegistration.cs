@@ -49,6 +49,7 @@ public static class ApiRegistration
             services.AddGrpcReflection();
         }
         services.AddSingleton<RecordsApi>();
+        services.AddSingleton<EventsApi>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo

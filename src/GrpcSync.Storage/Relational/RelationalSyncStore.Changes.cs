@@ -93,6 +93,9 @@ public abstract partial class RelationalSyncStore
             writes.Add(new Write(UpdateRunSql, RunParameters(run with { SyncId = current.Id }),
                 $"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated."));
         }
+
+        // Last, so each event copies the Sync's row as this change left it; same transaction as the change.
+        PlanEventWrites(current.Id, change.Events, writes);
     }
 
     /// <summary>

@@ -51,20 +51,24 @@ public abstract partial class RelationalSyncStore
         var seenBy = IdParameter(seenMarker);
 
         // The Sync row first (the lock order of every writer), then the fence under it.
-        var storedSequence = await ScalarAsync(connection, tx, "SELECT record_sequence FROM syncs WHERE id = @id" + LockClause, ct,
-            ("@id", syncId));
-        if (storedSequence is null)
+        var syncRow = await ReadAllAsync(Command(connection, tx, "SELECT record_sequence, pipeline FROM syncs WHERE id = @id" + LockClause,
+            ("@id", syncId)), r => (Sequence: r.GetInt64(0), Pipeline: r.GetString(1)), ct);
+        if (syncRow.Count == 0)
         {
             return Fenced;
         }
-        var sequence = Convert.ToInt64(storedSequence, CultureInfo.InvariantCulture);
-        var owned = await ScalarAsync(connection, tx,
-            "SELECT 1 FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
+        var sequence = syncRow[0].Sequence;
+        var runType = await ScalarAsync(connection, tx,
+            "SELECT run_type FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
             ("@run_id", runId), ("@sync_id", syncId), ("@attempt", page.Attempt));
-        if (owned is null)
+        if (runType is null)
         {
             return Fenced; // disposal rolls back the (empty) transaction
         }
+        // The INITIAL run's records are not announced one by one (clients pull them after sync_complete).
+        var events = Convert.ToString(runType, CultureInfo.InvariantCulture) == nameof(RunType.Initial) ? null : new List<SyncEvent>();
+        void Announce(string type, Guid recordId, string externalId) =>
+            events?.Add(SyncEvents.RecordChanged(type, syncRow[0].Pipeline, recordId, externalId, page.Now));
 
         var stored = await ReadStoredRecordsAsync(connection, tx, page, ct);
         int created = 0, updated = 0;
@@ -80,6 +84,7 @@ public abstract partial class RelationalSyncStore
                     ("@sequence", ++sequence), ("@deleted", false), ("@data_json", upsert.DataJson),
                     ("@fingerprint", upsert.Fingerprint), ("@synced_at", Ms(page.Now)), ("@run_id", seenBy));
                 created++;
+                Announce(EventTypes.RecordCreated, upsert.RecordId, upsert.ExternalId);
                 stored[upsert.ExternalId] = new StoredRecord(upsert.RecordId, upsert.Fingerprint, Deleted: false, SeenByRun: true);
             }
             else if (record.Deleted || !string.Equals(record.Fingerprint, upsert.Fingerprint, StringComparison.Ordinal))
@@ -98,6 +103,7 @@ public abstract partial class RelationalSyncStore
                 {
                     updated++;
                 }
+                Announce(record.Deleted ? EventTypes.RecordCreated : EventTypes.RecordUpdated, record.Id, upsert.ExternalId);
                 stored[upsert.ExternalId] = record with { Fingerprint = upsert.Fingerprint, Deleted = false, SeenByRun = true };
             }
             else if (!record.SeenByRun)
@@ -121,16 +127,17 @@ public abstract partial class RelationalSyncStore
         var deleted = 0;
         if (page.ReconcileUnseen)
         {
-            IReadOnlyList<Guid> unseen;
+            IReadOnlyList<(Guid Id, string ExternalId)> unseen;
             {
                 var select = Command(connection, tx,
-                    "SELECT id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
+                    "SELECT id, external_id FROM sync_records WHERE sync_id = @sync_id AND NOT deleted " +
                     "AND (last_seen_run_id IS NULL OR last_seen_run_id <> @run_id) ORDER BY sequence",
                     ("@sync_id", syncId), ("@run_id", seenBy));
-                unseen = await ReadAllAsync(select, r => ReadId(r, 0), ct);
+                unseen = await ReadAllAsync(select, r => (ReadId(r, 0), r.GetString(1)), ct);
             }
-            foreach (var id in unseen)
+            foreach (var (id, externalId) in unseen)
             {
+                Announce(EventTypes.RecordDeleted, id, externalId);
                 await ExecuteAsync(connection, tx,
                     "UPDATE sync_records SET sequence = @sequence, deleted = @deleted, synced_at = @synced_at " +
                     "WHERE sync_id = @sync_id AND id = @id", ct,
@@ -141,6 +148,10 @@ public abstract partial class RelationalSyncStore
         }
 
         await UpdateRecordSummaryAsync(connection, tx, page, sequence, ct);
+        if (events is { Count: > 0 })
+        {
+            await AppendEventsAsync(connection, tx, page.SyncId, events, ct);
+        }
         await tx.CommitAsync(CancellationToken.None);
         return new RecordPageResult(false, created, updated, deleted);
     }

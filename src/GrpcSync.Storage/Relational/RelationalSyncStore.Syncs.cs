@@ -38,6 +38,7 @@ public abstract partial class RelationalSyncStore
                 {
                     await EnsureCredentialLiveAsync(connection, tx, sync.Scope, sync.CredentialId, ct);
                     await InsertRunAsync(connection, tx, initialRun, ct);
+                    await ContinueEventSequenceAsync(connection, tx, IdParameter(sync.Id), ct);
                 }
                 var stored = await ReadSyncAsync(connection, tx, sync.Id, scope: null, lockRow: false, ct);
                 if (stored is null)
@@ -192,12 +193,18 @@ public abstract partial class RelationalSyncStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, CancellationToken ct = default)
+    public async Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, DateTimeOffset now, CancellationToken ct = default)
     {
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        // Runs and records go with it (ON DELETE CASCADE).
+        // Locked first, like every writer of the Sync, so sync_deleted takes the next sequence alone.
+        if (await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct) is null)
+        {
+            return false;
+        }
+        await AppendEventsAsync(connection, tx, syncId, [SyncEvents.SyncDeleted(now)], ct);
+        // Runs and records go with it (ON DELETE CASCADE); its events stay until retention removes them.
         var deleted = await ExecuteAsync(connection, tx,
             "DELETE FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
             ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));

@@ -176,6 +176,23 @@ public sealed class TestUser(ServerFixture server, string userId, string project
         return Call(transport, o => Server.Syncs.ListSyncedRecordsAsync(request, o), HttpMethod.Get, path);
     }
 
+    /// <summary>ListSyncEvents: <c>GET /api/syncs/{id}/events?pageSize=&amp;cursor=</c>.</summary>
+    public Task<Outcome<ListSyncEventsResponse>> ListSyncEvents(Transport transport, string syncId, int pageSize = 0, string cursor = "")
+    {
+        var request = new ListSyncEventsRequest { SyncId = syncId, PageSize = pageSize, Cursor = cursor };
+        var query = new List<string>();
+        if (pageSize != 0)
+        {
+            query.Add($"pageSize={pageSize}");
+        }
+        if (cursor.Length > 0)
+        {
+            query.Add("cursor=" + Uri.EscapeDataString(cursor));
+        }
+        var path = SyncPath(syncId) + "/events" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+        return Call(transport, o => Server.Syncs.ListSyncEventsAsync(request, o), HttpMethod.Get, path);
+    }
+
     public Task<Outcome<GetSyncedRecordResponse>> GetSyncedRecord(Transport transport, string syncId, string recordId) =>
         Call(transport, o => Server.Syncs.GetSyncedRecordAsync(new GetSyncedRecordRequest { SyncId = syncId, RecordId = recordId }, o),
             HttpMethod.Get, $"{SyncPath(syncId)}/records/{Uri.EscapeDataString(recordId)}");

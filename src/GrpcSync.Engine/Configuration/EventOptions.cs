@@ -1,0 +1,29 @@
+namespace GrpcSync.Engine.Configuration;
+
+/// <summary>Settings of the event log (configuration section <c>GrpcSync:Events</c>).</summary>
+public sealed class EventOptions
+{
+    public const string SectionName = "GrpcSync:Events";
+
+    /// <summary>How long events are kept; older ones are deleted in batches.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Most events one delete removes: each batch is a short transaction of its own.</summary>
+    public int RetentionBatch { get; set; } = 1000;
+
+    /// <summary>How often the retention loop looks for expired events.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>What is wrong with these settings (empty when valid); checked at startup.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Retention <= TimeSpan.Zero)
+            problems.Add($"{SectionName}:Retention must be positive.");
+        if (RetentionBatch < 1)
+            problems.Add($"{SectionName}:RetentionBatch must be at least 1.");
+        if (RetentionInterval <= TimeSpan.Zero)
+            problems.Add($"{SectionName}:RetentionInterval must be positive.");
+        return problems;
+    }
+}

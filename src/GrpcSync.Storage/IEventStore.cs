@@ -1,0 +1,25 @@
+using GrpcSync.Domain;
+
+namespace GrpcSync.Storage;
+
+/// <summary>
+/// The event log (transactional outbox). Events are never written through this interface: every write of
+/// <see cref="ISyncStore"/> and <see cref="IEngineStore"/> appends the events of its change (the
+/// <see cref="SyncChange{T}.Events"/> of a decision, a page's record changes, a delete's sync_deleted) in
+/// its own transaction, each with the Sync's next sequence. This reads the log and trims it.
+/// </summary>
+public interface IEventStore
+{
+    /// <summary>
+    /// The events of the current life of the scope's Sync with a sequence above <paramref name="afterSequence"/>,
+    /// oldest first, at most <paramref name="limit"/> (at least 1), with the incarnation read in the same snapshot.
+    /// Null when the Sync is not in the scope.
+    /// </summary>
+    Task<EventsPage?> ListSyncEventsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default);
+
+    /// <summary>
+    /// Deletes at most <paramref name="max"/> events (at least 1) logged before <paramref name="cutoff"/>, oldest
+    /// first, in one short transaction; returns how many. Callers repeat it until fewer than max come back.
+    /// </summary>
+    Task<int> DeleteEventsBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken ct = default);
+}

@@ -1,0 +1,127 @@
+using System.Data.Common;
+using System.Globalization;
+using GrpcSync.Domain;
+using static GrpcSync.Storage.Relational.StoreCommands;
+
+namespace GrpcSync.Storage.Relational;
+
+/// <summary>
+/// The event log (sync_events): appended in the transaction of the change it reports, read by Sync, trimmed by age.
+/// </summary>
+public abstract partial class RelationalSyncStore : IEventStore
+{
+    /// <summary>
+    /// One event: the Sync's standard properties are copied from its row as the statements before it in the
+    /// same transaction left it (so sync_updated carries the new credential), its sequence is the row's
+    /// event_sequence + @offset. <see cref="BumpEventSequenceSql"/> then moves the counter past the lot.
+    /// </summary>
+    private const string InsertEventSql =
+        "INSERT INTO sync_events (event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, " +
+        "event_type, created_at, data_json) " +
+        "SELECT @event_id, id, incarnation, event_sequence + @offset, project_id, user_id, integration, credential_id, " +
+        "@event_type, @created_at, @data_json FROM syncs WHERE id = @sync_id";
+
+    private const string BumpEventSequenceSql =
+        "UPDATE syncs SET event_sequence = event_sequence + @count WHERE id = @sync_id";
+
+    private const string EventColumns =
+        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json";
+
+    /// <summary>
+    /// Plans the statements that append <paramref name="events"/> to the log of Sync <paramref name="syncId"/>,
+    /// whose row the transaction has locked (every writer of a Sync locks its row first, so no two give out one sequence).
+    /// </summary>
+    private void PlanEventWrites(Guid syncId, IReadOnlyList<SyncEvent> events, List<Write> writes)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+        var id = IdParameter(syncId);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            writes.Add(new Write(InsertEventSql,
+            [
+                ("@event_id", IdParameter(e.Id)), ("@sync_id", id), ("@offset", (long)i + 1), ("@event_type", e.Type),
+                ("@created_at", Ms(e.Timestamp)), ("@data_json", e.DataJson),
+            ], $"Event {e.Id} of Sync {syncId} could not be logged (no such Sync)."));
+        }
+        writes.Add(new Write(BumpEventSequenceSql, [("@count", (long)events.Count), ("@sync_id", id)],
+            $"The event sequence of Sync {syncId} could not be advanced."));
+    }
+
+    /// <summary>Appends events at once (outside the planned-writes funnel: page writes and deletes).</summary>
+    private async Task AppendEventsAsync(StoreConnection connection, DbTransaction tx, Guid syncId, IReadOnlyList<SyncEvent> events,
+        CancellationToken ct)
+    {
+        var writes = new List<Write>(events.Count + 1);
+        PlanEventWrites(syncId, events, writes);
+        await ExecuteWritesAsync(connection, tx, writes, ct);
+    }
+
+    /// <summary>
+    /// A new life of a Sync id continues its sequence after the events still logged from earlier lives, so
+    /// (sync_id, sequence) stays unique and increasing per Sync id.
+    /// </summary>
+    private static async Task ContinueEventSequenceAsync(StoreConnection connection, DbTransaction tx, object syncId, CancellationToken ct) =>
+        await ExecuteAsync(connection, tx,
+            "UPDATE syncs SET event_sequence = (SELECT COALESCE(MAX(sequence), 0) FROM sync_events WHERE sync_id = @id) WHERE id = @id",
+            ct, ("@id", syncId));
+
+    /// <inheritdoc />
+    public async Task<EventsPage?> ListSyncEventsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        var incarnation = await ScalarAsync(connection, tx,
+            "SELECT incarnation FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
+            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        if (incarnation is null)
+        {
+            return null;
+        }
+        var life = Convert.ToInt64(incarnation, CultureInfo.InvariantCulture);
+        var command = Command(connection, tx,
+            $"SELECT {EventColumns} FROM sync_events WHERE sync_id = @sync_id AND sequence > @after AND incarnation = @incarnation " +
+            "ORDER BY sequence LIMIT @limit",
+            ("@sync_id", IdParameter(syncId)), ("@after", afterSequence), ("@incarnation", life), ("@limit", limit));
+        var events = await ReadAllAsync(command, ReadEvent, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return new EventsPage(life, events);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One bounded DELETE by the created_at index: a short write (SQLite's write lock, PostgreSQL's row locks
+    /// of just those events), so the engine and the API interleave between batches.
+    /// </remarks>
+    public async Task<int> DeleteEventsBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        using var turn = await EnterWriteAsync(ct);
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        var deleted = await ExecuteAsync(connection, tx,
+            "DELETE FROM sync_events WHERE event_id IN " +
+            "(SELECT event_id FROM sync_events WHERE created_at < @cutoff ORDER BY created_at LIMIT @max)", ct,
+            ("@cutoff", Ms(cutoff)), ("@max", max));
+        await tx.CommitAsync(CancellationToken.None);
+        return deleted;
+    }
+
+    private LoggedEvent ReadEvent(DbDataReader r) => new(
+        Id: ReadId(r, 0),
+        SyncId: ReadId(r, 1),
+        Incarnation: r.GetInt64(2),
+        Sequence: r.GetInt64(3),
+        ProjectId: r.GetString(4),
+        UserId: r.GetString(5),
+        Integration: r.GetString(6),
+        CredentialId: r.IsDBNull(7) ? null : ReadId(r, 7),
+        Type: r.GetString(8),
+        Timestamp: Time(r, 9),
+        DataJson: r.GetString(10));
+}
