@@ -88,6 +88,14 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
             await Write(context, response.StatusCode, message ?? DefaultMessage(context), ReasonFor(response.StatusCode, message, context), code);
             return;
         }
+        if (!response.HasStarted && !holding.PassedAny && response.Headers.ContainsKey("grpc-status"))
+        {
+            // grpc-dotnet's catch-all for unknown gRPC methods ("/{service}/{method}") answered a REST request.
+            response.StatusCode = StatusCodes.Status404NotFound;
+            response.ContentType = null;
+            await Write(context, StatusCodes.Status404NotFound, DefaultMessage(context), "ROUTE_NOT_FOUND");
+            return;
+        }
         if (response.StatusCode >= 400 && !response.HasStarted && !holding.PassedAny)
         {
             await Write(context, response.StatusCode, DefaultMessage(context), ReasonFor(response.StatusCode, null, context));

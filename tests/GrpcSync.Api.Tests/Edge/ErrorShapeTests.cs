@@ -164,6 +164,12 @@ public abstract class ErrorShapeTests(EdgeServerFixture server)
         {
             await WireErrors.AssertError(response, 401, "TOKEN_MALFORMED");
         }
+        using (var request = WireErrors.Request(HttpMethod.Post, "/api/nope", user.Token, [0, 0, 0, 0, 0], "application/grpc"))
+        using (var response = await server.Http.SendAsync(request))
+        {
+            // Two segments match grpc-dotnet's catch-all for unknown methods; over REST it is still no route.
+            await WireErrors.AssertError(response, 404, "ROUTE_NOT_FOUND");
+        }
         using (var request = WireErrors.Request(HttpMethod.Post, "/api/credentials", user.Token, [0, 0, 0, 0, 0], "application/grpc"))
         using (var response = await server.Http.SendAsync(request))
         {
