@@ -474,6 +474,13 @@ public sealed class GrpcFuzzGenerator(int grpcPort, FuzzTokens tokens, VictimTen
 
     public static string PathOf(MethodDescriptor method) => $"/{method.Service.FullName}/{method.Name}";
 
+    /// <summary>A bad id that is not empty: an empty optional id (ListSyncs' credential_id filter) reads as "not set", a valid request.</summary>
+    private static string NonEmptyNonUuid(Random random)
+    {
+        var id = JunkValues.NonUuid(random);
+        return id.Length > 0 ? id : "not-a-uuid";
+    }
+
     private static bool HasIdField(MessageDescriptor type) =>
         type.Fields.InDeclarationOrder().Any(f => f.FieldType == FieldType.String && f.Name.EndsWith("_id", StringComparison.Ordinal));
 
@@ -486,7 +493,7 @@ public sealed class GrpcFuzzGenerator(int grpcPort, FuzzTokens tokens, VictimTen
             {
                 case FieldType.String:
                     o.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
-                    o.WriteString(field.Name.EndsWith("_id", StringComparison.Ordinal) ? JunkValues.NonUuid(random) : JunkValues.HostileText(random));
+                    o.WriteString(field.Name.EndsWith("_id", StringComparison.Ordinal) ? NonEmptyNonUuid(random) : JunkValues.HostileText(random));
                     break;
                 case FieldType.Int32 or FieldType.Int64 or FieldType.UInt32 or FieldType.UInt64 or FieldType.Enum or FieldType.Bool:
                     o.WriteTag(field.FieldNumber, WireFormat.WireType.Varint);
