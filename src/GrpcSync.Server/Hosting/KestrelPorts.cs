@@ -19,7 +19,7 @@ public static class KestrelPorts
             var limits = options.Limits;
             kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineBytes * LimitsOptions.KestrelHeadroom;
             kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersBytes * LimitsOptions.KestrelHeadroom;
-            kestrel.Limits.MaxRequestBodySize = (long)limits.MaxRequestBodyBytes * LimitsOptions.KestrelHeadroom;
+            kestrel.Limits.MaxRequestBodySize = (long)limits.MaxRequestBodyBytes * LimitsOptions.KestrelBodyHeadroom;
             kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount * LimitsOptions.KestrelHeadroom;
             kestrel.Limits.Http2.MaxRequestHeaderFieldSize = Math.Max(kestrel.Limits.Http2.MaxRequestHeaderFieldSize, limits.MaxRequestHeadersBytes * LimitsOptions.KestrelHeadroom);
             var address = options.ListenAddress is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);

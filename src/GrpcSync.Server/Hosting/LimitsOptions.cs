@@ -19,7 +19,13 @@ public sealed class LimitsOptions
     /// <summary>A REST body or a gRPC request message: 413 / RESOURCE_EXHAUSTED beyond.</summary>
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How much larger than the limits above (the body's included) Kestrel still reads a request in order to answer it properly.</summary>
+    /// <summary>
+    /// How much larger than the body limit Kestrel still reads (and drops) so that a client still uploading
+    /// reads the 413 instead of a reset; reading to drop costs no memory, so it is generous.
+    /// </summary>
+    public const int KestrelBodyHeadroom = 16;
+
+    /// <summary>How much larger than the line and header limits Kestrel still reads a request in order to answer it properly.</summary>
     public const int KestrelHeadroom = 4;
 
     public void Validate()

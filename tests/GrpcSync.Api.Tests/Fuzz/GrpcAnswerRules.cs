@@ -59,7 +59,9 @@ public static class GrpcAnswerRules
 
         if (!raw.Answered)
         {
-            if (!fuzzCase.AllowNoAnswer)
+            var resetAfterConnectionError = fuzzCase.ConnectionErrorExpected && raw.TransportError is { } transport
+                && !transport.StartsWith("no end of stream", StringComparison.Ordinal); // a reset, not silence
+            if (!fuzzCase.AllowNoAnswer && !resetAfterConnectionError)
             {
                 yield return new("no answer on the stream", raw.ToString());
             }

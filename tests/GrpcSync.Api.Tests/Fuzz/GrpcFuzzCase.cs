@@ -31,6 +31,12 @@ public sealed class GrpcFuzzCase
     /// <summary>The client itself abandons the stream; the server may answer or not.</summary>
     public bool AllowNoAnswer { get; init; }
 
+    /// <summary>
+    /// The RFC makes this a connection error: the server sends GOAWAY and closes, and the close may reset the
+    /// socket before the client reads the GOAWAY (frames it sent are still unread). A reset is then an answer too.
+    /// </summary>
+    public bool ConnectionErrorExpected { get; init; }
+
     /// <summary>GOAWAY codes this case may provoke: NO_ERROR and PROTOCOL_ERROR, plus any the RFC mandates for it.</summary>
     public IReadOnlySet<uint> AllowedGoAwayCodes { get; init; } = new HashSet<uint> { Http2Errors.NoError, Http2Errors.ProtocolError };
 

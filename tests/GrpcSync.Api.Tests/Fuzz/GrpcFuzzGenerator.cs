@@ -423,6 +423,7 @@ public sealed class GrpcFuzzGenerator(int grpcPort, FuzzTokens tokens, VictimTen
             ExpectUnimplemented = expectUnimplemented,
             ExpectGrpcStatus = expectStatus,
             AllowNoAnswer = allowNoAnswer,
+            ConnectionErrorExpected = kind is "raw.even-stream-id" or "raw.invalid-hpack" or "raw.data-on-idle-stream" or "raw.bad-settings",
             AllowedGoAwayCodes = allowedGoAway,
             Frames = frames,
             RawHeaders = rawBlock is null ? headers : [("(invalid HPACK block)", JunkValues.Preview(rawBlock))],
