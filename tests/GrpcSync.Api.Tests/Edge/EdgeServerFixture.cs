@@ -1,11 +1,12 @@
 using System.Net;
+using GrpcSync.Api.Tests.Fuzz;
 using GrpcSync.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcSync.Api.Tests.Edge;
 
-/// <summary>The API host with its error logs captured, and an HTTP/2 (h2c) client for the gRPC port.</summary>
+/// <summary>The API host with its log entries captured (the storms' <see cref="CapturedLogs"/>), and an HTTP/2 (h2c) client for the gRPC port.</summary>
 public abstract class EdgeServerFixture(TestStore store) : ServerFixture(store)
 {
     public CapturedLogs Logs { get; } = new();

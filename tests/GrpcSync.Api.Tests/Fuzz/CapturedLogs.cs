@@ -44,6 +44,13 @@ public sealed class CapturedLogs : ILoggerProvider
     public IReadOnlyList<CapturedLogEntry> ErrorsDuringStorm() =>
         _entries.Where(e => e.FuzzCase >= 0 && e.Level >= LogLevel.Error).ToArray();
 
+    /// <summary>Asserts the host wrote no Error or Critical entry at all (the edge tests' "bad input logs no error").</summary>
+    public void AssertNoErrors()
+    {
+        var errors = _entries.Where(e => e.Level >= LogLevel.Error).Select(e => e.FirstLine).ToArray();
+        Assert.True(errors.Length == 0, "The host logged errors:\n" + string.Join("\n", errors));
+    }
+
     public ILogger CreateLogger(string categoryName) => new CaptureLogger(this, categoryName);
 
     public void Dispose()
