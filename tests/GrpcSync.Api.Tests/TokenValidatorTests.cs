@@ -41,7 +41,10 @@ public sealed class TokenValidatorTests : IDisposable
         Assert.Equal(new Scope(Project, "alice"), await _validator.ValidateAsync("Bearer " + token));
         Assert.Equal(new Scope(Project, "alice"), await _validator.ValidateAsync("Bearer " + token)); // remembered
 
-        _clock.Now += TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1); // past exp (the signature check would still pass on the real clock)
+        // Just past the token's own exp (read from it: the clock was set before the token was made, and on a
+        // loaded machine that can be seconds earlier); the signature check would still pass on the real clock.
+        var expiresAt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).ValidTo;
+        _clock.Now = new DateTimeOffset(expiresAt, TimeSpan.Zero) + TimeSpan.FromSeconds(1);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => _validator.ValidateAsync("Bearer " + token));
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);

@@ -1,0 +1,59 @@
+-- Webhooks and the event relay.
+--
+-- sync_events.position: one increasing number over all events, given after commit by the relay (one at a
+-- time, holding the event_relay row), so position order is commit order: a reader that has seen position
+-- p has seen every event placed before it. Project streams read by it; NULL means "not relayed yet".
+ALTER TABLE sync_events ADD COLUMN position INTEGER;
+CREATE INDEX ix_sync_events_unplaced ON sync_events (created_at, event_id) WHERE position IS NULL;
+CREATE UNIQUE INDEX ix_sync_events_position ON sync_events (project_id, position) WHERE position IS NOT NULL;
+
+CREATE TABLE event_relay (
+    id            INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    last_position INTEGER NOT NULL
+) STRICT;
+INSERT INTO event_relay (id, last_position) VALUES (1, 0);
+
+-- A project's webhook endpoints. event_types: space-separated event types, '' = every type. Secrets are
+-- stored protected (Data Protection), never in plain text; previous_secret signs too until it expires
+-- (rotation's grace period). failing_since: the first failed attempt after the last success (NULL while
+-- healthy), which decides disabling after GrpcSync:Webhooks:DisableAfter.
+CREATE TABLE webhook_endpoints (
+    id                         TEXT    NOT NULL PRIMARY KEY,
+    project_id                 TEXT    NOT NULL,
+    url                        TEXT    NOT NULL,
+    description                TEXT    NOT NULL DEFAULT '',
+    event_types                TEXT    NOT NULL DEFAULT '',
+    enabled                    INTEGER NOT NULL DEFAULT 1,
+    disabled_reason            TEXT,
+    secret                     TEXT    NOT NULL,
+    previous_secret            TEXT,
+    previous_secret_expires_at INTEGER,
+    created_at                 INTEGER NOT NULL,
+    updated_at                 INTEGER NOT NULL,
+    last_success_at            INTEGER,
+    failing_since              INTEGER
+) STRICT;
+CREATE INDEX ix_webhook_endpoints_project ON webhook_endpoints (project_id, id);
+
+-- One event to one endpoint: created by the relay, sent by delivery workers that lease it like a run.
+-- state: Pending (to send at next_attempt_at), Succeeded, Failed (retry schedule exhausted or endpoint
+-- gone); a redelivery puts it back to Pending.
+CREATE TABLE webhook_deliveries (
+    id               TEXT    NOT NULL PRIMARY KEY,
+    endpoint_id      TEXT    NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    event_id         TEXT    NOT NULL,
+    project_id       TEXT    NOT NULL,
+    state            TEXT    NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER,
+    lease_owner      TEXT,
+    lease_expires_at INTEGER,
+    last_attempt_at  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX ix_webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_id);
+CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'Pending';
+CREATE INDEX ix_webhook_deliveries_listing ON webhook_deliveries (endpoint_id, created_at, id);
