@@ -184,9 +184,22 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     public TestUser ForUser(string userId, string projectId = ProjectA) =>
         new(this, userId, projectId, TokenFor(userId, projectId));
 
-    /// <summary>A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;.</summary>
-    public string TokenFor(string userId, string projectId = ProjectA) =>
-        DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30));
+    /// <summary>
+    /// A new project administrator of proj-a (or <paramref name="projectId"/>): a user token with
+    /// <c>"role": "admin"</c>, as the webhook routes and project streams require.
+    /// </summary>
+    public TestUser NewAdmin(string projectId = ProjectA) => ForAdmin("admin-" + Guid.NewGuid().ToString("N"), projectId);
+
+    /// <summary>An administrator's token for <paramref name="userId"/> of <paramref name="projectId"/>.</summary>
+    public TestUser ForAdmin(string userId, string projectId = ProjectA) =>
+        new(this, userId, projectId, TokenFor(userId, projectId, admin: true));
+
+    /// <summary>
+    /// A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;; with
+    /// <paramref name="admin"/> it also carries <c>"role": "admin"</c>.
+    /// </summary>
+    public string TokenFor(string userId, string projectId = ProjectA, bool admin = false) =>
+        DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30), admin);
 }
 
 /// <summary>The API-only host on a fresh SQLite file.</summary>
