@@ -58,6 +58,7 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     public GrpcChannel Channel { get; private set; } = null!;
     public SyncService.SyncServiceClient Syncs { get; private set; } = null!;
     public CredentialService.CredentialServiceClient Credentials { get; private set; } = null!;
+    public WebhookService.WebhookServiceClient Webhooks { get; private set; } = null!;
 
     public virtual async Task InitializeAsync()
     {
@@ -84,6 +85,7 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
         Syncs = new SyncService.SyncServiceClient(Channel);
         Credentials = new CredentialService.CredentialServiceClient(Channel);
+        Webhooks = new WebhookService.WebhookServiceClient(Channel);
     }
 
     private async Task StartAsync()
@@ -108,6 +110,8 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
                 [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
                 ["GrpcSync:Engine:Enabled"] = "false",
+                // Local receivers (127.0.0.1, http) as in Development; StrictWebhookServer turns it off.
+                ["GrpcSync:Webhooks:AllowPrivateNetworks"] = "true",
                 // Limits on, but far above what a test sends: the suite fires bad tokens and bursts from one
                 // address. RateLimitTests sets small limits to test them.
                 ["GrpcSync:RateLimits:PermitsPerSecond"] = "100000",
