@@ -49,6 +49,12 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     /// <summary>The store this host runs on.</summary>
     public TestStore Store { get; } = store;
 
+    /// <summary>
+    /// The running host's services, for assertions on what the API never returns (stored, protected secrets).
+    /// Tests still act only through the sockets.
+    /// </summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not running.");
+
     public RSA KeyA => SharedKeyA.Value;
     public RSA KeyB => SharedKeyB.Value;
     public int RestPort { get; private set; }
