@@ -29,7 +29,8 @@ public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<
     /// <summary>The request parser of every unary (or server-streaming) method this server serves, by path.</summary>
     private static readonly FrozenDictionary<string, MessageParser> Parsers = new[]
         {
-            V1.SyncReflection.Descriptor, V1.CredentialsReflection.Descriptor, global::Grpc.Health.V1.HealthReflection.Descriptor,
+            V1.SyncReflection.Descriptor, V1.CredentialsReflection.Descriptor, V1.WebhooksReflection.Descriptor,
+            global::Grpc.Health.V1.HealthReflection.Descriptor,
         }
         .SelectMany(file => file.Services)
         .SelectMany(service => service.Methods.Where(m => !m.IsClientStreaming).Select(m => (Path: $"/{service.FullName}/{m.Name}", m.InputType.Parser)))

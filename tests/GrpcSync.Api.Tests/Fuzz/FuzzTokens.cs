@@ -57,6 +57,8 @@ public sealed class FuzzTokens
             [
                 new("stranger proj-a", "Bearer " + stranger.Token, TokenKind.Stranger),
                 new("stranger proj-b", "Bearer " + strangerB.Token, TokenKind.Stranger),
+                // An administrator of proj-a: reaches the webhook routes' validation instead of their 403.
+                new("admin stranger proj-a", "Bearer " + server.NewAdmin(ServerFixture.ProjectA).Token, TokenKind.Stranger),
                 new("victim-a's user id in proj-b", "Bearer " + server.TokenFor(victims.A.User.UserId, ServerFixture.ProjectB), TokenKind.Stranger),
                 new("victim-b's user id in proj-a", "Bearer " + server.TokenFor(victims.B.User.UserId, ServerFixture.ProjectA), TokenKind.Stranger),
             ],

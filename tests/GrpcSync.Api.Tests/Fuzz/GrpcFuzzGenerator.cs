@@ -24,7 +24,8 @@ public sealed class GrpcFuzzGenerator(int grpcPort, FuzzTokens tokens, VictimTen
     public const int Storm = 2;
 
     private static readonly MethodDescriptor[] Methods =
-        SyncReflection.Descriptor.Services.Concat(CredentialsReflection.Descriptor.Services).SelectMany(s => s.Methods).ToArray();
+        SyncReflection.Descriptor.Services.Concat(CredentialsReflection.Descriptor.Services).Concat(WebhooksReflection.Descriptor.Services)
+            .SelectMany(s => s.Methods).ToArray();
 
     private static readonly string[] ClientKinds =
     [
