@@ -76,11 +76,11 @@ public static class WebhookUrlRules
             : null;
 
     /// <summary>
-    /// The rule that refuses the first non-public address among <paramref name="addresses"/> (null when all are
-    /// public, or when private networks are allowed). Every address counts: a name with one private address
+    /// The first non-public address among <paramref name="addresses"/> with the rule that refuses it (null when all
+    /// are public, or when private networks are allowed). Every address counts: a name with one private address
     /// could be connected to that one.
     /// </summary>
-    public static string? RefusedAddress(IEnumerable<IPAddress> addresses, bool allowPrivateNetworks)
+    public static (IPAddress Address, string Rule)? RefusedAddress(IEnumerable<IPAddress> addresses, bool allowPrivateNetworks)
     {
         if (allowPrivateNetworks)
         {
@@ -90,17 +90,21 @@ public static class WebhookUrlRules
         {
             if (!PublicAddresses.IsPublic(address, out var rule))
             {
-                return $"{address} is {rule}";
+                return (address, rule);
             }
         }
         return null;
     }
 
-    /// <summary>INVALID_ARGUMENT (<see cref="RefusedReason"/>): the host points at an address webhooks may not reach.</summary>
-    public static DomainException Refused(string field, string host, string refusal)
+    /// <summary>
+    /// INVALID_ARGUMENT (<see cref="RefusedReason"/>): the URL points at an address webhooks may not reach;
+    /// <paramref name="literal"/> when the host is that address itself (nothing was resolved).
+    /// </summary>
+    public static DomainException Refused(string field, string host, IPAddress address, string rule, bool literal)
     {
-        var message = $"{field} refused: {host} resolves to {refusal}; webhooks are sent only to public addresses " +
-                      "(GrpcSync:Webhooks:AllowPrivateNetworks allows private ones for local receivers).";
+        var where = literal ? $"{host} is {rule}" : $"{host} resolves to {address}, which is {rule}";
+        var message = $"{field} refused: {where}; webhooks are sent only to public addresses " +
+                      "(GrpcSync:Webhooks:AllowPrivateNetworks allows others for local receivers).";
         return new DomainException(ErrorKind.InvalidArgument, RefusedReason, message, [new FieldViolation(field, message)]);
     }
 

@@ -24,7 +24,8 @@ public sealed class WebhookUrlCheck(IOptions<WebhookOptions> options)
     {
         var host = url.DnsSafeHost;
         IPAddress[] addresses;
-        if (WebhookUrlRules.LiteralAddress(url) is { } literal)
+        var literal = WebhookUrlRules.LiteralAddress(url);
+        if (literal is not null)
         {
             addresses = [literal];
         }
@@ -53,9 +54,9 @@ public sealed class WebhookUrlCheck(IOptions<WebhookOptions> options)
                 throw WebhookUrlRules.Unresolvable(field, host, "no addresses");
             }
         }
-        if (WebhookUrlRules.RefusedAddress(addresses, AllowPrivateNetworks) is { } refusal)
+        if (WebhookUrlRules.RefusedAddress(addresses, AllowPrivateNetworks) is { } refused)
         {
-            throw WebhookUrlRules.Refused(field, host, refusal);
+            throw WebhookUrlRules.Refused(field, host, refused.Address, refused.Rule, literal is not null);
         }
     }
 }

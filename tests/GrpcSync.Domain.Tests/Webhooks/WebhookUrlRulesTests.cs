@@ -87,23 +87,25 @@ public class WebhookUrlRulesTests
 
         Assert.Null(WebhookUrlRules.RefusedAddress([publicOne], allowPrivateNetworks: false));
         var refusal = WebhookUrlRules.RefusedAddress([publicOne, metadata], allowPrivateNetworks: false);
-        Assert.Equal("169.254.169.254 is link-local and cloud metadata (169.254.0.0/16)", refusal);
+        Assert.Equal((metadata, "link-local and cloud metadata (169.254.0.0/16)"), refusal);
         Assert.Null(WebhookUrlRules.RefusedAddress([publicOne, metadata], allowPrivateNetworks: true));
     }
 
     [Fact]
     public void Refusals_are_invalid_argument_with_their_own_reason_and_the_field()
     {
-        var refused = WebhookUrlRules.Refused("url", "internal.example", "10.0.0.1 is private (10.0.0.0/8)");
+        var refused = WebhookUrlRules.Refused("url", "internal.example", IPAddress.Parse("10.0.0.1"), "private (10.0.0.0/8)", literal: false);
+        var literal = WebhookUrlRules.Refused("url", "10.0.0.1", IPAddress.Parse("10.0.0.1"), "private (10.0.0.0/8)", literal: true);
         var unresolvable = WebhookUrlRules.Unresolvable("url", "nowhere.invalid", "no such host");
 
-        foreach (var error in new[] { refused, unresolvable })
+        foreach (var error in new[] { refused, literal, unresolvable })
         {
             Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
             Assert.Equal("WEBHOOK_URL_REFUSED", error.Reason);
             Assert.Equal("url", Assert.Single(error.Violations).Field);
         }
-        Assert.Contains("internal.example resolves to 10.0.0.1 is private (10.0.0.0/8)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("url refused: internal.example resolves to 10.0.0.1, which is private (10.0.0.0/8);", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("url refused: 10.0.0.1 is private (10.0.0.0/8);", literal.Message, StringComparison.Ordinal);
         Assert.Contains("'nowhere.invalid' could not be resolved (no such host)", unresolvable.Message, StringComparison.Ordinal);
     }
 }
