@@ -1,4 +1,6 @@
 using GrpcSync.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GrpcSync.Api.Tests.Webhooks;
 
@@ -15,6 +17,20 @@ public abstract class WebhookServerFixture(TestStore store, bool allowPrivateNet
 
     public bool AllowPrivateNetworks { get; } = allowPrivateNetworks;
 
+    /// <summary>Every log entry of the host, at every level (secrets must never appear in one).</summary>
+    public EveryLogLine Logs { get; } = new();
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        base.ConfigureServices(services);
+        services.AddSingleton<ILoggerProvider>(Logs);
+        services.Configure<LoggerFilterOptions>(filter =>
+        {
+            filter.MinLevel = LogLevel.Trace;
+            filter.Rules.Clear();
+        });
+    }
+
     protected override void Configure(IDictionary<string, string?> settings)
     {
         var publicKey = KeyA.ExportSubjectPublicKeyInfoPem();
@@ -23,6 +39,7 @@ public abstract class WebhookServerFixture(TestStore store, bool allowPrivateNet
             settings[$"GrpcSync:Auth:Projects:{SpareProject(i)}:PublicKeyPem"] = publicKey;
         }
         settings["GrpcSync:Webhooks:AllowPrivateNetworks"] = AllowPrivateNetworks ? "true" : "false";
+        settings["Logging:LogLevel:Default"] = "Trace";
     }
 
     /// <summary>An administrator of a project no other test of this host uses.</summary>

@@ -158,6 +158,28 @@ public abstract class WebhookTests(WebhookServerFixture server)
     }
 
     [Theory, BothTransports]
+    public async Task Secrets_never_reach_the_log_at_any_level(Transport transport)
+    {
+        var admin = Server.NewProjectAdmin();
+        var before = Server.Logs.Lines.Count;
+
+        var created = (await admin.CreateWebhook(transport, Receiver)).Ok();
+        var rotated = (await admin.RotateWebhookSecret(transport, created.Id, 60)).Ok();
+        (await admin.UpdateWebhook(transport, created.Id, description: "logged?")).Ok();
+        (await admin.ListWebhooks(transport)).Ok();
+        (await admin.RotateWebhookSecret(transport, created.Id, -5)).Fails(StatusCode.InvalidArgument);
+        var stored = (await Store.GetWebhookAsync(admin.ProjectId, Guid.Parse(created.Id)))!;
+
+        var lines = Server.Logs.Lines.Skip(before).ToArray();
+        Assert.True(lines.Length > 10, $"Only {lines.Length} log lines: is the capture at Trace level?"); // the requests themselves log
+        foreach (var secret in new[] { created.Secret, rotated.Secret, stored.ProtectedSecret, stored.ProtectedPreviousSecret! })
+        {
+            var key = secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret;
+            Assert.DoesNotContain(lines, line => line.Contains(key, StringComparison.Ordinal));
+        }
+    }
+
+    [Theory, BothTransports]
     public async Task Create_get_list_update_delete_round_trip(Transport transport)
     {
         var admin = Server.NewProjectAdmin();
