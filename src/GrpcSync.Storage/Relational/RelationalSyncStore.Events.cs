@@ -15,6 +15,9 @@ public abstract partial class RelationalSyncStore : IEventStore
     /// same transaction left it (so sync_updated carries the new credential), its sequence is the row's
     /// event_sequence + @offset. <see cref="BumpEventSequenceSql"/> then moves the counter past the lot.
     /// </summary>
+    /// <inheritdoc />
+    public EventSignals Signals { get; } = new();
+
     private const string InsertEventSql =
         "INSERT INTO sync_events (event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, " +
         "event_type, created_at, data_json) " +
@@ -25,7 +28,7 @@ public abstract partial class RelationalSyncStore : IEventStore
         "UPDATE syncs SET event_sequence = event_sequence + @count WHERE id = @sync_id";
 
     private const string EventColumns =
-        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json";
+        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json, position";
 
     /// <summary>
     /// Plans the statements that append <paramref name="events"/> to the log of Sync <paramref name="syncId"/>,
@@ -89,8 +92,20 @@ public abstract partial class RelationalSyncStore : IEventStore
             "ORDER BY sequence LIMIT @limit",
             ("@sync_id", IdParameter(syncId)), ("@after", afterSequence), ("@incarnation", life), ("@limit", limit));
         var events = await ReadAllAsync(command, ReadEvent, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new EventsPage(life, events);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ListProjectEventsAsync(string projectId, long afterPosition, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        await using var connection = await OpenConnectionAsync(ct);
+        var command = Command(connection, null,
+            $"SELECT {EventColumns} FROM sync_events WHERE project_id = @project_id AND position > @after ORDER BY position LIMIT @limit",
+            ("@project_id", projectId), ("@after", afterPosition), ("@limit", limit));
+        return await ReadAllAsync(command, ReadEvent, ct);
     }
 
     /// <inheritdoc />
@@ -108,7 +123,7 @@ public abstract partial class RelationalSyncStore : IEventStore
             "DELETE FROM sync_events WHERE event_id IN " +
             "(SELECT event_id FROM sync_events WHERE created_at < @cutoff ORDER BY created_at LIMIT @max)", ct,
             ("@cutoff", Ms(cutoff)), ("@max", max));
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return deleted;
     }
 
@@ -123,5 +138,6 @@ public abstract partial class RelationalSyncStore : IEventStore
         CredentialId: r.IsDBNull(7) ? null : ReadId(r, 7),
         Type: r.GetString(8),
         Timestamp: Time(r, 9),
-        DataJson: r.GetString(10));
+        DataJson: r.GetString(10),
+        Position: r.IsDBNull(11) ? null : r.GetInt64(11));
 }
