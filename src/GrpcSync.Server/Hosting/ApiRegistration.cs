@@ -50,6 +50,7 @@ public static class ApiRegistration
         }
         services.AddSingleton<RecordsApi>();
         services.AddSingleton<EventsApi>();
+        services.AddSingleton<WebhookUrlCheck>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo
@@ -75,6 +76,7 @@ public static class ApiRegistration
         app.UseSwagger();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<CredentialApi>();
+        app.MapGrpcService<WebhookApi>();
         app.MapGrpcHealthChecksService();
         if (options.EnableReflection)
         {
