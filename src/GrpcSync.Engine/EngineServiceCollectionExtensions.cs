@@ -16,7 +16,7 @@ public static class EngineServiceCollectionExtensions
     /// Registers the engine: <see cref="EngineOptions"/> (section <c>GrpcSync:Engine</c>, checked at
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
     /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
-    /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> loop
+    /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
     /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>), and <see cref="WebhookOptions"/> (section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>,
     /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
     /// </summary>
@@ -41,6 +41,8 @@ public static class EngineServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
             services.TryAddSingleton<EventRetention>();
             services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
+            services.TryAddSingleton<EventRelay>();
+            services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
         }
         return services;
     }

@@ -18,6 +18,24 @@ public interface IEventStore
     Task<EventsPage?> ListSyncEventsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default);
 
     /// <summary>
+    /// The placed events of every Sync of a project with a position above <paramref name="afterPosition"/>, by
+    /// position, at most <paramref name="limit"/> (at least 1). Events not placed yet are not listed: they come
+    /// after every listed one, so a reader resuming from the last position it saw misses none.
+    /// </summary>
+    Task<IReadOnlyList<LoggedEvent>> ListProjectEventsAsync(string projectId, long afterPosition, int limit, CancellationToken ct = default);
+
+    /// <summary>Wake-ups for this process's readers of the log, pulsed right after the commits that change it.</summary>
+    EventSignals Signals { get; }
+
+    /// <summary>
+    /// The relay's step: gives the next global positions (commit order over all Syncs) to at most
+    /// <paramref name="max"/> (at least 1) events that have none, oldest first, in one transaction that
+    /// holds the relay row, so two relays (replicas) never interleave and a reader that saw position p has
+    /// seen every position below it. Returns how many were placed; pulses <see cref="EventSignals.Placed"/>.
+    /// </summary>
+    Task<int> PlaceEventsAsync(int max, CancellationToken ct = default);
+
+    /// <summary>
     /// Deletes at most <paramref name="max"/> events (at least 1) logged before <paramref name="cutoff"/>, oldest
     /// first, in one short transaction; returns how many. Callers repeat it until fewer than max come back.
     /// </summary>

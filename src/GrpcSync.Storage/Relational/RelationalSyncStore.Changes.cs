@@ -105,6 +105,10 @@ public abstract partial class RelationalSyncStore
     /// </summary>
     private static async Task ExecuteWritesAsync(StoreConnection connection, DbTransaction tx, List<Write> writes, CancellationToken ct)
     {
+        if (!connection.AppendedEvents && writes.Exists(w => ReferenceEquals(w.Sql, InsertEventSql)))
+        {
+            connection.AppendedEvents = true;
+        }
         if (writes.Count > 1 && connection.Connection.CanCreateBatch)
         {
             await using var batch = connection.Connection.CreateBatch();

@@ -15,7 +15,7 @@ public abstract partial class RelationalSyncStore
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         await InsertCredentialRowAsync(connection, tx, credential, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
     }
 
     /// <summary>Inside a write transaction: inserts the credential; <see cref="InvalidOperationException"/> when the id is taken.</summary>
@@ -108,7 +108,7 @@ public abstract partial class RelationalSyncStore
             var change = onBoundSync(snapshot);
             await ApplyAsync(connection, tx, snapshot, change, ct);
         }
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return true;
     }
 

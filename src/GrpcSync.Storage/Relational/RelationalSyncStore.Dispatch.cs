@@ -117,7 +117,7 @@ public abstract partial class RelationalSyncStore
                 started.Add((sync, run));
             }
         }
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return started;
     }
 
@@ -131,7 +131,7 @@ public abstract partial class RelationalSyncStore
         var renewed = await ExecuteAsync(connection, tx,
             "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
             ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@attempt", attempt));
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return renewed == 1;
     }
 }

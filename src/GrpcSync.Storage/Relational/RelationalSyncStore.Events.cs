@@ -15,6 +15,15 @@ public abstract partial class RelationalSyncStore : IEventStore
     /// same transaction left it (so sync_updated carries the new credential), its sequence is the row's
     /// event_sequence + @offset. <see cref="BumpEventSequenceSql"/> then moves the counter past the lot.
     /// </summary>
+    /// <inheritdoc />
+    public EventSignals Signals { get; } = new();
+
+    /// <summary>
+    /// False only in the benchmark that measures what the event log costs a write (bench/): writes then log
+    /// nothing. Every store the service builds logs its events.
+    /// </summary>
+    internal bool LogEvents { get; init; } = true;
+
     private const string InsertEventSql =
         "INSERT INTO sync_events (event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, " +
         "event_type, created_at, data_json) " +
@@ -25,7 +34,7 @@ public abstract partial class RelationalSyncStore : IEventStore
         "UPDATE syncs SET event_sequence = event_sequence + @count WHERE id = @sync_id";
 
     private const string EventColumns =
-        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json";
+        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json, position";
 
     /// <summary>
     /// Plans the statements that append <paramref name="events"/> to the log of Sync <paramref name="syncId"/>,
@@ -33,7 +42,7 @@ public abstract partial class RelationalSyncStore : IEventStore
     /// </summary>
     private void PlanEventWrites(Guid syncId, IReadOnlyList<SyncEvent> events, List<Write> writes)
     {
-        if (events.Count == 0)
+        if (events.Count == 0 || !LogEvents)
         {
             return;
         }
@@ -89,13 +98,25 @@ public abstract partial class RelationalSyncStore : IEventStore
             "ORDER BY sequence LIMIT @limit",
             ("@sync_id", IdParameter(syncId)), ("@after", afterSequence), ("@incarnation", life), ("@limit", limit));
         var events = await ReadAllAsync(command, ReadEvent, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new EventsPage(life, events);
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ListProjectEventsAsync(string projectId, long afterPosition, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        await using var connection = await OpenConnectionAsync(ct);
+        var command = Command(connection, null,
+            $"SELECT {EventColumns} FROM sync_events WHERE project_id = @project_id AND position > @after ORDER BY position LIMIT @limit",
+            ("@project_id", projectId), ("@after", afterPosition), ("@limit", limit));
+        return await ReadAllAsync(command, ReadEvent, ct);
+    }
+
+    /// <inheritdoc />
     /// <remarks>
-    /// One bounded DELETE by the created_at index: a short write (SQLite's write lock, PostgreSQL's row locks
+    /// One bounded DELETE by the primary key (event ids are time-ordered UUIDv7, <see cref="EventIds"/>): a short write (SQLite's write lock, PostgreSQL's row locks
     /// of just those events), so the engine and the API interleave between batches.
     /// </remarks>
     public async Task<int> DeleteEventsBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken ct = default)
@@ -106,9 +127,9 @@ public abstract partial class RelationalSyncStore : IEventStore
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var deleted = await ExecuteAsync(connection, tx,
             "DELETE FROM sync_events WHERE event_id IN " +
-            "(SELECT event_id FROM sync_events WHERE created_at < @cutoff ORDER BY created_at LIMIT @max)", ct,
-            ("@cutoff", Ms(cutoff)), ("@max", max));
-        await tx.CommitAsync(CancellationToken.None);
+            "(SELECT event_id FROM sync_events WHERE event_id < @boundary ORDER BY event_id LIMIT @max)", ct,
+            ("@boundary", IdParameter(EventIds.LowestAt(cutoff))), ("@max", max));
+        await CommitAsync(connection, tx);
         return deleted;
     }
 
@@ -123,5 +144,6 @@ public abstract partial class RelationalSyncStore : IEventStore
         CredentialId: r.IsDBNull(7) ? null : ReadId(r, 7),
         Type: r.GetString(8),
         Timestamp: Time(r, 9),
-        DataJson: r.GetString(10));
+        DataJson: r.GetString(10),
+        Position: r.IsDBNull(11) ? null : r.GetInt64(11));
 }

@@ -87,7 +87,7 @@ public abstract partial class RelationalSyncStore
                     write.Done.TrySetException(error);
                 }
             }
-            await tx.CommitAsync(CancellationToken.None);
+            await CommitAsync(connection, tx);
         }
         catch (Exception error)
         {

@@ -80,7 +80,7 @@ public abstract partial class RelationalSyncStore
         }
         await insert(connection, tx); // throws => rolled back by the disposal, key included
         await DeleteExpiredKeysAsync(connection, tx, expiredAt, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new IdempotentResult(IdempotencyOutcome.Created, create.Response);
     }
 

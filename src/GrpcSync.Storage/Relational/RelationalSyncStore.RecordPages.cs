@@ -152,7 +152,7 @@ public abstract partial class RelationalSyncStore
         {
             await AppendEventsAsync(connection, tx, page.SyncId, events, ct);
         }
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new RecordPageResult(false, created, updated, deleted);
     }
 

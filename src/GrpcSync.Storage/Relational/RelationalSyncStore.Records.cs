@@ -49,7 +49,7 @@ public abstract partial class RelationalSyncStore
         var remaining = Convert.ToInt64(await ScalarAsync(connection, tx,
             "SELECT COUNT(*) FROM sync_records WHERE sync_id = @sync_id AND sequence > @after", ct,
             ("@sync_id", id), ("@after", last)), CultureInfo.InvariantCulture);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new RecordsPage(records, total, active, remaining, incarnation);
     }
 

@@ -53,7 +53,7 @@ public abstract partial class RelationalSyncStore
                 {
                     throw new InvalidOperationException($"Sync id {sync.Id} is already used in another scope.");
                 }
-                await tx.CommitAsync(CancellationToken.None);
+                await CommitAsync(connection, tx);
                 return (stored, created);
             }
         }
@@ -77,7 +77,7 @@ public abstract partial class RelationalSyncStore
             return null;
         }
         var openRuns = await ReadOpenRunsAsync(connection, tx, syncId, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new SyncSnapshot(sync, openRuns);
     }
 
@@ -123,7 +123,7 @@ public abstract partial class RelationalSyncStore
         var change = await MutateOneAsync(connection, tx, scope, syncId, decide, ct); // throws => rolled back by the disposal
         if (change is not null)
         {
-            await tx.CommitAsync(CancellationToken.None);
+            await CommitAsync(connection, tx);
         }
         return change;
     }
@@ -188,7 +188,7 @@ public abstract partial class RelationalSyncStore
                 results[i] = await MutateOneAsync(connection, tx, scope: null, ids[i], mutations[i].Decide, ct);
             }
         }
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return results;
     }
 
@@ -208,7 +208,7 @@ public abstract partial class RelationalSyncStore
         var deleted = await ExecuteAsync(connection, tx,
             "DELETE FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
             ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return deleted > 0;
     }
 
@@ -238,7 +238,7 @@ public abstract partial class RelationalSyncStore
             AddParameter(command, "@after_id", IdParameter(position.Id));
         }
         var runs = await ReadAllAsync(command, ReadRun, ct);
-        await tx.CommitAsync(CancellationToken.None);
+        await CommitAsync(connection, tx);
         return new RunsPage(Convert.ToInt64(incarnation, CultureInfo.InvariantCulture), runs);
     }
 

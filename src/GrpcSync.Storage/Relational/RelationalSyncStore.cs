@@ -83,6 +83,17 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     private protected virtual Task LockMigrationsAsync(StoreConnection connection, DbTransaction transaction, CancellationToken ct) =>
         Task.CompletedTask;
 
+    /// <summary>Commits a write; when it appended events, tells this process's readers of the log (after the commit, never before).</summary>
+    private async Task CommitAsync(StoreConnection connection, DbTransaction tx)
+    {
+        await tx.CommitAsync(CancellationToken.None);
+        if (connection.AppendedEvents)
+        {
+            connection.AppendedEvents = false;
+            Signals.Appended.Pulse();
+        }
+    }
+
     // ---- Schema ----
 
     /// <inheritdoc />

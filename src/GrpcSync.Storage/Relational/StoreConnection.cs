@@ -36,6 +36,9 @@ internal sealed class StoreConnection : IAsyncDisposable
 
     public DbConnection Connection { get; }
 
+    /// <summary>The operation appended events: its commit pulses <see cref="EventSignals.Appended"/>.</summary>
+    public bool AppendedEvents { get; set; }
+
     /// <summary>
     /// A command for <paramref name="sql"/>, without parameters, in <paramref name="tx"/>. <paramref name="keep"/>
     /// false for SQL built per call (IN lists of varying length): it would only crowd out the hot statements.
@@ -66,6 +69,7 @@ internal sealed class StoreConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        AppendedEvents = false;
         if (_lentOnce is { } once)
         {
             foreach (var command in once)
