@@ -148,8 +148,8 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
 }
 
 /// <summary>
-/// The whole contract again with <see cref="SqliteDurability.Full"/>: there, single mutations go through the
-/// group commit (one transaction, a savepoint per mutation), which must keep every rule of the contract.
+/// The whole contract again with <see cref="SqliteDurability.Full"/> (synchronous=FULL). At both durabilities single
+/// mutations go through the group commit (one transaction, a savepoint per mutation), which must keep every rule of the contract.
 /// </summary>
 public sealed class SqliteFullDurabilitySyncStoreTests : SyncStoreContract
 {
