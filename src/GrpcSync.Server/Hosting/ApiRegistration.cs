@@ -50,6 +50,7 @@ public static class ApiRegistration
         }
         services.AddSingleton<RecordsApi>();
         services.AddSingleton<EventsApi>();
+        services.AddSingleton<SyncEventStream>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo
