@@ -53,6 +53,16 @@ internal static class EventFollower
         context.CancellationToken.ThrowIfCancellationRequested();
     }
 
+    /// <summary>
+    /// Sends the response headers now, so the caller knows the stream is open before the first event. gRPC
+    /// flushes them itself; a transcoded (REST) response only starts at a flush of its body.
+    /// </summary>
+    public static async Task OpenAsync(ServerCallContext context)
+    {
+        await context.WriteResponseHeadersAsync([]);
+        await context.GetHttpContext().Response.Body.FlushAsync(context.CancellationToken);
+    }
+
     /// <summary>One streamed message: the event in the list's JSON shape and the cursor just after it.</summary>
     public static V1.StreamedEvent Message(LoggedEvent e, string cursor) => new()
     {

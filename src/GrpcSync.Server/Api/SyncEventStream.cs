@@ -40,8 +40,7 @@ public sealed class SyncEventStream(IEventStore events, IOptions<EventOptions> o
             throw DomainException.CursorExpired("cursor");
         }
         var life = current.Incarnation;
-        // Headers now: the caller knows the stream is open before the first event.
-        await context.WriteResponseHeadersAsync([]);
+        await EventFollower.OpenAsync(context);
 
         await EventFollower.FollowAsync(events.Signals.Appended, _options.WatchPollInterval, time, _options.WatchPageSize,
             ct => events.ListLifeEventsAsync(scope, syncId.Value, life, after, _options.WatchPageSize, ct),
