@@ -389,6 +389,7 @@ public sealed class BenchRun(Plan plan)
                 Workload = $"{plan.Concurrency} tasks, each on its own Sync, always 5m: the fixed-value PATCH's store work",
             }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: false, plan.StoreWarmup, plan.StoreDuration));
         }
+        await OutboxFiguresAsync(syncs, copy, copyDirectory);
         await StoreFigureAsync(new Figure
         {
             Id = "4.rate-limiter", Section = "4", Name = "rate limiter check (TryAcquire)", Server = "in-process",
@@ -405,6 +406,37 @@ public sealed class BenchRun(Plan plan)
                 Transport = "—", Tool = "Microsoft.Data.Sqlite loop", Store = $"SQLite (WAL, synchronous={level})",
                 Workload = $"1 connection, rotating over {ids.Count} Syncs with alternating values: the raw store limit",
             }, () => Task.FromResult(StoreLoops.RawSqlite(copy, ids, level, plan.StoreWarmup, plan.StoreDuration)));
+        }
+    }
+
+    /// <summary>What the event log costs a write: the same loops on stores that differ only in logging events.</summary>
+    private async Task OutboxFiguresAsync(List<(Scope, Guid)> syncs, string copy, string copyDirectory)
+    {
+        using (var unlogged = new SqliteSyncStore($"Data Source={copy}") { LogEvents = false })
+        {
+            await StoreFigureAsync(new Figure
+            {
+                Id = "4.store-mutate-writes-nolog", Section = "4", Name = "MutateSyncAsync, every call writes, event log off", Server = "in-process",
+                Transport = "—", Tool = "store loop", Store = SqliteStore,
+                Workload = $"as 4.store-mutate-writes, on a store that logs no events (each call there logs one sync_updated)",
+            }, () => StoreLoops.MutateAsync(unlogged, syncs, plan.Concurrency, alternate: true, plan.StoreWarmup, plan.StoreDuration));
+        }
+        const int tasks = 4, records = 100;
+        foreach (var logEvents in new[] { true, false })
+        {
+            var (store, runs) = await OutboxLoops.PrepareAsync(
+                Path.Combine(copyDirectory, logEvents ? "outbox-on.db" : "outbox-off.db"), logEvents, tasks);
+            using (store)
+            {
+                await StoreFigureAsync(new Figure
+                {
+                    Id = logEvents ? "4.store-page-writes" : "4.store-page-writes-nolog", Section = "4",
+                    Name = $"WriteRecordPageAsync, {records} changed records{(logEvents ? "" : ", event log off")}", Server = "in-process",
+                    Transport = "—", Tool = "store loop", Store = SqliteStore,
+                    Workload = $"{tasks} tasks, each on its own running INCREMENTAL run; every record changes each page" +
+                               (logEvents ? $" ({records} record_updated events per page)" : " (no events)"),
+                }, () => OutboxLoops.PageWritesAsync(store, runs, records, plan.StoreWarmup, plan.StoreDuration));
+            }
         }
     }
 
@@ -651,6 +683,8 @@ public sealed class BenchRun(Plan plan)
         Add("gRPC UpdateSync / raw UPDATE+COMMIT (NORMAL)", "1.grpc-update", "4.raw-normal", 0.3);
         Add("REST PATCH (every request writes) / raw UPDATE+COMMIT (NORMAL)", "1.rest-patch-writes", "4.raw-normal", null);
         Add("MutateSyncAsync (writes) / raw UPDATE+COMMIT (NORMAL)", "4.store-mutate-writes", "4.raw-normal", null);
+        Add("Event log on / off: MutateSyncAsync, every call writes (outbox cost)", "4.store-mutate-writes", "4.store-mutate-writes-nolog", 0.9);
+        Add("Event log on / off: record page write, 100 changed records (outbox cost)", "4.store-page-writes", "4.store-page-writes-nolog", 0.9);
         Add("raw synchronous=FULL / raw synchronous=NORMAL", "4.raw-full", "4.raw-normal", null);
         Add("REST PATCH (every request writes), Full / raw UPDATE+COMMIT (FULL)", "4.rest-patch-writes-full", "4.raw-full", 0.7);
         Add("gRPC GetSync / Health/Check (framework ceiling)", "1.grpc-get", "2.health", null);

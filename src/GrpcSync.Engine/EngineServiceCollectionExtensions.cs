@@ -17,7 +17,7 @@ public static class EngineServiceCollectionExtensions
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
     /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
     /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
-    /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>,
+    /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>), and <see cref="WebhookOptions"/> (section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>,
     /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddGrpcSyncEngine(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +29,9 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
         services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
+        // Webhook settings serve the API (URL checks) even on an API-only replica.
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
 
         var options = new EngineOptions();
         section.Bind(options);

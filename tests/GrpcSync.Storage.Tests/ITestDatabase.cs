@@ -21,4 +21,7 @@ public interface ITestDatabase : IAsyncDisposable
 
     /// <summary>How many rows <paramref name="table"/> holds, read past the store (for rows no store call lists).</summary>
     Task<long> CountRowsAsync(string table);
+
+    /// <summary>Runs one statement past the store (rows of tables whose writer is not under test, e.g. webhook deliveries).</summary>
+    Task ExecuteUncheckedAsync(string sql);
 }

@@ -6,7 +6,7 @@ namespace GrpcSync.Server.Auth;
 
 /// <summary>
 /// Authenticates every call to the GrpcSync services (native gRPC and transcoded REST alike), applies the
-/// caller's rate limit and puts the caller's (project, user) on the call. Health and reflection stay open.
+/// caller's rate limit and puts the caller's (project, user) and whether it is an administrator on the call. Health and reflection stay open.
 /// A token that is not already known to be valid is checked only while its remote address has failed
 /// authentications to spare, so a flood of bad tokens costs a bucket lookup, not a signature check each.
 /// </summary>
@@ -34,11 +34,11 @@ public sealed class AuthInterceptor(TokenValidator validator, CallerRateLimiter 
     {
         if (context.Method.StartsWith(ProtectedPrefix, StringComparison.Ordinal))
         {
-            context.UserState[CallerExtensions.Key] = await Authenticate(context.GetHttpContext());
+            context.SetCaller(await Authenticate(context.GetHttpContext()));
         }
     }
 
-    private async Task<Domain.Scope> Authenticate(HttpContext http)
+    private async Task<AuthenticatedCaller> Authenticate(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!validator.TryRecall(header, out var caller))
@@ -58,7 +58,7 @@ public sealed class AuthInterceptor(TokenValidator validator, CallerRateLimiter 
                 throw;
             }
         }
-        if (!limiter.TryAcquire(caller, out var retryAfter))
+        if (!limiter.TryAcquire(caller.Scope, out var retryAfter))
         {
             throw RateLimited.Exception(http, retryAfter, "Too many requests for this user.");
         }

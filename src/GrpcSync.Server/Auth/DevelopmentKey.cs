@@ -47,20 +47,29 @@ public sealed class DevelopmentKey
         return new DevelopmentKey(rsa, projectId, path);
     }
 
-    /// <summary>An RS256 user token with the claims the service requires: sub, iat, exp, aud.</summary>
-    public string CreateToken(string userId, string audienceHost, TimeSpan lifetime) =>
-        CreateToken(_privateKey, ProjectId, userId, audienceHost, lifetime);
+    /// <summary>
+    /// An RS256 user token with the claims the service requires: sub, iat, exp, aud; with
+    /// <paramref name="admin"/> also <c>"role": "admin"</c> (a project administrator's token).
+    /// </summary>
+    public string CreateToken(string userId, string audienceHost, TimeSpan lifetime, bool admin = false) =>
+        CreateToken(_privateKey, ProjectId, userId, audienceHost, lifetime, admin);
 
-    public static string CreateToken(RSA privateKey, string projectId, string userId, string audienceHost, TimeSpan lifetime)
+    public static string CreateToken(RSA privateKey, string projectId, string userId, string audienceHost, TimeSpan lifetime,
+        bool admin = false)
     {
         var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object> { ["sub"] = userId };
+        if (admin)
+        {
+            claims[AuthenticatedCaller.RoleClaim] = AuthenticatedCaller.AdminRole;
+        }
         var descriptor = new SecurityTokenDescriptor
         {
             Audience = $"{audienceHost}/{projectId}",
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
-            Claims = new Dictionary<string, object> { ["sub"] = userId },
+            Claims = claims,
             SigningCredentials = new SigningCredentials(new RsaSecurityKey(privateKey), SecurityAlgorithms.RsaSha256),
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);

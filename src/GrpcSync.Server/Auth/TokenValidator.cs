@@ -12,7 +12,9 @@ namespace GrpcSync.Server.Auth;
 /// <summary>
 /// Validates a Paragon-style user token: RS256 only, signed with the key of the project named in
 /// <c>aud</c> (<c>&lt;audience host&gt;/&lt;projectId&gt;</c>), with <c>sub</c>, <c>iat</c> and an
-/// unexpired <c>exp</c>. Anything else is UNAUTHENTICATED. Tokens are never logged.
+/// unexpired <c>exp</c>. Anything else is UNAUTHENTICATED. Tokens are never logged. A token whose
+/// <c>role</c> claim is <c>"admin"</c> is a project administrator's (<see cref="AuthenticatedCaller.IsAdmin"/>);
+/// any other or no <c>role</c> is an ordinary user token, never an error.
 /// </summary>
 /// <remarks>
 /// A token that validated is remembered (up to <see cref="CacheCapacity"/> tokens, each at most
@@ -33,7 +35,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
     private readonly AuthOptions _auth = options.Value.Auth;
     private readonly ConcurrentDictionary<string, Validated> _validated = new(StringComparer.Ordinal);
 
-    private sealed record Validated(Scope Scope, DateTimeOffset ExpiresAt, DateTimeOffset RecheckAt);
+    private sealed record Validated(AuthenticatedCaller Caller, DateTimeOffset ExpiresAt, DateTimeOffset RecheckAt);
 
     private const string BearerPrefix = "Bearer ";
 
@@ -41,7 +43,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
     /// The caller of a token validated earlier and still trusted (unexpired, not due for a re-check), without
     /// any signature work; false means <see cref="ValidateAsync"/> must decide.
     /// </summary>
-    public bool TryRecall(string? authorizationHeader, out Scope caller)
+    public bool TryRecall(string? authorizationHeader, out AuthenticatedCaller caller)
     {
         caller = default;
         if (string.IsNullOrEmpty(authorizationHeader) || !authorizationHeader.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
@@ -54,11 +56,11 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
         {
             return false;
         }
-        caller = known.Scope;
+        caller = known.Caller;
         return true;
     }
 
-    public async Task<Scope> ValidateAsync(string? authorizationHeader)
+    public async Task<AuthenticatedCaller> ValidateAsync(string? authorizationHeader)
     {
         const string prefix = BearerPrefix;
         if (string.IsNullOrEmpty(authorizationHeader) || !authorizationHeader.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
@@ -77,7 +79,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
             }
             if (now < known.RecheckAt)
             {
-                return known.Scope;
+                return known.Caller;
             }
             _validated.TryRemove(token, out _); // validate it afresh
         }
@@ -85,7 +87,7 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
         return await ValidateSignedAsync(token);
     }
 
-    private async Task<Scope> ValidateSignedAsync(string token)
+    private async Task<AuthenticatedCaller> ValidateSignedAsync(string token)
     {
         JsonWebToken jwt;
         try
@@ -124,18 +126,24 @@ public sealed class TokenValidator(IOptions<GrpcSyncOptions> options, ProjectKey
         {
             throw Unauthenticated("TOKEN_INVALID", "The bearer token has no valid 'sub' claim (the user id).");
         }
-        var scope = new Scope(projectId, userId);
-        Remember(token, scope, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + TimeSpan.FromSeconds(_auth.ClockSkewSeconds));
-        return scope;
+        var caller = new AuthenticatedCaller(new Scope(projectId, userId), IsAdmin(jwt));
+        Remember(token, caller, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + TimeSpan.FromSeconds(_auth.ClockSkewSeconds));
+        return caller;
     }
 
-    private void Remember(string token, Scope scope, DateTimeOffset expiresAt)
+    /// <summary>Exactly the string <c>"admin"</c>; a number, an array or another spelling is an ordinary token.</summary>
+    private static bool IsAdmin(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<object>(AuthenticatedCaller.RoleClaim, out var role)
+        && role is string value
+        && string.Equals(value, AuthenticatedCaller.AdminRole, StringComparison.Ordinal);
+
+    private void Remember(string token, AuthenticatedCaller caller, DateTimeOffset expiresAt)
     {
         if (_validated.Count >= CacheCapacity)
         {
             _validated.Clear(); // simple and bounded; a busy server re-validates each live token once
         }
-        _validated[token] = new Validated(scope, expiresAt, time.GetUtcNow() + CacheFor);
+        _validated[token] = new Validated(caller, expiresAt, time.GetUtcNow() + CacheFor);
     }
 
     private static RpcException Expired() => Unauthenticated("TOKEN_EXPIRED", "The bearer token has expired.");

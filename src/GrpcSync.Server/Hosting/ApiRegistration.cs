@@ -51,6 +51,7 @@ public static class ApiRegistration
         services.AddSingleton<RecordsApi>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<SyncEventStream>();
+        services.AddSingleton<WebhookUrlCheck>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo
@@ -76,6 +77,8 @@ public static class ApiRegistration
         app.UseSwagger();
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<CredentialApi>();
+        app.MapGrpcService<WebhookApi>();
+        app.MapGrpcService<ProjectEventsApi>();
         app.MapGrpcHealthChecksService();
         if (options.EnableReflection)
         {

@@ -14,6 +14,9 @@ public abstract class ApiTest(ServerFixture server)
 
     /// <summary>A fresh user of proj-a, so tests never see each other's data.</summary>
     protected TestUser NewUser() => Server.NewUser();
+
+    /// <summary>A fresh administrator of proj-a (token with <c>"role": "admin"</c>).</summary>
+    protected TestUser NewAdmin() => Server.NewAdmin();
 }
 
 /// <summary>Runs a theory once over REST and once over native gRPC.</summary>

@@ -49,6 +49,12 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     /// <summary>The store this host runs on.</summary>
     public TestStore Store { get; } = store;
 
+    /// <summary>
+    /// The running host's services, for assertions on what the API never returns (stored, protected secrets).
+    /// Tests still act only through the sockets.
+    /// </summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not running.");
+
     public RSA KeyA => SharedKeyA.Value;
     public RSA KeyB => SharedKeyB.Value;
     public int RestPort { get; private set; }
@@ -58,6 +64,7 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     public GrpcChannel Channel { get; private set; } = null!;
     public SyncService.SyncServiceClient Syncs { get; private set; } = null!;
     public CredentialService.CredentialServiceClient Credentials { get; private set; } = null!;
+    public WebhookService.WebhookServiceClient Webhooks { get; private set; } = null!;
 
     public virtual async Task InitializeAsync()
     {
@@ -84,6 +91,7 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
         Syncs = new SyncService.SyncServiceClient(Channel);
         Credentials = new CredentialService.CredentialServiceClient(Channel);
+        Webhooks = new WebhookService.WebhookServiceClient(Channel);
     }
 
     private async Task StartAsync()
@@ -108,6 +116,8 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
                 [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
                 ["GrpcSync:Engine:Enabled"] = "false",
+                // Local receivers (127.0.0.1, http) as in Development; StrictWebhookServer turns it off.
+                ["GrpcSync:Webhooks:AllowPrivateNetworks"] = "true",
                 // Limits on, but far above what a test sends: the suite fires bad tokens and bursts from one
                 // address. RateLimitTests sets small limits to test them.
                 ["GrpcSync:RateLimits:PermitsPerSecond"] = "100000",
@@ -184,9 +194,22 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     public TestUser ForUser(string userId, string projectId = ProjectA) =>
         new(this, userId, projectId, TokenFor(userId, projectId));
 
-    /// <summary>A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;.</summary>
-    public string TokenFor(string userId, string projectId = ProjectA) =>
-        DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30));
+    /// <summary>
+    /// A new project administrator of proj-a (or <paramref name="projectId"/>): a user token with
+    /// <c>"role": "admin"</c>, as the webhook routes and project streams require.
+    /// </summary>
+    public TestUser NewAdmin(string projectId = ProjectA) => ForAdmin("admin-" + Guid.NewGuid().ToString("N"), projectId);
+
+    /// <summary>An administrator's token for <paramref name="userId"/> of <paramref name="projectId"/>.</summary>
+    public TestUser ForAdmin(string userId, string projectId = ProjectA) =>
+        new(this, userId, projectId, TokenFor(userId, projectId, admin: true));
+
+    /// <summary>
+    /// A valid RS256 token signed with the project's key, aud = grpcsync.test/&lt;project&gt;; with
+    /// <paramref name="admin"/> it also carries <c>"role": "admin"</c>.
+    /// </summary>
+    public string TokenFor(string userId, string projectId = ProjectA, bool admin = false) =>
+        DevelopmentKey.CreateToken(projectId == ProjectB ? KeyB : KeyA, projectId, userId, AudienceHost, TimeSpan.FromMinutes(30), admin);
 }
 
 /// <summary>The API-only host on a fresh SQLite file.</summary>

@@ -17,7 +17,7 @@ public sealed record RestResponse(int Status, string Text, JsonElement? Json)
 /// One connected user (a token with its own <c>sub</c>) and every API call of the contract, each
 /// reachable over either transport. Scenarios written against it run unchanged over gRPC and REST.
 /// </summary>
-public sealed class TestUser(ServerFixture server, string userId, string projectId, string token)
+public sealed partial class TestUser(ServerFixture server, string userId, string projectId, string token)
 {
     public string UserId { get; } = userId;
     public string ProjectId { get; } = projectId;

@@ -61,6 +61,14 @@ public sealed class PostgresSyncStoreTests(PostgresServerFixture server) : SyncS
             return (long)(await command.ExecuteScalarAsync())!;
         }
 
+        public async Task ExecuteUncheckedAsync(string sql)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
         public async ValueTask DisposeAsync()
         {
             foreach (var store in _stores)

@@ -119,6 +119,15 @@ public sealed class SqliteSyncStoreTests : SyncStoreContract
             return (long)(await command.ExecuteScalarAsync())!;
         }
 
+        public async Task ExecuteUncheckedAsync(string sql)
+        {
+            await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
         public ValueTask DisposeAsync()
         {
             foreach (var store in _stores)
