@@ -18,6 +18,15 @@ public interface IEventStore
     Task<EventsPage?> ListSyncEventsAsync(Scope scope, Guid syncId, long afterSequence, int limit, CancellationToken ct = default);
 
     /// <summary>
+    /// The events of one life (<paramref name="incarnation"/>) of the scope's Sync with a sequence above
+    /// <paramref name="afterSequence"/>, oldest first, at most <paramref name="limit"/> (at least 1), read from the
+    /// log alone: they stay readable after the Sync is deleted, up to and including its sync_deleted, which is
+    /// how a stream sees the end of the life it watches. Empty (never null) for a Sync or life not in the scope.
+    /// </summary>
+    Task<IReadOnlyList<LoggedEvent>> ListLifeEventsAsync(Scope scope, Guid syncId, long incarnation, long afterSequence, int limit,
+        CancellationToken ct = default);
+
+    /// <summary>
     /// The placed events of every Sync of a project with a position above <paramref name="afterPosition"/>, by
     /// position, at most <paramref name="limit"/> (at least 1). Events not placed yet are not listed: they come
     /// after every listed one, so a reader resuming from the last position it saw misses none.

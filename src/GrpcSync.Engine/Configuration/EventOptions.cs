@@ -23,6 +23,15 @@ public sealed class EventOptions
     /// </summary>
     public TimeSpan RelayPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How often an idle event stream (WatchSyncEvents, WatchProjectEvents) looks for events committed by other
+    /// processes; this process's own commits wake it at once.
+    /// </summary>
+    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most events a stream reads in one query (catching up reads page after page), so a stream holds at most one page.</summary>
+    public int WatchPageSize { get; set; } = 100;
+
     /// <summary>What is wrong with these settings (empty when valid); checked at startup.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -37,6 +46,10 @@ public sealed class EventOptions
             problems.Add($"{SectionName}:RelayBatch must be at least 1.");
         if (RelayPollInterval <= TimeSpan.Zero)
             problems.Add($"{SectionName}:RelayPollInterval must be positive.");
+        if (WatchPollInterval <= TimeSpan.Zero)
+            problems.Add($"{SectionName}:WatchPollInterval must be positive.");
+        if (WatchPageSize is < 1 or > 1000)
+            problems.Add($"{SectionName}:WatchPageSize must be between 1 and 1000.");
         return problems;
     }
 }

@@ -15,7 +15,8 @@ namespace GrpcSync.Server.Api;
 /// SyncService: reads the caller, validates the request, lets <see cref="SyncRules"/> decide and the
 /// store apply it atomically, and maps the result. No SQL and no lifecycle rules live here.
 /// </summary>
-public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, EventsApi events, TimeProvider time)
+public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, EventsApi events,
+    SyncEventStream eventStream, TimeProvider time)
     : SyncService.SyncServiceBase
 {
     public const string UpdateAcceptedMessage = "Update request accepted and is being processed";
@@ -215,6 +216,10 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
 
     public override Task<ListSyncEventsResponse> ListSyncEvents(ListSyncEventsRequest request, ServerCallContext context) =>
         events.List(context.Caller(), request, context.CancellationToken);
+
+    public override Task WatchSyncEvents(WatchSyncEventsRequest request, IServerStreamWriter<StreamedEvent> responseStream,
+        ServerCallContext context) =>
+        eventStream.Watch(context.Caller(), request, responseStream, context);
 
     public override Task<ListSyncedRecordsResponse> ListSyncedRecords(ListSyncedRecordsRequest request, ServerCallContext context) =>
         records.List(context.Caller(), request, context.CancellationToken);

@@ -17,11 +17,25 @@ public sealed class AuthInterceptor(TokenValidator validator, CallerRateLimiter 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        await AuthenticateCall(context);
+        return await continuation(request, context);
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        // A stream is authenticated (and charged one permit) once, when it opens.
+        await AuthenticateCall(context);
+        await continuation(request, responseStream, context);
+    }
+
+    private async Task AuthenticateCall(ServerCallContext context)
+    {
         if (context.Method.StartsWith(ProtectedPrefix, StringComparison.Ordinal))
         {
             context.SetCaller(await Authenticate(context.GetHttpContext()));
         }
-        return await continuation(request, context);
     }
 
     private async Task<AuthenticatedCaller> Authenticate(HttpContext http)

@@ -18,14 +18,33 @@ public sealed class DomainErrorInterceptor : Interceptor
         {
             return await continuation(request, context);
         }
-        catch (DomainException error)
+        catch (Exception error) when (Translate(error, context) is { } translated)
         {
-            throw RpcErrors.From(error);
-        }
-        catch (Exception error) when (context.CancellationToken.IsCancellationRequested
-                                      && error is OperationCanceledException or IOException)
-        {
-            throw new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled by the client."));
+            throw translated;
         }
     }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception error) when (Translate(error, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>The gRPC error to answer instead of <paramref name="error"/>, or null to let it through.</summary>
+    private static RpcException? Translate(Exception error, ServerCallContext context) => error switch
+    {
+        DomainException domain => RpcErrors.From(domain),
+        // A stream whose client left also fails its next write (InvalidOperationException: the request is complete).
+        OperationCanceledException or IOException or InvalidOperationException when context.CancellationToken.IsCancellationRequested =>
+            new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled by the client.")),
+        _ => null,
+    };
 }

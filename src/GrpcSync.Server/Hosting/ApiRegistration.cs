@@ -50,6 +50,7 @@ public static class ApiRegistration
         }
         services.AddSingleton<RecordsApi>();
         services.AddSingleton<EventsApi>();
+        services.AddSingleton<SyncEventStream>();
         services.AddSingleton<WebhookUrlCheck>();
         services.AddGrpcHealthChecks();
         services.AddGrpcSwagger();
@@ -77,6 +78,7 @@ public static class ApiRegistration
         app.MapGrpcService<SyncApi>();
         app.MapGrpcService<CredentialApi>();
         app.MapGrpcService<WebhookApi>();
+        app.MapGrpcService<ProjectEventsApi>();
         app.MapGrpcHealthChecksService();
         if (options.EnableReflection)
         {

@@ -8,7 +8,7 @@ public static class BufCurl
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>node_modules/.bin/buf of the repo's npm package (@bufbuild/buf). Fails, never skips, when absent.</summary>
-    private static string Buf
+    internal static string Buf
     {
         get
         {
