@@ -168,8 +168,9 @@ public sealed partial class WebhookDeliveryWorker(
                     return; // waited too long for a slot: the lease could end mid-attempt; leave it to the next claim
                 }
                 var outcome = await sender.SendAsync(delivery, delivery.Event, now, CancellationToken.None);
-                var result = DeliveryRules.Decide(delivery.Id, delivery.EndpointId, delivery.Attempts, outcome, now, _schedule,
-                    Random.Shared.NextDouble() * 2 - 1);
+                // The retry waits from the attempt's end (a slow failure does not eat into the wait); it is recorded at its start.
+                var result = DeliveryRules.Decide(delivery.Id, delivery.EndpointId, delivery.Attempts, outcome, time.GetUtcNow(), _schedule,
+                    Random.Shared.NextDouble() * 2 - 1) with { AttemptedAt = now };
                 if (result.Effect == EndpointEffect.Gone)
                 {
                     LogEndpointGone(delivery.EndpointId, delivery.ProjectId);
