@@ -3,6 +3,7 @@ using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
 using GrpcSync.Engine.Events;
+using GrpcSync.Engine.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,7 +18,8 @@ public static class EngineServiceCollectionExtensions
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
     /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
     /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
-    /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>), and <see cref="WebhookOptions"/> (section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>,
+    /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>) and the <see cref="WebhookDeliveryWorker"/> (<see cref="WebhookOptions"/>,
+    /// section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>, <c>IWebhookDeliveryStore</c>, <see cref="IWebhookSecrets"/>,
     /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddGrpcSyncEngine(this IServiceCollection services, IConfiguration configuration)
@@ -43,6 +45,9 @@ public static class EngineServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
             services.TryAddSingleton<EventRelay>();
             services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
+            services.TryAddSingleton<WebhookSender>();
+            services.TryAddSingleton<WebhookDeliveryWorker>();
+            services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         }
         return services;
     }

@@ -18,7 +18,7 @@ public static class ExternalCommand
     /// code is the caller's to judge.
     /// </summary>
     public static async Task<CommandResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout,
-        string? workingDirectory = null)
+        string? workingDirectory = null, string? standardInput = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -43,6 +43,10 @@ public static class ExternalCommand
         catch (System.ComponentModel.Win32Exception error)
         {
             throw new LaunchException($"Cannot run '{fileName}': {error.Message}");
+        }
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
         }
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

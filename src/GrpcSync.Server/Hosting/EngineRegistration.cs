@@ -1,6 +1,7 @@
 using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Engine;
 using GrpcSync.Engine.Credentials;
+using GrpcSync.Engine.Webhooks;
 
 namespace GrpcSync.Server.Hosting;
 
@@ -10,6 +11,7 @@ public static class EngineRegistration
     public static IServiceCollection AddGrpcSyncEngineHost(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ICredentialSecrets, DataProtectionSecrets>();
+        services.AddSingleton<IWebhookSecrets, DataProtectionWebhookSecrets>();
         services.AddFilesystemConnector(configuration);
         services.AddGrpcSyncEngine(configuration);
         return services;

@@ -133,17 +133,20 @@ public abstract partial class RelationalSyncStore : IEventStore
         return deleted;
     }
 
-    private LoggedEvent ReadEvent(DbDataReader r) => new(
-        Id: ReadId(r, 0),
-        SyncId: ReadId(r, 1),
-        Incarnation: r.GetInt64(2),
-        Sequence: r.GetInt64(3),
-        ProjectId: r.GetString(4),
-        UserId: r.GetString(5),
-        Integration: r.GetString(6),
-        CredentialId: r.IsDBNull(7) ? null : ReadId(r, 7),
-        Type: r.GetString(8),
-        Timestamp: Time(r, 9),
-        DataJson: r.GetString(10),
-        Position: r.IsDBNull(11) ? null : r.GetInt64(11));
+    private LoggedEvent ReadEvent(DbDataReader r) => ReadEvent(r, 0);
+
+    /// <summary>An event read from <see cref="EventColumns"/> starting at column <paramref name="at"/>.</summary>
+    private LoggedEvent ReadEvent(DbDataReader r, int at) => new(
+        Id: ReadId(r, at),
+        SyncId: ReadId(r, at + 1),
+        Incarnation: r.GetInt64(at + 2),
+        Sequence: r.GetInt64(at + 3),
+        ProjectId: r.GetString(at + 4),
+        UserId: r.GetString(at + 5),
+        Integration: r.GetString(at + 6),
+        CredentialId: r.IsDBNull(at + 7) ? null : ReadId(r, at + 7),
+        Type: r.GetString(at + 8),
+        Timestamp: Time(r, at + 9),
+        DataJson: r.GetString(at + 10),
+        Position: r.IsDBNull(at + 11) ? null : r.GetInt64(at + 11));
 }

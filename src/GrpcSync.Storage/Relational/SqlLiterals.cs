@@ -1,4 +1,5 @@
 using GrpcSync.Domain;
+using GrpcSync.Domain.Webhooks;
 
 namespace GrpcSync.Storage.Relational;
 
@@ -16,6 +17,12 @@ internal static class SqlLiterals
     public const string Disabled = $"'{nameof(SyncStatus.Disabled)}'";
 
     public const string Errored = $"'{nameof(SyncStatus.Errored)}'";
+
+    public const string DeliveryPending = $"'{nameof(DeliveryState.Pending)}'";
+
+    public const string DeliverySucceeded = $"'{nameof(DeliveryState.Succeeded)}'";
+
+    public const string DeliveryFailed = $"'{nameof(DeliveryState.Failed)}'";
 
     /// <summary>The open run states, as an IN list: <c>('Queued', 'Running')</c>.</summary>
     public const string OpenRunStates = $"({Queued}, {Running})";

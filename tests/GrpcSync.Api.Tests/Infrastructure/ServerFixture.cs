@@ -49,11 +49,13 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
     /// <summary>The store this host runs on.</summary>
     public TestStore Store { get; } = store;
 
-    /// <summary>
-    /// The running host's services, for assertions on what the API never returns (stored, protected secrets).
-    /// Tests still act only through the sockets.
-    /// </summary>
-    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not running.");
+    /// <summary>The running host's services (Data Protection, the store) for tests that set up state underneath the API.</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not running.");
+
+    /// <summary>An ADO.NET connection string of this host's database (SQLite file or PostgreSQL database).</summary>
+    public string DatabaseConnectionString => Store == TestStore.Postgres
+        ? _postgresDatabase ?? throw new InvalidOperationException("No PostgreSQL database.")
+        : $"Data Source={Path.Combine(_dataDirectory, "grpcsync.db")}";
 
     public RSA KeyA => SharedKeyA.Value;
     public RSA KeyB => SharedKeyB.Value;

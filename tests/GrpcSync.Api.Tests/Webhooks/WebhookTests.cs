@@ -12,17 +12,17 @@ namespace GrpcSync.Api.Tests.Webhooks;
 /// <summary>
 /// WebhookService over both transports on both stores: admin only, the create/get/list/patch/delete round
 /// trip, secrets (format, shown only by create and rotate, stored protected), PATCH presence, validation and
-/// project isolation. Each test works in a project of its own (<see cref="WebhookServerFixture.NewProjectAdmin"/>).
+/// project isolation. Each test works in a project of its own (<see cref="WebhookApiServerFixture.NewProjectAdmin"/>).
 /// </summary>
-public abstract class WebhookTests(WebhookServerFixture server)
+public abstract class WebhookTests(WebhookApiServerFixture server)
 {
-    public sealed class OnSqlite(SqliteWebhookServer server) : WebhookTests(server), IClassFixture<SqliteWebhookServer>;
+    public sealed class OnSqlite(SqliteWebhookApiServer server) : WebhookTests(server), IClassFixture<SqliteWebhookApiServer>;
 
-    public sealed class OnPostgres(PostgresWebhookServer server) : WebhookTests(server), IClassFixture<PostgresWebhookServer>;
+    public sealed class OnPostgres(PostgresWebhookApiServer server) : WebhookTests(server), IClassFixture<PostgresWebhookApiServer>;
 
     private const string Receiver = "https://127.0.0.1:8443/grpcsync";
 
-    protected WebhookServerFixture Server { get; } = server;
+    protected WebhookApiServerFixture Server { get; } = server;
 
     private IWebhookStore Store => Server.Services.GetRequiredService<IWebhookStore>();
 

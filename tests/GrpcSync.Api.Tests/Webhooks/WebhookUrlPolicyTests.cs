@@ -9,16 +9,16 @@ namespace GrpcSync.Api.Tests.Webhooks;
 /// The production default, <c>GrpcSync:Webhooks:AllowPrivateNetworks=false</c>: only https, and only hosts
 /// whose every address is public. Refusals are 400 <c>WEBHOOK_URL_REFUSED</c> naming the rule; nothing is stored.
 /// </summary>
-public abstract class WebhookUrlPolicyTests(WebhookServerFixture server)
+public abstract class WebhookUrlPolicyTests(WebhookApiServerFixture server)
 {
-    public sealed class OnSqlite(SqliteStrictWebhookServer server) : WebhookUrlPolicyTests(server), IClassFixture<SqliteStrictWebhookServer>;
+    public sealed class OnSqlite(SqliteStrictWebhookApiServer server) : WebhookUrlPolicyTests(server), IClassFixture<SqliteStrictWebhookApiServer>;
 
-    public sealed class OnPostgres(PostgresStrictWebhookServer server) : WebhookUrlPolicyTests(server), IClassFixture<PostgresStrictWebhookServer>;
+    public sealed class OnPostgres(PostgresStrictWebhookApiServer server) : WebhookUrlPolicyTests(server), IClassFixture<PostgresStrictWebhookApiServer>;
 
     /// <summary>A public address (TEST-NET ranges are refused, so a real one): never contacted by these tests.</summary>
     private const string PublicUrl = "https://93.184.215.14/grpcsync";
 
-    protected WebhookServerFixture Server { get; } = server;
+    protected WebhookApiServerFixture Server { get; } = server;
 
     [Theory, BothTransports]
     public async Task Http_is_refused(Transport transport)

@@ -10,7 +10,7 @@ namespace GrpcSync.Api.Tests.Webhooks;
 /// key (a project is known by its <c>aud</c>; its key only has to verify the signature).
 /// <see cref="AllowPrivateNetworks"/> false makes the strict host that refuses non-public webhook addresses.
 /// </summary>
-public abstract class WebhookServerFixture(TestStore store, bool allowPrivateNetworks) : ServerFixture(store)
+public abstract class WebhookApiServerFixture(TestStore store, bool allowPrivateNetworks) : ServerFixture(store)
 {
     private const int SpareProjects = 64;
     private int _nextProject;
@@ -57,11 +57,11 @@ public abstract class WebhookServerFixture(TestStore store, bool allowPrivateNet
 }
 
 /// <summary>Local receivers allowed (http, loopback), as in Development.</summary>
-public sealed class SqliteWebhookServer() : WebhookServerFixture(TestStore.Sqlite, allowPrivateNetworks: true);
+public sealed class SqliteWebhookApiServer() : WebhookApiServerFixture(TestStore.Sqlite, allowPrivateNetworks: true);
 
-public sealed class PostgresWebhookServer() : WebhookServerFixture(TestStore.Postgres, allowPrivateNetworks: true);
+public sealed class PostgresWebhookApiServer() : WebhookApiServerFixture(TestStore.Postgres, allowPrivateNetworks: true);
 
 /// <summary>The production default: <c>GrpcSync:Webhooks:AllowPrivateNetworks=false</c>.</summary>
-public sealed class SqliteStrictWebhookServer() : WebhookServerFixture(TestStore.Sqlite, allowPrivateNetworks: false);
+public sealed class SqliteStrictWebhookApiServer() : WebhookApiServerFixture(TestStore.Sqlite, allowPrivateNetworks: false);
 
-public sealed class PostgresStrictWebhookServer() : WebhookServerFixture(TestStore.Postgres, allowPrivateNetworks: false);
+public sealed class PostgresStrictWebhookApiServer() : WebhookApiServerFixture(TestStore.Postgres, allowPrivateNetworks: false);
