@@ -26,15 +26,22 @@ public sealed class GrpcRequestFramingMiddleware(RequestDelegate next, IOptions<
     private const int PrefixLength = 5;
     private const string TooLarge = "too large";
 
-    /// <summary>The request parser of every unary (or server-streaming) method this server serves, by path.</summary>
-    private static readonly FrozenDictionary<string, MessageParser> Parsers = new[]
-        {
-            V1.SyncReflection.Descriptor, V1.CredentialsReflection.Descriptor, V1.WebhooksReflection.Descriptor,
-            global::Grpc.Health.V1.HealthReflection.Descriptor,
-        }
+    /// <summary>
+    /// The request parser of every unary (or server-streaming) method this server serves, by path: every proto
+    /// file of the contracts assembly (a new one cannot be forgotten here), plus health.
+    /// </summary>
+    private static readonly FrozenDictionary<string, MessageParser> Parsers = ContractFiles()
+        .Append(global::Grpc.Health.V1.HealthReflection.Descriptor)
         .SelectMany(file => file.Services)
         .SelectMany(service => service.Methods.Where(m => !m.IsClientStreaming).Select(m => (Path: $"/{service.FullName}/{m.Name}", m.InputType.Parser)))
         .ToFrozenDictionary(x => x.Path, x => x.Parser, StringComparer.Ordinal);
+
+    /// <summary>The descriptors protoc generated for protos/grpcsync/v1 (one static <c>XxxReflection.Descriptor</c> per file).</summary>
+    private static IEnumerable<Google.Protobuf.Reflection.FileDescriptor> ContractFiles() =>
+        typeof(V1.SyncReflection).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(V1.SyncReflection).Namespace && t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+            .Select(t => t.GetProperty("Descriptor")?.GetValue(null))
+            .OfType<Google.Protobuf.Reflection.FileDescriptor>();
 
     private readonly int _maxMessage = options.Value.Limits.MaxRequestBodyBytes;
 
