@@ -23,6 +23,9 @@ public abstract class OpenApiTests(ServerFixture server) : ApiTest(server)
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs").GetProperty("post").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/runs").GetProperty("get").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/events").GetProperty("get").ValueKind);
+        // The streams are listed too, so the REST fuzz storm reaches them.
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/syncs/{syncId}/events/watch").GetProperty("get").ValueKind);
+        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/events/watch").GetProperty("get").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("post").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/credentials").GetProperty("get").ValueKind);
     }
