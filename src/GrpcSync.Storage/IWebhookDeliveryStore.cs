@@ -9,15 +9,13 @@ namespace GrpcSync.Storage;
 public interface IWebhookDeliveryStore
 {
     /// <summary>
-    /// Leases up to <paramref name="max"/> Pending deliveries due at <paramref name="now"/> to
-    /// <paramref name="owner"/> until now + <paramref name="lease"/>, at most <paramref name="perEndpoint"/> per
-    /// endpoint and none of <paramref name="excludedEndpoints"/> (those this worker has enough of in hand). A
-    /// leased delivery is due again when its lease expires (its next attempt time is the lease's end), so a
-    /// worker that dies loses nothing. PostgreSQL skips rows other workers are claiming (SKIP LOCKED); SQLite
-    /// claims under its write lock. Two workers never hold one delivery at once.
+    /// Leases due Pending deliveries as <paramref name="claim"/> says, oldest due first, each endpoint's capped
+    /// (<see cref="DeliveryClaim"/>), until claim.Now + claim.Lease. A leased delivery is due again when its lease
+    /// expires (its next attempt time is the lease's end), so a worker that dies loses nothing. PostgreSQL skips
+    /// rows other workers are claiming (SKIP LOCKED); SQLite claims under its write lock. Two workers never hold
+    /// one delivery at once.
     /// </summary>
-    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, TimeSpan lease, int max, int perEndpoint,
-        IReadOnlyCollection<Guid> excludedEndpoints, CancellationToken ct = default);
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(DeliveryClaim claim, CancellationToken ct = default);
 
     /// <summary>
     /// Writes attempts' outcomes in one transaction, each fenced by its lease (owner) and attempt count, with

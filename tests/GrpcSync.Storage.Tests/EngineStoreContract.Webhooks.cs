@@ -25,8 +25,10 @@ public abstract partial class EngineStoreContract
         Database.QueryLongsAsync($"SELECT COUNT(*) FROM webhook_deliveries WHERE {where}");
 
     private Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, int max = 100, int perEndpoint = 100, string owner = "w1",
-        IReadOnlyCollection<Guid>? excluded = null, IWebhookDeliveryStore? store = null) =>
-        (store ?? Deliveries).ClaimDeliveriesAsync(owner, now, Lease, max, perEndpoint, excluded ?? [], default);
+        IReadOnlyCollection<Guid>? excluded = null, IWebhookDeliveryStore? store = null, IReadOnlyCollection<Guid>? prefetched = null,
+        int perPrefetchedEndpoint = 1) =>
+        (store ?? Deliveries).ClaimDeliveriesAsync(
+            new DeliveryClaim(owner, now, Lease, max, perEndpoint, excluded ?? [], prefetched ?? [], perPrefetchedEndpoint));
 
     /// <summary>A Sync of Alice's with <paramref name="flips"/> disable/re-enable pairs logged and placed (fanned out).</summary>
     private async Task<Guid> SyncWithPlacedEventsAsync(int flips)
@@ -94,17 +96,19 @@ public abstract partial class EngineStoreContract
     }
 
     [Fact]
-    public async Task A_claim_takes_at_most_perEndpoint_of_each_endpoint_and_none_of_the_excluded_ones()
+    public async Task A_claim_takes_at_most_perEndpoint_of_each_endpoint_more_of_prefetched_ones_and_none_of_the_excluded_ones()
     {
         var busy = await InsertEndpointAsync(Alice.ProjectId);
         var quiet = await InsertEndpointAsync(Alice.ProjectId, url: "https://quiet.example/in");
+        var fast = await InsertEndpointAsync(Alice.ProjectId, url: "https://fast.example/in");
         var skipped = await InsertEndpointAsync(Alice.ProjectId, url: "https://skipped.example/in");
         await SyncWithPlacedEventsAsync(5); // 10 events to each endpoint
 
-        var claimed = await ClaimAsync(T0.AddMinutes(1), max: 100, perEndpoint: 3, excluded: [skipped]);
+        var claimed = await ClaimAsync(T0.AddMinutes(1), max: 100, perEndpoint: 3, excluded: [skipped], prefetched: [fast], perPrefetchedEndpoint: 5);
 
         Assert.Equal(3, claimed.Count(c => c.EndpointId == busy));
         Assert.Equal(3, claimed.Count(c => c.EndpointId == quiet));
+        Assert.Equal(5, claimed.Count(c => c.EndpointId == fast));
         Assert.DoesNotContain(claimed, c => c.EndpointId == skipped);
         // Oldest first within an endpoint: the first three events of the Sync.
         Assert.Equal([1L, 2L, 3L], claimed.Where(c => c.EndpointId == busy).Select(c => c.Event!.Sequence).Order());

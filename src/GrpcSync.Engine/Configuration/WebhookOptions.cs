@@ -42,6 +42,16 @@ public sealed class WebhookOptions
     /// <summary>Attempts one process sends at once over all endpoints.</summary>
     public int MaxConcurrency { get; set; } = 64;
 
+    /// <summary>
+    /// Most deliveries of one endpoint a process claims ahead (in hand, waiting for a sending slot), so a fast endpoint
+    /// is fed without a claim per attempt. An endpoint whose attempts are slow, or not measured yet, gets only
+    /// <see cref="MaxConcurrencyPerEndpoint"/> per claim, so its claimed deliveries never wait out their lease.
+    /// </summary>
+    public int PrefetchPerEndpoint { get; set; } = 64;
+
+    /// <summary>Most deliveries one process holds claimed at once (sending or waiting to), over all endpoints.</summary>
+    public int MaxClaimed { get; set; } = 1024;
+
     /// <summary>How often an idle worker looks for due deliveries (retries, other replicas' events); this process's placements wake it at once.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -78,6 +88,10 @@ public sealed class WebhookOptions
             problems.Add($"{SectionName}:MaxConcurrencyPerEndpoint must be at least 1.");
         if (MaxConcurrency < MaxConcurrencyPerEndpoint)
             problems.Add($"{SectionName}:MaxConcurrency must be at least MaxConcurrencyPerEndpoint.");
+        if (PrefetchPerEndpoint < MaxConcurrencyPerEndpoint)
+            problems.Add($"{SectionName}:PrefetchPerEndpoint must be at least MaxConcurrencyPerEndpoint.");
+        if (MaxClaimed < MaxConcurrency || MaxClaimed < PrefetchPerEndpoint)
+            problems.Add($"{SectionName}:MaxClaimed must be at least MaxConcurrency and PrefetchPerEndpoint.");
         if (PollInterval <= TimeSpan.Zero)
             problems.Add($"{SectionName}:PollInterval must be positive.");
         if (LeaseDuration < 2 * Timeout + TimeSpan.FromSeconds(1))

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using GrpcSync.Domain.Webhooks;
 using GrpcSync.Engine.Configuration;
@@ -11,10 +13,11 @@ namespace GrpcSync.Engine.Webhooks;
 /// <summary>
 /// Sends webhook deliveries (every engine replica runs one). It claims due deliveries with a lease (no other
 /// worker sends them meanwhile; a dead worker's are due again when the lease ends), sends each, and writes the
-/// outcomes in batches, fenced by the lease. Concurrency is bounded overall (<see cref="WebhookOptions.MaxConcurrency"/>)
-/// and per endpoint (<see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> sending; an endpoint with that many in
-/// hand is left out of claims), so a slow endpoint holds only its own few slots. Wakes on this process's relay
-/// placements, when a slot frees up, or every <see cref="WebhookOptions.PollInterval"/>.
+/// outcomes in batches, fenced by the lease. Sending is bounded overall (<see cref="WebhookOptions.MaxConcurrency"/>)
+/// and per endpoint (<see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/>); claims take at most
+/// <see cref="WebhookOptions.PrefetchPerEndpoint"/> of a fast endpoint and only its sending slots' worth of a slow
+/// (or not yet measured) one, and leave out endpoints with enough in hand, so a slow endpoint holds only its own
+/// few slots. Wakes on this process's relay placements, when slots free up, or every <see cref="WebhookOptions.PollInterval"/>.
 /// </summary>
 public sealed partial class WebhookDeliveryWorker(
     IWebhookDeliveryStore store,
@@ -28,10 +31,13 @@ public sealed partial class WebhookDeliveryWorker(
     private readonly RetrySchedule _schedule = options.Value.Schedule;
     private readonly EventPulse _freed = new();
     private readonly Channel<DeliveryResult> _results = Channel.CreateUnbounded<DeliveryResult>(new() { SingleReader = true });
+    private readonly SemaphoreSlim _sending = new(options.Value.MaxConcurrency, options.Value.MaxConcurrency);
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, EndpointSlots> _endpoints = [];
+    private readonly ConcurrentDictionary<Guid, double> _attemptMilliseconds = new(); // per endpoint, smoothed
     private readonly HashSet<Task> _sends = [];
     private int _held;
+    private int _waiting;
     private DateTimeOffset _nextDisableCheck = DateTimeOffset.MinValue;
 
     /// <summary>The lease owner this worker writes (unique per process and start).</summary>
@@ -43,6 +49,14 @@ public sealed partial class WebhookDeliveryWorker(
 
         public int Held { get; set; }
     }
+
+    /// <summary>
+    /// An endpoint is fast enough to claim ahead when a full prefetch, sent its slots' worth at a time, ends well
+    /// inside the lease: otherwise deliveries would wait out their lease in hand.
+    /// </summary>
+    private double SlowAttemptMilliseconds =>
+        (_options.LeaseDuration - _options.Timeout).TotalMilliseconds /
+        (2.0 * _options.PrefetchPerEndpoint / _options.MaxConcurrencyPerEndpoint);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -78,7 +92,8 @@ public sealed partial class WebhookDeliveryWorker(
                 }
             }
         }
-        // Shutdown: attempts already sent finish (each within Timeout) and their outcomes are written; nothing new starts.
+        // Shutdown: nothing new is claimed; claimed deliveries still waiting are left to their leases, attempts under way
+        // finish (each within Timeout) and their outcomes are written.
         Task[] sending;
         lock (_gate)
         {
@@ -105,15 +120,24 @@ public sealed partial class WebhookDeliveryWorker(
         Guid[] saturated;
         lock (_gate)
         {
-            free = _options.MaxConcurrency - _held;
-            saturated = [.. _endpoints.Where(p => p.Value.Held >= _options.MaxConcurrencyPerEndpoint).Select(p => p.Key)];
+            free = _options.MaxClaimed - _held;
+            // Claim in batches: when a quarter is free, or when nothing claimed is waiting for a slot (keep the pipe fed).
+            if (free < _options.MaxClaimed / 4 && _waiting > 0)
+            {
+                return (0, 0);
+            }
+            saturated = [.. _endpoints.Where(p => p.Value.Held >= _options.PrefetchPerEndpoint).Select(p => p.Key)];
         }
         if (free <= 0)
         {
             return (0, 0);
         }
+        // Endpoints measured fast are claimed ahead; the others (slow, or not measured yet) only their sending slots' worth.
+        var slow = SlowAttemptMilliseconds;
+        var fast = _attemptMilliseconds.Where(p => p.Value <= slow).Select(p => p.Key).Take(400).ToArray();
         var now = time.GetUtcNow();
-        var claimed = await store.ClaimDeliveriesAsync(Owner, now, _options.LeaseDuration, free, _options.MaxConcurrencyPerEndpoint, saturated, ct);
+        var claimed = await store.ClaimDeliveriesAsync(new DeliveryClaim(Owner, now, _options.LeaseDuration, free,
+            _options.MaxConcurrencyPerEndpoint, saturated, fast, _options.PrefetchPerEndpoint), ct);
         foreach (var delivery in claimed)
         {
             EndpointSlots slots;
@@ -126,7 +150,10 @@ public sealed partial class WebhookDeliveryWorker(
                 }
                 slots.Held++;
                 _held++;
+                _waiting++;
             }
+            // Not measured yet: treated as slow until its first attempt says otherwise.
+            _attemptMilliseconds.TryAdd(delivery.EndpointId, double.MaxValue);
             var send = Task.Run(() => DeliverAsync(delivery, slots), CancellationToken.None);
             lock (_gate)
             {
@@ -146,39 +173,26 @@ public sealed partial class WebhookDeliveryWorker(
         return (claimed.Count, free);
     }
 
-    /// <summary>One claimed delivery: waits for one of its endpoint's sending slots, sends, queues the outcome.</summary>
+    /// <summary>One claimed delivery: waits for a sending slot of its endpoint and one overall, sends, queues the outcome.</summary>
     private async Task DeliverAsync(ClaimedDelivery delivery, EndpointSlots slots)
     {
+        var waiting = true;
         try
         {
             await slots.Sending.WaitAsync();
+            await _sending.WaitAsync();
+            lock (_gate)
+            {
+                _waiting--;
+                waiting = false;
+            }
             try
             {
-                var now = time.GetUtcNow();
-                if (delivery.Event is null || !delivery.EndpointEnabled)
-                {
-                    // Nothing to send: the event aged out of the log, or the endpoint was disabled after the fan-out.
-                    var why = delivery.Event is null ? "the event is no longer in the log (retention)" : "the endpoint is disabled";
-                    _results.Writer.TryWrite(new DeliveryResult(delivery.Id, delivery.EndpointId, delivery.Attempts, delivery.Attempts,
-                        DeliveryState.Failed, null, now, null, why, EndpointEffect.None));
-                    return;
-                }
-                if (now + _options.Timeout + TimeSpan.FromSeconds(1) > delivery.LeaseExpiresAt)
-                {
-                    return; // waited too long for a slot: the lease could end mid-attempt; leave it to the next claim
-                }
-                var outcome = await sender.SendAsync(delivery, delivery.Event, now, CancellationToken.None);
-                // The retry waits from the attempt's end (a slow failure does not eat into the wait); it is recorded at its start.
-                var result = DeliveryRules.Decide(delivery.Id, delivery.EndpointId, delivery.Attempts, outcome, time.GetUtcNow(), _schedule,
-                    Random.Shared.NextDouble() * 2 - 1) with { AttemptedAt = now };
-                if (result.Effect == EndpointEffect.Gone)
-                {
-                    LogEndpointGone(delivery.EndpointId, delivery.ProjectId);
-                }
-                _results.Writer.TryWrite(result);
+                await AttemptAsync(delivery);
             }
             finally
             {
+                _sending.Release();
                 slots.Sending.Release();
             }
         }
@@ -190,6 +204,10 @@ public sealed partial class WebhookDeliveryWorker(
         {
             lock (_gate)
             {
+                if (waiting)
+                {
+                    _waiting--;
+                }
                 slots.Held--;
                 _held--;
                 if (slots.Held == 0)
@@ -199,6 +217,35 @@ public sealed partial class WebhookDeliveryWorker(
             }
             _freed.Pulse();
         }
+    }
+
+    private async Task AttemptAsync(ClaimedDelivery delivery)
+    {
+        var now = time.GetUtcNow();
+        if (delivery.Event is null || !delivery.EndpointEnabled)
+        {
+            // Nothing to send: the event aged out of the log, or the endpoint was disabled after the fan-out.
+            var why = delivery.Event is null ? "the event is no longer in the log (retention)" : "the endpoint is disabled";
+            _results.Writer.TryWrite(new DeliveryResult(delivery.Id, delivery.EndpointId, delivery.Attempts, delivery.Attempts,
+                DeliveryState.Failed, null, now, null, why, EndpointEffect.None));
+            return;
+        }
+        if (now + _options.Timeout + TimeSpan.FromSeconds(1) > delivery.LeaseExpiresAt)
+        {
+            return; // waited too long for a slot: the lease could end mid-attempt; left to the next claim
+        }
+        var clock = Stopwatch.StartNew();
+        var outcome = await sender.SendAsync(delivery, delivery.Event, now, CancellationToken.None);
+        var took = clock.Elapsed.TotalMilliseconds;
+        _attemptMilliseconds.AddOrUpdate(delivery.EndpointId, took, (_, seen) => seen == double.MaxValue ? took : 0.8 * seen + 0.2 * took);
+        // The retry waits from the attempt's end (a slow failure does not eat into the wait); it is recorded at its start.
+        var result = DeliveryRules.Decide(delivery.Id, delivery.EndpointId, delivery.Attempts, outcome, time.GetUtcNow(), _schedule,
+            Random.Shared.NextDouble() * 2 - 1) with { AttemptedAt = now };
+        if (result.Effect == EndpointEffect.Gone)
+        {
+            LogEndpointGone(delivery.EndpointId, delivery.ProjectId);
+        }
+        _results.Writer.TryWrite(result);
     }
 
     /// <summary>Writes outcomes as they come, everything waiting in one transaction (up to ResultBatch).</summary>

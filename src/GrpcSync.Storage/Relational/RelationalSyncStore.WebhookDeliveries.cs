@@ -16,26 +16,30 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         "d.id, d.endpoint_id, d.project_id, d.attempts, w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, d.lease_expires_at, ";
 
     /// <summary>
-    /// The due deliveries to lease: at most @per of each endpoint (ranked by due time), locked as picked. The outer
-    /// WHERE repeats the due test so that PostgreSQL re-checks it on the row's latest version once locked: a row
-    /// another worker leased and committed after this statement's snapshot is no longer due and is not taken twice.
+    /// The due deliveries to lease: at most @per of each endpoint (@ahead of the prefetched ones), ranked by due
+    /// time, locked as picked. The outer WHERE repeats the due test so that PostgreSQL re-checks it on the row's
+    /// latest version once locked: a row another worker leased and committed after this statement's snapshot is
+    /// no longer due and is not taken twice.
     /// </summary>
-    private string ClaimCandidatesSql(int excluded) =>
+    private string ClaimCandidatesSql(int excluded, int prefetched) =>
         "SELECT d.id FROM webhook_deliveries d WHERE d.state = " + SqlLiterals.DeliveryPending + " AND d.next_attempt_at <= @now AND d.id IN " +
-        "(SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS place " +
+        "(SELECT id FROM (SELECT id, endpoint_id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS place " +
         $"FROM webhook_deliveries WHERE {DeliveryDue}" +
         (excluded == 0 ? "" : $" AND endpoint_id NOT IN ({InList("@x", excluded)})") +
-        ") AS ranked WHERE place <= @per) " +
+        ") AS ranked WHERE place <= " +
+        (prefetched == 0 ? "@per" : $"CASE WHEN endpoint_id IN ({InList("@f", prefetched)}) THEN @ahead ELSE @per END") + ") " +
         "ORDER BY d.next_attempt_at, d.id LIMIT @max" + LockSkippingLocked("d");
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, TimeSpan lease, int max,
-        int perEndpoint, IReadOnlyCollection<Guid> excludedEndpoints, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(DeliveryClaim claim, CancellationToken ct = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(perEndpoint, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(claim);
+        ArgumentException.ThrowIfNullOrEmpty(claim.Owner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(claim.Max, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(claim.PerEndpoint, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(claim.PerPrefetchedEndpoint, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(claim.Lease, TimeSpan.Zero);
+        var now = claim.Now;
         await using (var probe = await OpenConnectionAsync(ct))
         {
             // Idle workers poll: look first without the write lock (the partial due index), so polling never queues behind writers.
@@ -47,29 +51,31 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        var excluded = excludedEndpoints.ToArray();
-        var parameters = new List<(string, object?)> { ("@now", Ms(now)), ("@per", perEndpoint), ("@max", max) };
-        for (var i = 0; i < excluded.Length; i++)
+        var excluded = claim.Excluded.ToArray();
+        var prefetched = claim.Prefetched.ToArray();
+        var parameters = new List<(string, object?)>
         {
-            parameters.Add(($"@x{i}", IdParameter(excluded[i])));
-        }
-        var candidates = OneOffCommand(connection, tx, ClaimCandidatesSql(excluded.Length), [.. parameters]);
+            ("@now", Ms(now)), ("@per", claim.PerEndpoint), ("@ahead", claim.PerPrefetchedEndpoint), ("@max", claim.Max),
+        };
+        parameters.AddRange(excluded.Select((id, i) => ($"@x{i}", (object?)IdParameter(id))));
+        parameters.AddRange(prefetched.Select((id, i) => ($"@f{i}", (object?)IdParameter(id))));
+        var candidates = OneOffCommand(connection, tx, ClaimCandidatesSql(excluded.Length, prefetched.Length), [.. parameters]);
         var ids = await ReadAllAsync(candidates, r => ReadId(r, 0), ct);
         if (ids.Count == 0)
         {
             await tx.CommitAsync(CancellationToken.None);
             return [];
         }
-        var until = Ms(now + lease);
+        var until = Ms(now + claim.Lease);
         var claimed = new List<ClaimedDelivery>(ids.Count);
         foreach (var chunk in ids.Chunk(InListChunk))
         {
             var idParameters = chunk.Select((id, i) => ($"@i{i}", IdParameter(id))).ToList();
-            var lease_ = OneOffCommand(connection, tx,
+            var leasing = OneOffCommand(connection, tx,
                 "UPDATE webhook_deliveries SET lease_owner = @owner, lease_expires_at = @until, next_attempt_at = @until, updated_at = @now " +
                 $"WHERE id IN ({InList("@i", chunk.Length)})",
-                [("@owner", owner), ("@until", until), ("@now", Ms(now)), .. idParameters]);
-            await lease_.ExecuteNonQueryAsync(ct);
+                [("@owner", claim.Owner), ("@until", until), ("@now", Ms(now)), .. idParameters]);
+            await leasing.ExecuteNonQueryAsync(ct);
             var read = OneOffCommand(connection, tx,
                 $"SELECT {ClaimedDeliveryColumns}{PrefixedEventColumns} FROM webhook_deliveries d " +
                 "JOIN webhook_endpoints w ON w.id = d.endpoint_id LEFT JOIN sync_events e ON e.event_id = d.event_id " +
