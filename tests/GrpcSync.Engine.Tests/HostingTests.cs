@@ -1,3 +1,4 @@
+using GrpcSync.Engine.Webhooks;
 using GrpcSync.Domain;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Engine.Events;
@@ -125,11 +126,13 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         Assert.Equal((7, TimeSpan.FromSeconds(45), "replica-a"), (options.MaxConcurrentRuns, options.Lease, options.WorkerId));
         Assert.Equal(["fake"], provider.GetRequiredService<ConnectorRegistry>().Integrations);
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(2, hosted.Count);
+        Assert.Equal(4, hosted.Count);
         var engine = Assert.IsType<SyncEngine>(hosted[0]);
         Assert.Equal("replica-a", engine.WorkerId);
         Assert.Same(engine, provider.GetRequiredService<SyncEngine>());
         Assert.Same(provider.GetRequiredService<EventRetention>(), Assert.IsType<EventRetention>(hosted[1])); // the retention loop
+        Assert.Same(provider.GetRequiredService<EventRelay>(), Assert.IsType<EventRelay>(hosted[2])); // positions, fan-out
+        Assert.Same(provider.GetRequiredService<WebhookDeliveryWorker>(), Assert.IsType<WebhookDeliveryWorker>(hosted[3]));
         Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<IOptions<EventOptions>>().Value.Retention);
     }
 
@@ -174,6 +177,8 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         services.AddSingleton<IEngineStore>(H.EngineStore);
         services.AddSingleton<IEventStore>((IEventStore)H.Store);
         services.AddSingleton<ICredentialSecrets>(new PassThroughSecrets());
+        services.AddSingleton<IWebhookDeliveryStore>((IWebhookDeliveryStore)H.Store);
+        services.AddSingleton<IWebhookSecrets>(new PassThroughSecrets());
         services.AddSingleton<TimeProvider>(H.Time);
         services.AddSingleton<IConnector>(H.Fake);
         services.AddGrpcSyncEngine(configuration);

@@ -34,7 +34,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 }
 
 /// <summary>Secrets stored as they are (the server protects them with Data Protection).</summary>
-public sealed class PassThroughSecrets : ICredentialSecrets
+public sealed class PassThroughSecrets : ICredentialSecrets, GrpcSync.Engine.Webhooks.IWebhookSecrets
 {
     public string Reveal(string protectedSecret) => protectedSecret;
 }
