@@ -52,6 +52,10 @@ public sealed class RestFuzzSender(int port) : IDisposable
         {
             try
             {
+                if (IsEventStream(fuzzCase.Target))
+                {
+                    return await ReadStreamAnswerAsync(request);
+                }
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
                 var body = await response.Content.ReadAsByteArrayAsync();
                 return new RestFuzzResult(new FuzzHttpResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body), null, null);
@@ -69,6 +73,46 @@ public sealed class RestFuzzSender(int port) : IDisposable
                 return new RestFuzzResult(null, $"no answer within {Timeout.TotalSeconds:0} s", null);
             }
         }
+    }
+
+    /// <summary>The watch routes answer a good request with a 200 stream that stays open until the caller leaves.</summary>
+    private static bool IsEventStream(string target)
+    {
+        var path = target.Split('?', 2)[0];
+        return path.EndsWith("/events/watch", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An open stream is an answer: its status and headers, and the complete lines it sent within a second
+    /// (a rejection is an ordinary error response that ends by itself).
+    /// </summary>
+    private async Task<RestFuzzResult> ReadStreamAnswerAsync(HttpRequestMessage request)
+    {
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var contentType = response.Content.Headers.ContentType?.ToString();
+        if ((int)response.StatusCode is < 200 or >= 300)
+        {
+            return new RestFuzzResult(new FuzzHttpResponse((int)response.StatusCode, contentType, await response.Content.ReadAsByteArrayAsync()), null, null);
+        }
+        var read = new MemoryStream();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[8192];
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer, enough.Token)) > 0)
+            {
+                read.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException) when (enough.IsCancellationRequested)
+        {
+            // still open: the stream is live
+        }
+        var bytes = read.ToArray();
+        var lastLine = Array.LastIndexOf(bytes, (byte)'\n');
+        return new RestFuzzResult(new FuzzHttpResponse((int)response.StatusCode, contentType, bytes[..(lastLine + 1)]), null, null);
     }
 
     private HttpRequestMessage Build(RestFuzzCase fuzzCase)
