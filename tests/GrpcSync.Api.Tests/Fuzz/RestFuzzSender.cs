@@ -79,7 +79,7 @@ public sealed class RestFuzzSender(int port) : IDisposable
     private static bool IsEventStream(string target)
     {
         var path = target.Split('?', 2)[0];
-        return path.EndsWith("/events/watch", StringComparison.Ordinal);
+        return path.TrimEnd('/').EndsWith("/events/watch", StringComparison.OrdinalIgnoreCase); // routing ignores case and a trailing slash
     }
 
     /// <summary>
