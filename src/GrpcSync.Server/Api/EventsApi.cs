@@ -20,26 +20,14 @@ public sealed class EventsApi(IEventStore events)
             v.Add("pageSize", $"pageSize must be between 1 and {MaxPageSize} (absent means {DefaultPageSize}).");
         }
         v.ThrowIfAny();
-        long after = 0;
-        long? cursorIncarnation = null;
-        if (!string.IsNullOrEmpty(request.Cursor))
-        {
-            if (!EventCursor.TryDecode(request.Cursor, out var incarnation, out after))
-            {
-                throw DomainException.CursorExpired("cursor");
-            }
-            cursorIncarnation = incarnation;
-        }
+        var cursor = SyncEventCursorArgument.Parse(request.Cursor);
 
         var limit = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        var page = await events.ListSyncEventsAsync(scope, syncId!.Value, after, limit, ct)
+        var page = await events.ListSyncEventsAsync(scope, syncId!.Value, cursor.AfterSequence, limit, ct)
             ?? throw DomainException.SyncNotFound(request.SyncId);
         // A cursor of an earlier life points into a log this life does not list: refused, not reinterpreted.
-        if (cursorIncarnation is { } expected && expected != page.Incarnation)
-        {
-            throw DomainException.CursorExpired("cursor");
-        }
-        var lastSeen = page.Events.Count > 0 ? page.Events[^1].Sequence : after;
+        cursor.EnsureLife(page.Incarnation);
+        var lastSeen = page.Events.Count > 0 ? page.Events[^1].Sequence : cursor.AfterSequence;
         var response = new ListSyncEventsResponse
         {
             // An empty page keeps the caller's position, so it can poll with the same cursor.

@@ -22,24 +22,13 @@ public sealed class SyncEventStream(IEventStore events, IOptions<EventOptions> o
         var v = new Violations();
         var syncId = v.Uuid("syncId", request.SyncId, required: true);
         v.ThrowIfAny();
-        long after = 0;
-        long? cursorIncarnation = null;
-        if (!string.IsNullOrEmpty(request.Cursor))
-        {
-            if (!EventCursor.TryDecode(request.Cursor, out var incarnation, out after))
-            {
-                throw DomainException.CursorExpired("cursor");
-            }
-            cursorIncarnation = incarnation;
-        }
+        var cursor = SyncEventCursorArgument.Parse(request.Cursor);
         // Checked before anything is sent, so the caller gets a plain NOT_FOUND / INVALID_ARGUMENT (HTTP 404 / 400).
-        var current = await events.ListSyncEventsAsync(scope, syncId!.Value, after, 1, context.CancellationToken)
+        var current = await events.ListSyncEventsAsync(scope, syncId!.Value, cursor.AfterSequence, 1, context.CancellationToken)
             ?? throw DomainException.SyncNotFound(request.SyncId);
-        if (cursorIncarnation is { } expected && expected != current.Incarnation)
-        {
-            throw DomainException.CursorExpired("cursor");
-        }
+        cursor.EnsureLife(current.Incarnation);
         var life = current.Incarnation;
+        var after = cursor.AfterSequence;
         await EventFollower.OpenAsync(context);
 
         await EventFollower.FollowAsync(events.Signals.Appended, _options.WatchPollInterval, time, _options.WatchPageSize,
