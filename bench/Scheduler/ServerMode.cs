@@ -72,7 +72,10 @@ internal static class ServerMode
         };
         var measuring = new MeasuringEngineStore(inner, recorder);
         builder.Services.AddSingleton<IEngineStore>(measuring);
+        builder.Services.AddSingleton<IEventStore>(inner); // the engine replica's retention, relay and webhook loops
+        builder.Services.AddSingleton<IWebhookDeliveryStore>(inner);
         builder.Services.AddSingleton<ICredentialSecrets, PassThroughSecrets>();
+        builder.Services.AddSingleton<GrpcSync.Engine.Webhooks.IWebhookSecrets, PassThroughSecrets>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(recorder);
         builder.Services.AddSingleton<IConnector, NoopConnector>();
