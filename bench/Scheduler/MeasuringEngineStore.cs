@@ -28,13 +28,14 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
     public long FullRounds => Interlocked.Read(ref _fullRounds);
 
     public async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
-        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        CancellationToken ct = default)
     {
         // The decision may run more than once per Sync only if the store retried; keep the last answer.
         var planned = new Dictionary<Guid, DateTimeOffset?>();
-        SyncChange<SyncRun?> Decide(SyncSnapshot snapshot)
+        SyncChange<SyncRun?> Decide(SyncSnapshot snapshot, CredentialBudget budget)
         {
-            var change = decide(snapshot);
+            var change = decide(snapshot, budget);
             if (change.Result is { } run)
             {
                 var scheduled = change.RunsToInsert.Count == 1 && ReferenceEquals(change.RunsToInsert[0], run)
@@ -45,7 +46,7 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
         }
 
         var started = Stopwatch.GetTimestamp();
-        var result = await inner.DispatchAsync(now, max, Decide, ct);
+        var result = await inner.DispatchAsync(now, max, maxRunsPerCredential, Decide, ct);
         Dispatch.Add(started);
         var committed = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Interlocked.Add(ref _dispatchedRuns, result.Count);
