@@ -32,7 +32,7 @@ public static class EngineServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
         // GrpcSync:Connectors:<integration>:MaxRunsPerCredential / RequestsPerSecondPerCredential; bad values stop the start.
-        services.TryAddSingleton(ConnectorBudgets.FromConfiguration(configuration));
+        services.TryAddSingleton(_ => ConnectorBudgets.FromConfiguration(configuration));
         services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
         // Webhook settings serve the API (URL checks) even on an API-only replica.

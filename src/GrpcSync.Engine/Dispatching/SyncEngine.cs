@@ -108,9 +108,20 @@ public sealed partial class SyncEngine : BackgroundService
             }
             var now = _time.GetUtcNow();
             var asked = Math.Min(free, _options.DispatchBatch);
-            var started = await _store.DispatchAsync(now, asked, _budgets.MaxRunsPerCredential,
-                (snapshot, budget) => RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy, budget), ct);
-            _moreDue = started.Count >= asked;
+            var moved = 0; // candidates whose decision wrote something: started, or held back by their credential's budget
+            var started = await _store.DispatchAsync(now, asked, _budgets.MaxRunsPerCredential, (snapshot, budget) =>
+            {
+                var change = RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy, budget);
+                if (change.Result is not null || change.NewSync is not null || change.RunsToInsert.Count > 0 || change.RunsToUpdate.Count > 0)
+                {
+                    moved++;
+                }
+                return change;
+            }, ct);
+            // Held-back candidates leave the candidate set (their run is due later, or their credential is marked
+            // full), so a round that moved as many as it asked for is followed at once, like a full one: a backlog of
+            // Syncs on busy credentials must not leave the rest to wait a poll interval per round.
+            _moreDue = started.Count >= asked || moved >= asked;
             foreach (var (sync, run) in started)
             {
                 StartWorker(sync, run);
