@@ -20,6 +20,12 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
     public readonly CallStats GetCredential = new();
     public readonly CallStats WritePage = new();
     private long _dispatchedRuns;
+
+    /// <summary>
+    /// Scheduled runs a credential's budget held back (inserted QUEUED instead of started), with the time the bench
+    /// planned them: their start, rounds later, is still that Sync's scheduled run and counts as such.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset?> _heldScheduled = new();
     private long _fullRounds;
 
     public long DispatchedRuns => Interlocked.Read(ref _dispatchedRuns);
@@ -40,7 +46,12 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
             {
                 var scheduled = change.RunsToInsert.Count == 1 && ReferenceEquals(change.RunsToInsert[0], run)
                                 && run.Trigger is RunTrigger.Schedule or RunTrigger.Periodic;
-                planned[run.Id] = scheduled ? snapshot.Sync.NextRunAt : null;
+                planned[run.Id] = scheduled ? snapshot.Sync.NextRunAt
+                    : _heldScheduled.TryRemove(run.Id, out var heldAt) ? heldAt : null;
+            }
+            else if (change.RunsToInsert is [{ Hold: not null, Trigger: RunTrigger.Schedule or RunTrigger.Periodic } held])
+            {
+                _heldScheduled[held.Id] = snapshot.Sync.NextRunAt;
             }
             return change;
         }

@@ -108,11 +108,12 @@ public sealed partial class SyncEngine : BackgroundService
             }
             var now = _time.GetUtcNow();
             var asked = Math.Min(free, _options.DispatchBatch);
-            var moved = 0; // candidates whose decision wrote something: started, or held back by their credential's budget
+            var moved = 0; // candidates started, or held back by their credential's budget (so no candidate next round)
             var started = await _store.DispatchAsync(now, asked, _budgets.MaxRunsPerCredential, (snapshot, budget) =>
             {
                 var change = RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy, budget);
-                if (change.Result is not null || change.NewSync is not null || change.RunsToInsert.Count > 0 || change.RunsToUpdate.Count > 0)
+                if (change.Result is not null || change.NewSync is not null || change.RunsToInsert.Count > 0 || change.RunsToUpdate.Count > 0
+                    || budget.IsFull) // already waiting for a slot: its credential is marked full again
                 {
                     moved++;
                 }
