@@ -10,6 +10,7 @@ namespace GrpcSync.Connectors.S3;
 /// </summary>
 public sealed class S3Endpoints
 {
+    /// <summary>One allow-list entry; <see cref="HasWildcard"/> entries (and the defaults) require public addresses.</summary>
     private sealed record Entry(string? Scheme, string Host, int? Port, string Path, bool HasWildcard);
 
     private readonly Entry[] _entries;
@@ -17,7 +18,10 @@ public sealed class S3Endpoints
     public S3Endpoints(IEnumerable<string> allowed)
     {
         var list = allowed.Where(e => !string.IsNullOrWhiteSpace(e)).ToList();
-        _entries = [.. (list.Count == 0 ? S3ConnectorOptions.DefaultAllowedEndpoints : list).Select(Parse).OfType<Entry>()];
+        // AWS's own endpoints are public: the defaults never let an endpoint resolve to a private address.
+        _entries = list.Count == 0
+            ? [.. S3ConnectorOptions.DefaultAllowedEndpoints.Select(Parse).OfType<Entry>().Select(e => e with { HasWildcard = true })]
+            : [.. list.Select(Parse).OfType<Entry>()];
     }
 
     /// <summary>What the allow-list decided about one endpoint.</summary>
