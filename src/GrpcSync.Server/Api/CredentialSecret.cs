@@ -34,6 +34,11 @@ public sealed record CredentialSecret(string Text, bool IsObject)
                 }
                 else if (value.KindCase == Value.KindOneofCase.StructValue)
                 {
+                    if (value.StructValue.Fields.Count == 0)
+                    {
+                        v.Add("secret", "secret is required: a non-empty string or JSON object.");
+                        return null;
+                    }
                     if (!v.JsonStruct("secret", value.StructValue))
                     {
                         return null;
@@ -48,7 +53,7 @@ public sealed record CredentialSecret(string Text, bool IsObject)
                 break;
         }
 
-        if (secret is null || secret.Text.Length == 0 || (secret.IsObject && secret.Text == "{}"))
+        if (secret is null || secret.Text.Length == 0)
         {
             v.Add("secret", "secret is required.");
             return null;
