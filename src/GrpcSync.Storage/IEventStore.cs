@@ -37,10 +37,11 @@ public interface IEventStore
     EventSignals Signals { get; }
 
     /// <summary>
-    /// The relay's step: gives the next global positions (commit order over all Syncs) to at most
-    /// <paramref name="max"/> (at least 1) events that have none, oldest first, in one transaction that
-    /// holds the relay row, so two relays (replicas) never interleave and a reader that saw position p has
-    /// seen every position below it. Returns how many were placed; pulses <see cref="EventSignals.Placed"/>.
+    /// The relay's step: gives the next global positions (commit order over all Syncs) to about
+    /// <paramref name="max"/> (at least 1) events that have none, oldest first (the events of one change are
+    /// placed together, so a step may place a few more), in one transaction that holds the relay row, so two
+    /// relays (replicas) never interleave and a reader that saw position p has seen every position below it.
+    /// Returns how many were placed; pulses <see cref="EventSignals.Placed"/>.
     /// </summary>
     Task<int> PlaceEventsAsync(int max, CancellationToken ct = default);
 
