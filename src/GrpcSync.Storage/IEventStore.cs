@@ -46,8 +46,9 @@ public interface IEventStore
     Task<int> PlaceEventsAsync(int max, CancellationToken ct = default);
 
     /// <summary>
-    /// Deletes at most <paramref name="max"/> events (at least 1) logged before <paramref name="cutoff"/>, oldest
-    /// first, in one short transaction; returns how many. Callers repeat it until fewer than max come back.
+    /// Deletes the oldest rows of events logged before <paramref name="cutoff"/>, at most <paramref name="max"/>
+    /// (at least 1; a change's several events share a row and go together), in one short transaction; returns
+    /// how many events. Callers repeat it until fewer than max come back.
     /// </summary>
     Task<int> DeleteEventsBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken ct = default);
 }

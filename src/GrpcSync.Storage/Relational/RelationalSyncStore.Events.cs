@@ -136,12 +136,13 @@ public abstract partial class RelationalSyncStore : IEventStore
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        var deleted = await ExecuteAsync(connection, tx,
+        var deleted = Command(connection, tx,
             "DELETE FROM sync_events WHERE event_id IN " +
-            "(SELECT event_id FROM sync_events WHERE event_id < @boundary ORDER BY event_id LIMIT @max)", ct,
+            "(SELECT event_id FROM sync_events WHERE event_id < @boundary ORDER BY event_id LIMIT @max) RETURNING event_count",
             ("@boundary", IdParameter(EventIds.LowestAt(cutoff))), ("@max", max));
+        var counts = await ReadAllAsync(deleted, r => r.GetInt32(0), ct); // events, not rows: a row can hold several
         await CommitAsync(connection, tx);
-        return deleted;
+        return counts.Sum();
     }
 
     /// <summary>
