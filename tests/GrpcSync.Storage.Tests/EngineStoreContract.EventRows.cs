@@ -93,6 +93,9 @@ public abstract partial class EngineStoreContract
         Assert.All(deleted, e => Assert.Equal(EventTypes.RecordDeleted, e.Type));
         Assert.Equal(events.Where(e => e.Type == EventTypes.RecordDeleted).Select(e => (e.Id, e.Sequence, e.Position)),
             deleted.Select(e => (e.Id, e.Sequence, e.Position)));
+        // The delivery log names each delivery's own event type, not its row's first.
+        var listed = await Hooks.ListDeliveriesAsync(Alice.ProjectId, everything, null, null, 1000);
+        Assert.Equal(events.Select(e => (e.Id, (string?)e.Type)).Order(), listed.Select(d => (d.EventId, d.EventType)).Order());
     }
 
     [Fact]

@@ -13,11 +13,15 @@ public abstract partial class RelationalSyncStore
 {
     private const string DeliveryColumns =
         "d.id, d.endpoint_id, d.project_id, d.event_id, d.state, d.attempts, d.next_attempt_at, d.lease_expires_at, " +
-        "d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, e.event_type";
+        "d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, " +
+        "CASE WHEN e.event_id IS NULL THEN NULL ELSE d.event_type END";
 
-    /// <summary>The event type comes from the log (LEFT JOIN: null once retention removed the event).</summary>
+    /// <summary>
+    /// The type is the delivery's own (a row of several events names only its first member's); the LEFT JOIN on
+    /// the row holding the event makes it null once retention removed the event.
+    /// </summary>
     private const string DeliveryFrom =
-        "FROM webhook_deliveries d LEFT JOIN sync_events e ON e.event_id = d.event_id " +
+        "FROM webhook_deliveries d LEFT JOIN sync_events e ON e.event_id = d.log_event_id " +
         "WHERE d.endpoint_id = @endpoint AND d.project_id = @project_id";
 
     /// <inheritdoc />

@@ -32,8 +32,9 @@ public abstract partial class RelationalSyncStore
         "AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.project_id = e.project_id AND w.enabled)";
 
     private const string InsertDeliverySql =
-        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, log_event_id, project_id, state, attempts, next_attempt_at, created_at, updated_at) " +
-        $"VALUES (@id, @endpoint_id, @event_id, @log_event_id, @project_id, {SqlLiterals.DeliveryPending}, 0, @at, @at, @at)";
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, log_event_id, event_type, project_id, state, attempts, next_attempt_at, " +
+        $"created_at, updated_at) VALUES (@id, @endpoint_id, @event_id, @log_event_id, @event_type, @project_id, {SqlLiterals.DeliveryPending}, 0, " +
+        "@at, @at, @at)";
 
     /// <inheritdoc />
     /// <remarks>
@@ -108,7 +109,8 @@ public abstract partial class RelationalSyncStore
                     writes.Add(new Write(InsertDeliverySql,
                     [
                         ("@id", IdParameter(Guid.CreateVersion7(e.Timestamp))), ("@endpoint_id", IdParameter(endpoint.Id)),
-                        ("@event_id", IdParameter(e.Id)), ("@log_event_id", IdParameter(row)), ("@project_id", e.ProjectId),
+                        ("@event_id", IdParameter(e.Id)), ("@log_event_id", IdParameter(row)), ("@event_type", e.Type),
+                        ("@project_id", e.ProjectId),
                         ("@at", Ms(e.Timestamp)),
                     ], $"The delivery of event {e.Id} to endpoint {endpoint.Id} could not be written."));
                 }

@@ -6,4 +6,7 @@ ALTER TABLE sync_events ADD COLUMN event_count integer NOT NULL DEFAULT 1;
 
 -- A delivery's event is a member of the row log_event_id (the row's event_id; the event's own for a row of one).
 ALTER TABLE webhook_deliveries ADD COLUMN log_event_id uuid;
-UPDATE webhook_deliveries SET log_event_id = event_id;
+-- and its type, which a row of several no longer says: the delivery log lists it without reading the row.
+ALTER TABLE webhook_deliveries ADD COLUMN event_type text;
+UPDATE webhook_deliveries SET log_event_id = event_id,
+    event_type = (SELECT e.event_type FROM sync_events e WHERE e.event_id = webhook_deliveries.event_id);
