@@ -220,7 +220,7 @@ public static class RunRules
         RunOutcome.Succeeded when run.Type == RunType.Initial =>
             [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncComplete(nextSync, now)],
         RunOutcome.PermanentFailure permanent =>
-            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncErrored(SyncEvents.PermanentFailureCode, permanent.Reason, now)],
+            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncErrored(permanent.Code, permanent.Reason, now)],
         RunOutcome.RateLimited limited => [SyncEvents.SyncRateLimited(run, limited.Backoff, limited.Error, now)],
         _ when nextRun.State is RunState.Succeeded or RunState.Failed => [SyncEvents.RunFinished(nextRun, counts, now)],
         _ => [],

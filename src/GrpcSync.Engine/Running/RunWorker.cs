@@ -258,7 +258,7 @@ internal sealed partial class RunWorker
             case RateLimitedSourceException limited:
                 return new RunOutcome.RateLimited(limited.RetryAfter > TimeSpan.Zero ? limited.RetryAfter : TimeSpan.Zero, limited.Message);
             case PermanentSourceException permanent:
-                return new RunOutcome.PermanentFailure(permanent.Message);
+                return new RunOutcome.PermanentFailure(permanent.Message, permanent.Code);
             case TransientSourceException or IOException or TimeoutException:
                 return new RunOutcome.TransientFailure(e.Message);
             case OperationCanceledException:
