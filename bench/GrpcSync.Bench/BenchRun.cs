@@ -53,8 +53,11 @@ public sealed partial class BenchRun(Plan plan)
         {
             return await ServeAsync(key, publicKey, files);
         }
-        Log($"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
-            $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
+        Log(plan.EventsOnly
+            ? $"bench ({plan.Mode}): figure 7 only, {plan.EventUsers} users × {plan.EventSyncsPerUser} Syncs, {plan.EventBurst} changes saturated, " +
+              $"{plan.Duration.TotalSeconds:0.#} s paced phases; work dir {plan.WorkDirectory}"
+            : $"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
+              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
         if (!plan.EventsOnly)
         {
             await ApiAndStoreFiguresAsync(key, publicKey, files);
