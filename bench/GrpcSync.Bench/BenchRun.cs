@@ -574,6 +574,12 @@ public sealed partial class BenchRun(Plan plan)
             {
                 env[variable] = value;
             }
+            // Trying a setting: BENCH_SERVER_GrpcSync__Webhooks__MaxConcurrencyPerEndpoint=8 bench/run.sh … gives every server
+            // GrpcSync__Webhooks__MaxConcurrencyPerEndpoint=8 (the results' settings list what was passed).
+            foreach (var (variable, value) in ServerOverrides)
+            {
+                env[variable] = value;
+            }
             var process = LoggedChild.Start(name, "dotnet", [_serverDll], env,
                 Path.Combine(plan.WorkDirectory, $"{name}-{attempt}.log"), Path.GetDirectoryName(_serverDll));
             try
@@ -734,7 +740,26 @@ public sealed partial class BenchRun(Plan plan)
         return ratios;
     }
 
-    private Dictionary<string, string> Settings() => new()
+    /// <summary>The bench's BENCH_SERVER_* environment variables, without the prefix: extra settings for every server it starts.</summary>
+    private static IReadOnlyDictionary<string, string> ServerOverrides { get; } =
+        Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => e.Key is string k && k.StartsWith(ServerOverridePrefix, StringComparison.Ordinal) && k.Length > ServerOverridePrefix.Length)
+            .ToDictionary(e => ((string)e.Key)[ServerOverridePrefix.Length..], e => (string?)e.Value ?? "");
+
+    private const string ServerOverridePrefix = "BENCH_SERVER_";
+
+    private Dictionary<string, string> Settings()
+    {
+        var settings = ShippedSettings();
+        if (ServerOverrides.Count > 0)
+        {
+            settings["server overrides"] = "NOT the shipped settings: " + string.Join(", ", ServerOverrides.Select(o => $"{o.Key}={o.Value}")) +
+                                           " (from BENCH_SERVER_* variables)";
+        }
+        return settings;
+    }
+
+    private Dictionary<string, string> ShippedSettings() => new()
     {
         ["data set"] = $"{plan.Users * plan.SyncsPerUser} Syncs across {plan.Users} users (one filesystem credential each), seeded through the gRPC API; engine off",
         ["concurrency"] = $"{plan.Concurrency} requests in flight: wrk -t1 -c{plan.Concurrency} (HTTP/1.1 keep-alive); h2load: {plan.Groups} processes × (-t1 -c1 -m{plan.StreamsPerGroup}), one Sync each",
