@@ -101,7 +101,7 @@ public sealed partial class BenchRun(Plan plan)
         return 0;
     }
 
-    /// <summary>Figures 1 to 4: the API on SQLite, the baseline, the server at Full durability, the in-process store loops.</summary>
+    /// <summary>Figures 1 to 4: the API on SQLite, the baseline, the server at Full durability and without the event log, the in-process store loops.</summary>
     private async Task ApiAndStoreFiguresAsync(BenchKey key, string publicKey, string files)
     {
         // ---- GrpcSync on SQLite: figures 1 and 2 ----
@@ -129,6 +129,14 @@ public sealed partial class BenchRun(Plan plan)
             extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__SqliteDurability"] = "Full" }))
         {
             await FullDurabilityFigureAsync(server, seed, () => SqliteVersions(database));
+            await server.Process.StopAsync();
+        }
+
+        // ---- Figure 4, the outbox's cost at the API: the write figure on a server that logs no events ----
+        await using (var server = await StartServerAsync("grpcsync-sqlite-nolog", sqliteData, publicKey, files, postgresConnection: null,
+            extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__EventLog"] = "false" }))
+        {
+            await EventLogOffFigureAsync(server, seed, () => SqliteVersions(database));
             await server.Process.StopAsync();
         }
 
@@ -304,6 +312,25 @@ public sealed partial class BenchRun(Plan plan)
             Workload = $"{plan.Concurrency} connections rotating over {writeSet.Count} Syncs; each visit flips 5m ↔ 10m, so every PATCH commits (and syncs) a change",
         },
         d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-patch-writes-full"), "PATCH", Targets(writeSet), AlternatingBodies), plan.Concurrency, d),
+        () => Task.WhenAll([Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{first.Id}", FixedBody, first.Owner.Bearer, false)]),
+        versions);
+    }
+
+    /// <summary>
+    /// 1.rest-patch-writes again on a server started with GrpcSync:Store:EventLog=false: what logging each
+    /// change's sync_updated costs UpdateSync as callers see it (the whole call, not only the store's part).
+    /// </summary>
+    private async Task EventLogOffFigureAsync(Server server, SeedData seed, Func<Task<long>> versions)
+    {
+        var writeSet = seed.Syncs.Take(plan.WriteSetSize).ToList();
+        var first = writeSet[0];
+        await MeasureAsync(new Figure
+        {
+            Id = "4.rest-patch-writes-nolog", Section = "4", Name = "PATCH /api/syncs/{id}, every request writes, event log off",
+            Server = "GrpcSync", Transport = "HTTP/1.1 JSON", Tool = "wrk", Store = SqliteStore,
+            Workload = $"as 1.rest-patch-writes, on a server with GrpcSync:Store:EventLog=false (there each PATCH logs one sync_updated)",
+        },
+        d => Wrk.RunAsync(server.RestUrl, Wrk.WriteScript(Script("rest-patch-writes-nolog"), "PATCH", Targets(writeSet), AlternatingBodies), plan.Concurrency, d),
         () => Task.WhenAll([Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{first.Id}", FixedBody, first.Owner.Bearer, false)]),
         versions);
     }
@@ -719,7 +746,8 @@ public sealed partial class BenchRun(Plan plan)
         Add("gRPC UpdateSync / raw UPDATE+COMMIT (NORMAL)", "1.grpc-update", "4.raw-normal", 0.3);
         Add("REST PATCH (every request writes) / raw UPDATE+COMMIT (NORMAL)", "1.rest-patch-writes", "4.raw-normal", null);
         Add("MutateSyncAsync (writes) / raw UPDATE+COMMIT (NORMAL)", "4.store-mutate-writes", "4.raw-normal", null);
-        Add("Event log on / off: MutateSyncAsync, every call writes (outbox cost)", "4.store-mutate-writes", "4.store-mutate-writes-nolog", 0.9);
+        Add("Event log on / off: REST PATCH, every request writes (UpdateSync's outbox cost)", "1.rest-patch-writes", "4.rest-patch-writes-nolog", 0.9);
+        Add("Event log on / off: MutateSyncAsync, every call writes (the store's share of it)", "4.store-mutate-writes", "4.store-mutate-writes-nolog", null);
         Add("Event log on / off: record page write, 100 changed records (outbox cost)", "4.store-page-writes", "4.store-page-writes-nolog", 0.9);
         Add("raw synchronous=FULL / raw synchronous=NORMAL", "4.raw-full", "4.raw-normal", null);
         Add("REST PATCH (every request writes), Full / raw UPDATE+COMMIT (FULL)", "4.rest-patch-writes-full", "4.raw-full", 0.7);

@@ -80,7 +80,7 @@ public static class Seeder
             var headers = new Metadata { { "authorization", user.Bearer } };
             var credential = await credentials.CreateCredentialAsync(new CreateCredentialRequest
             {
-                Integration = "filesystem", DisplayName = "bench", Secret = credentialRoot,
+                Integration = "filesystem", DisplayName = "bench", SecretText = credentialRoot,
             }, headers, cancellationToken: ct);
             for (var i = 0; i < syncsPerUser; i++)
             {

@@ -37,16 +37,18 @@ public interface IEventStore
     EventSignals Signals { get; }
 
     /// <summary>
-    /// The relay's step: gives the next global positions (commit order over all Syncs) to at most
-    /// <paramref name="max"/> (at least 1) events that have none, oldest first, in one transaction that
-    /// holds the relay row, so two relays (replicas) never interleave and a reader that saw position p has
-    /// seen every position below it. Returns how many were placed; pulses <see cref="EventSignals.Placed"/>.
+    /// The relay's step: gives the next global positions (commit order over all Syncs) to about
+    /// <paramref name="max"/> (at least 1) events that have none, oldest first (the events of one change are
+    /// placed together, so a step may place a few more), in one transaction that holds the relay row, so two
+    /// relays (replicas) never interleave and a reader that saw position p has seen every position below it.
+    /// Returns how many were placed; pulses <see cref="EventSignals.Placed"/>.
     /// </summary>
     Task<int> PlaceEventsAsync(int max, CancellationToken ct = default);
 
     /// <summary>
-    /// Deletes at most <paramref name="max"/> events (at least 1) logged before <paramref name="cutoff"/>, oldest
-    /// first, in one short transaction; returns how many. Callers repeat it until fewer than max come back.
+    /// Deletes the oldest rows of events logged before <paramref name="cutoff"/>, at most <paramref name="max"/>
+    /// (at least 1; a change's several events share a row and go together), in one short transaction; returns
+    /// how many events. Callers repeat it until fewer than max come back.
     /// </summary>
     Task<int> DeleteEventsBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken ct = default);
 }

@@ -31,4 +31,21 @@ public interface IWebhookStore
 
     /// <summary>Deletes the project's endpoint and (by cascade) its deliveries; false when there was none.</summary>
     Task<bool> DeleteWebhookAsync(string projectId, Guid webhookId, CancellationToken ct = default);
+
+    /// <summary>
+    /// The deliveries of the project's endpoint <paramref name="webhookId"/>, newest first (creation time, then
+    /// id), after <paramref name="before"/> (from the start when null), only those in <paramref name="state"/>
+    /// when given, at most <paramref name="limit"/> (at least 1). Another project's endpoint has none.
+    /// </summary>
+    Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string projectId, Guid webhookId, DeliveryState? state,
+        DeliveryPosition? before, int limit, CancellationToken ct = default);
+
+    /// <summary>
+    /// Reads the delivery under a write lock (the lock a worker's claim and result take too), hands it with its
+    /// endpoint to <paramref name="change"/> (a pure decision; it may throw to refuse) and writes the state,
+    /// attempts and due time it returns, and clears the lease when it returns none (which fences out the result of any earlier claim), in
+    /// one transaction. Null when the project's endpoint has no such delivery.
+    /// </summary>
+    Task<WebhookDelivery?> MutateDeliveryAsync(string projectId, Guid webhookId, Guid deliveryId,
+        Func<WebhookEndpoint, WebhookDelivery, WebhookDelivery> change, CancellationToken ct = default);
 }

@@ -15,7 +15,7 @@ public abstract class CredentialIdempotencyTests(ServerFixture server) : ApiTest
     private const int IdempotencyKeyMaxLength = 255;
 
     private static CreateCredentialRequest Request(string displayName = "Work Drive", string secret = "s3cret-token") =>
-        new() { Integration = "googledrive", DisplayName = displayName, Secret = secret };
+        new() { Integration = "googledrive", DisplayName = displayName, SecretText = secret };
 
     private static string NewKey() => "retry-" + Guid.NewGuid().ToString("N");
 

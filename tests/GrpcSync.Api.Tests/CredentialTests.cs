@@ -170,7 +170,7 @@ public abstract class CredentialTests(ServerFixture server) : ApiTest(server)
     [Theory, BothTransports]
     public async Task CreateCredential_WithoutIntegration_IsInvalidArgumentNamingIntegration(Transport transport)
     {
-        var outcome = await NewUser().CreateCredential(transport, new CreateCredentialRequest { DisplayName = "x", Secret = "y" });
+        var outcome = await NewUser().CreateCredential(transport, new CreateCredentialRequest { DisplayName = "x", SecretText = "y" });
 
         outcome.Fails(StatusCode.InvalidArgument).Violation("integration");
     }
@@ -195,7 +195,7 @@ public abstract class CredentialTests(ServerFixture server) : ApiTest(server)
     [Theory, BothTransports]
     public async Task CreateCredential_WithoutDisplayName_IsInvalidArgumentNamingDisplayName(Transport transport)
     {
-        var outcome = await NewUser().CreateCredential(transport, new CreateCredentialRequest { Integration = "googledrive", Secret = "y" });
+        var outcome = await NewUser().CreateCredential(transport, new CreateCredentialRequest { Integration = "googledrive", SecretText = "y" });
 
         outcome.Fails(StatusCode.InvalidArgument).Violation("displayName");
     }

@@ -23,7 +23,7 @@ public abstract class EnableSyncConnectorTests(ServerFixture server) : ApiTest(s
         var error = outcome.Fails(StatusCode.InvalidArgument);
         var description = error.Violation("integration");
         Assert.Contains("'dropbox'", description);
-        Assert.Contains("filesystem, googledrive, hubspot, salesforce", description);
+        Assert.Contains("filesystem, googledrive, hubspot, s3, salesforce", description);
         Assert.Contains("dropbox", error.Message);
         Assert.Empty((await user.ListSyncs(transport)).Ok().Data);
     }

@@ -7,7 +7,10 @@ using GrpcSync.Storage.Sqlite;
 
 namespace GrpcSync.Api.Tests;
 
-/// <summary>The store settings of the host: the SQLite durability, and a clear error at start-up for a bad value.</summary>
+/// <summary>
+/// The store settings of the host: the SQLite durability, and a clear error at start-up for a bad value; the event
+/// log switch (on unless a benchmark turns it off).
+/// </summary>
 public sealed class StoreSettingsTests : IDisposable
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "grpcsync-store-settings-" + Guid.NewGuid().ToString("N"));
@@ -20,7 +23,7 @@ public sealed class StoreSettingsTests : IDisposable
         }
     }
 
-    private ISyncStore StoreWith(string? durability)
+    private ISyncStore StoreWith(string? durability, string? eventLog = null)
     {
         var app = GrpcSyncApp.Build([], builder =>
         {
@@ -34,6 +37,10 @@ public sealed class StoreSettingsTests : IDisposable
             if (durability is not null)
             {
                 settings["GrpcSync:Store:SqliteDurability"] = durability;
+            }
+            if (eventLog is not null)
+            {
+                settings["GrpcSync:Store:EventLog"] = eventLog;
             }
             builder.Configuration.AddInMemoryCollection(settings);
         });
@@ -63,5 +70,18 @@ public sealed class StoreSettingsTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => StoreWith(setting));
         Assert.Contains("GrpcSync:Store:SqliteDurability", error.Message, StringComparison.Ordinal);
         Assert.Contains("Normal or Full", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public void EventLog_IsOnByDefault_AndBound(string? setting, bool expected)
+    {
+        var store = Assert.IsType<SqliteSyncStore>(StoreWith(null, setting));
+        using (store)
+        {
+            Assert.Equal(expected, store.LogEvents);
+        }
     }
 }

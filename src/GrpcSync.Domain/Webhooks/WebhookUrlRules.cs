@@ -1,4 +1,5 @@
 using System.Net;
+using GrpcSync.Networking;
 
 namespace GrpcSync.Domain.Webhooks;
 

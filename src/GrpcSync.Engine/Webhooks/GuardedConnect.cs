@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using GrpcSync.Domain.Webhooks;
+using GrpcSync.Networking;
 
 namespace GrpcSync.Engine.Webhooks;
 

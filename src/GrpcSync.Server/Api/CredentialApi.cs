@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using GrpcSync.Connectors;
 using GrpcSync.Domain;
 using GrpcSync.Server.Auth;
 using GrpcSync.Storage;
@@ -13,12 +14,11 @@ namespace GrpcSync.Server.Api;
 /// CredentialService: the caller's connected accounts. Secrets are encrypted with ASP.NET Core Data
 /// Protection before they reach the store and are never returned or logged.
 /// </summary>
-public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider protection, TimeProvider time)
+public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider protection, ConnectorRegistry connectors, TimeProvider time)
     : CredentialService.CredentialServiceBase
 {
     /// <summary>The Data Protection purpose of credential secrets (changing it makes stored secrets unreadable).</summary>
     public const string SecretPurpose = "GrpcSync.Credentials.Secret.v1";
-    private const int MaxSecretLength = 64 * 1024;
 
     private static readonly string CreateMethod =
         IdempotencyHeader.MethodName(CredentialService.Descriptor.FindMethodByName(nameof(CreateCredential)));
@@ -34,15 +34,15 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
         var v = new Violations();
         v.IntegrationKey("integration", request.Integration);
         v.Text("displayName", request.DisplayName, 200, required: true);
-        if (string.IsNullOrEmpty(request.Secret))
-        {
-            v.Add("secret", "secret is required.");
-        }
-        else if (request.Secret.Length > MaxSecretLength)
-        {
-            v.Add("secret", $"secret must be at most {MaxSecretLength} characters.");
-        }
+        var secret = CredentialSecret.Read(request, v);
+        // The connector's own shape check (e.g. s3: secret.accessKeyId), when the integration is served here.
+        connectors.TryGet(request.Integration, out var connector);
+        secret?.Validate(connector, v);
         v.ThrowIfAny();
+        if (request.Verify)
+        {
+            await secret!.VerifyAsync(request.Integration, connector, context.CancellationToken);
+        }
 
         var now = time.GetUtcNow().TruncateToMilliseconds();
         var credential = new Domain.Credential
@@ -52,7 +52,7 @@ public sealed class CredentialApi(ISyncStore store, IDataProtectionProvider prot
             UserId = scope.UserId,
             Integration = request.Integration,
             DisplayName = request.DisplayName.Trim(),
-            ProtectedSecret = protection.CreateProtector(SecretPurpose).Protect(request.Secret),
+            ProtectedSecret = protection.CreateProtector(SecretPurpose).Protect(secret!.Text),
             CreatedAt = now,
         };
         var answer = credential.ToProto();

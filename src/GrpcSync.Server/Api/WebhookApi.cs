@@ -16,7 +16,7 @@ namespace GrpcSync.Server.Api;
 /// made here, shown once (create, rotate), and stored protected with Data Protection
 /// (<see cref="WebhookSecret.ProtectionPurpose"/>); they are never logged.
 /// </summary>
-public sealed class WebhookApi(IWebhookStore store, IDataProtectionProvider protection, WebhookUrlCheck urls, TimeProvider time)
+public sealed partial class WebhookApi(IWebhookStore store, IDataProtectionProvider protection, WebhookUrlCheck urls, TimeProvider time)
     : WebhookService.WebhookServiceBase
 {
     private readonly IDataProtector _protector = protection.CreateProtector(WebhookSecret.ProtectionPurpose);

@@ -1,4 +1,5 @@
 using GrpcSync.Connectors.Filesystem;
+using GrpcSync.Connectors.S3;
 using GrpcSync.Engine;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Webhooks;
@@ -13,6 +14,7 @@ public static class EngineRegistration
         services.AddSingleton<ICredentialSecrets, DataProtectionSecrets>();
         services.AddSingleton<IWebhookSecrets, DataProtectionWebhookSecrets>();
         services.AddFilesystemConnector(configuration);
+        services.AddS3Connector(configuration);
         services.AddGrpcSyncEngine(configuration);
         return services;
     }

@@ -16,4 +16,11 @@ public sealed class StoreOptions
     /// ones) or <c>Full</c> (every commit is synced to disk before the call returns; several times the cost per write).
     /// </summary>
     public string SqliteDurability { get; set; } = "Normal";
+
+    /// <summary>
+    /// True (default): every change logs its events (webhooks, event lists and streams read them). False only to
+    /// measure what the log costs a write (bench/): nothing is logged, so nothing is delivered or streamed; the
+    /// server warns at start.
+    /// </summary>
+    public bool EventLog { get; set; } = true;
 }

@@ -1,6 +1,7 @@
 using GrpcSync.Storage;
 using GrpcSync.Storage.Postgres;
 using GrpcSync.Storage.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace GrpcSync.Server.Hosting;
 
@@ -14,10 +15,11 @@ public static class StoreRegistration
             "sqlite" => new SqliteSyncStore(options.Store.ConnectionString is { Length: > 0 } cs
                 ? cs
                 : $"Data Source={Path.Combine(EnsureDirectory(options.DataDirectory), "grpcsync.db")}",
-                durability: SqliteDurabilityOf(options.Store.SqliteDurability)),
+                durability: SqliteDurabilityOf(options.Store.SqliteDurability)) { LogEvents = options.Store.EventLog },
             "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
                 ? pg
-                : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres.")),
+                : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres."))
+            { LogEvents = options.Store.EventLog },
             var other => throw new InvalidOperationException($"Unknown GrpcSync:Store:Provider '{other}'; use Sqlite or Postgres."),
         });
         // One store object serves the API, the engine and record reads.
@@ -31,8 +33,15 @@ public static class StoreRegistration
     }
 
     /// <summary>Applies the store's schema migrations before the ports open.</summary>
-    public static Task MigrateStoreAsync(this WebApplication app) =>
-        app.Services.GetRequiredService<ISyncStore>().MigrateAsync(app.Lifetime.ApplicationStopping);
+    public static Task MigrateStoreAsync(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<GrpcSyncOptions>>().Value.Store.EventLog is false)
+        {
+            app.Logger.LogWarning("GrpcSync:Store:EventLog is false: no change logs its events, so no webhook is delivered " +
+                                  "and no event is listed or streamed. Use it only to measure what the log costs.");
+        }
+        return app.Services.GetRequiredService<ISyncStore>().MigrateAsync(app.Lifetime.ApplicationStopping);
+    }
 
     private static SqliteDurability SqliteDurabilityOf(string? value) =>
         Enum.TryParse<SqliteDurability>(value, ignoreCase: true, out var durability) && Enum.IsDefined(durability)

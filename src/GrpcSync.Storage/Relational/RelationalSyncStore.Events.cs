@@ -19,22 +19,30 @@ public abstract partial class RelationalSyncStore : IEventStore
     public EventSignals Signals { get; } = new();
 
     /// <summary>
-    /// False only in the benchmark that measures what the event log costs a write (bench/): writes then log
-    /// nothing. Every store the service builds logs its events.
+    /// False only to measure what the event log costs a write (bench/; the server's
+    /// <c>GrpcSync:Store:EventLog=false</c>): writes then log nothing, so webhooks and streams see nothing.
     /// </summary>
-    internal bool LogEvents { get; init; } = true;
+    public bool LogEvents { get; init; } = true;
 
     private const string InsertEventSql =
         "INSERT INTO sync_events (event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, " +
-        "event_type, created_at, data_json) " +
+        "event_type, created_at, data_json, event_count) " +
         "SELECT @event_id, id, incarnation, event_sequence + @offset, project_id, user_id, integration, credential_id, " +
-        "@event_type, @created_at, @data_json FROM syncs WHERE id = @sync_id";
+        "@event_type, @created_at, @data_json, @event_count FROM syncs WHERE id = @sync_id";
 
     private const string BumpEventSequenceSql =
         "UPDATE syncs SET event_sequence = event_sequence + @count WHERE id = @sync_id";
 
     private const string EventColumns =
-        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json, position";
+        "event_id, sync_id, incarnation, sequence, project_id, user_id, integration, credential_id, event_type, created_at, data_json, position, event_count";
+
+    /// <summary>
+    /// The rows holding events after @after in the ordering column <paramref name="column"/> (sequence or
+    /// position): a row starts at most <see cref="EventRows.MaxMembers"/> - 1 before its last member, so the
+    /// index range starts that far back and the second test drops rows that end at or before @after.
+    /// </summary>
+    private static string RowsAfter(string column) =>
+        $"{column} > @after - {EventRows.MaxMembers - 1} AND {column} + event_count > @after + 1";
 
     /// <summary>
     /// Plans the statements that append <paramref name="events"/> to the log of Sync <paramref name="syncId"/>,
@@ -47,14 +55,17 @@ public abstract partial class RelationalSyncStore : IEventStore
             return;
         }
         var id = IdParameter(syncId);
-        for (var i = 0; i < events.Count; i++)
+        // One row for a change's events (up to EventRows.MaxMembers each), not one per event.
+        for (var start = 0; start < events.Count; start += EventRows.MaxMembers)
         {
-            var e = events[i];
+            var count = Math.Min(EventRows.MaxMembers, events.Count - start);
+            var first = events[start];
             writes.Add(new Write(InsertEventSql,
             [
-                ("@event_id", IdParameter(e.Id)), ("@sync_id", id), ("@offset", (long)i + 1), ("@event_type", e.Type),
-                ("@created_at", Ms(e.Timestamp)), ("@data_json", e.DataJson),
-            ], $"Event {e.Id} of Sync {syncId} could not be logged (no such Sync)."));
+                ("@event_id", IdParameter(first.Id)), ("@sync_id", id), ("@offset", (long)start + 1), ("@event_type", first.Type),
+                ("@created_at", Ms(first.Timestamp)), ("@data_json", count == 1 ? first.DataJson : EventRows.MembersJson(events, start, count)),
+                ("@event_count", (long)count),
+            ], $"Event {first.Id} of Sync {syncId} could not be logged (no such Sync)."));
         }
         writes.Add(new Write(BumpEventSequenceSql, [("@count", (long)events.Count), ("@sync_id", id)],
             $"The event sequence of Sync {syncId} could not be advanced."));
@@ -75,7 +86,7 @@ public abstract partial class RelationalSyncStore : IEventStore
     /// </summary>
     private static async Task ContinueEventSequenceAsync(StoreConnection connection, DbTransaction tx, object syncId, CancellationToken ct) =>
         await ExecuteAsync(connection, tx,
-            "UPDATE syncs SET event_sequence = (SELECT COALESCE(MAX(sequence), 0) FROM sync_events WHERE sync_id = @id) WHERE id = @id",
+            "UPDATE syncs SET event_sequence = (SELECT COALESCE(MAX(sequence + event_count - 1), 0) FROM sync_events WHERE sync_id = @id) WHERE id = @id",
             ct, ("@id", syncId));
 
     /// <inheritdoc />
@@ -94,12 +105,12 @@ public abstract partial class RelationalSyncStore : IEventStore
         }
         var life = Convert.ToInt64(incarnation, CultureInfo.InvariantCulture);
         var command = Command(connection, tx,
-            $"SELECT {EventColumns} FROM sync_events WHERE sync_id = @sync_id AND sequence > @after AND incarnation = @incarnation " +
+            $"SELECT {EventColumns} FROM sync_events WHERE sync_id = @sync_id AND {RowsAfter("sequence")} AND incarnation = @incarnation " +
             "ORDER BY sequence LIMIT @limit",
             ("@sync_id", IdParameter(syncId)), ("@after", afterSequence), ("@incarnation", life), ("@limit", limit));
-        var events = await ReadAllAsync(command, ReadEvent, ct);
+        var rows = await ReadAllAsync(command, ReadEventRow, ct);
         await CommitAsync(connection, tx);
-        return new EventsPage(life, events);
+        return new EventsPage(life, EventsAfter(rows, e => e.Sequence, afterSequence, limit));
     }
 
     /// <inheritdoc />
@@ -109,9 +120,9 @@ public abstract partial class RelationalSyncStore : IEventStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
         await using var connection = await OpenConnectionAsync(ct);
         var command = Command(connection, null,
-            $"SELECT {EventColumns} FROM sync_events WHERE project_id = @project_id AND position > @after ORDER BY position LIMIT @limit",
+            $"SELECT {EventColumns} FROM sync_events WHERE project_id = @project_id AND {RowsAfter("position")} ORDER BY position LIMIT @limit",
             ("@project_id", projectId), ("@after", afterPosition), ("@limit", limit));
-        return await ReadAllAsync(command, ReadEvent, ct);
+        return EventsAfter(await ReadAllAsync(command, ReadEventRow, ct), e => e.Position ?? 0, afterPosition, limit);
     }
 
     /// <inheritdoc />
@@ -125,18 +136,30 @@ public abstract partial class RelationalSyncStore : IEventStore
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        var deleted = await ExecuteAsync(connection, tx,
+        var deleted = Command(connection, tx,
             "DELETE FROM sync_events WHERE event_id IN " +
-            "(SELECT event_id FROM sync_events WHERE event_id < @boundary ORDER BY event_id LIMIT @max)", ct,
+            "(SELECT event_id FROM sync_events WHERE event_id < @boundary ORDER BY event_id LIMIT @max) RETURNING event_count",
             ("@boundary", IdParameter(EventIds.LowestAt(cutoff))), ("@max", max));
+        var counts = await ReadAllAsync(deleted, r => r.GetInt32(0), ct); // events, not rows: a row can hold several
         await CommitAsync(connection, tx);
-        return deleted;
+        return counts.Sum();
     }
 
-    private LoggedEvent ReadEvent(DbDataReader r) => ReadEvent(r, 0);
+    /// <summary>
+    /// The events of <paramref name="rows"/> (in order) whose <paramref name="place"/> is above
+    /// <paramref name="after"/>, at most <paramref name="limit"/>: every row read holds at least one of them.
+    /// </summary>
+    private static List<LoggedEvent> EventsAfter(IEnumerable<IEnumerable<LoggedEvent>> rows, Func<LoggedEvent, long> place,
+        long after, int limit) =>
+        rows.SelectMany(members => members).Where(e => place(e) > after).Take(limit).ToList();
 
-    /// <summary>An event read from <see cref="EventColumns"/> starting at column <paramref name="at"/>.</summary>
-    private LoggedEvent ReadEvent(DbDataReader r, int at) => new(
+    private IEnumerable<LoggedEvent> ReadEventRow(DbDataReader r) => ReadEventRow(r, 0);
+
+    /// <summary>The events of the row read from <see cref="EventColumns"/> starting at column <paramref name="at"/>.</summary>
+    private IEnumerable<LoggedEvent> ReadEventRow(DbDataReader r, int at) =>
+        EventRows.Expand(ReadEventColumns(r, at), r.GetInt32(at + 12));
+
+    private LoggedEvent ReadEventColumns(DbDataReader r, int at) => new(
         Id: ReadId(r, at),
         SyncId: ReadId(r, at + 1),
         Incarnation: r.GetInt64(at + 2),

@@ -20,10 +20,10 @@ public abstract partial class RelationalSyncStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         await using var connection = await OpenConnectionAsync(ct);
         var command = Command(connection, null,
-            $"SELECT {EventColumns} FROM sync_events WHERE sync_id = @sync_id AND sequence > @after AND incarnation = @incarnation " +
+            $"SELECT {EventColumns} FROM sync_events WHERE sync_id = @sync_id AND {RowsAfter("sequence")} AND incarnation = @incarnation " +
             "AND project_id = @project_id AND user_id = @user_id ORDER BY sequence LIMIT @limit",
             ("@sync_id", IdParameter(syncId)), ("@after", afterSequence), ("@incarnation", incarnation),
             ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@limit", limit));
-        return await ReadAllAsync(command, ReadEvent, ct);
+        return EventsAfter(await ReadAllAsync(command, ReadEventRow, ct), e => e.Sequence, afterSequence, limit);
     }
 }

@@ -13,7 +13,8 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
     private const string DeliveryDue = $"state = {SqlLiterals.DeliveryPending} AND next_attempt_at <= @now";
 
     private const string ClaimedDeliveryColumns =
-        "d.id, d.endpoint_id, d.project_id, d.attempts, w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, d.lease_expires_at, ";
+        "d.id, d.endpoint_id, d.project_id, d.attempts, w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, d.lease_expires_at, " +
+        "d.event_id, ";
 
     /// <summary>
     /// The due deliveries to lease: at most @per of each endpoint (@ahead of the prefetched ones), ranked by due
@@ -78,7 +79,7 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
             await leasing.ExecuteNonQueryAsync(ct);
             var read = OneOffCommand(connection, tx,
                 $"SELECT {ClaimedDeliveryColumns}{PrefixedEventColumns} FROM webhook_deliveries d " +
-                "JOIN webhook_endpoints w ON w.id = d.endpoint_id LEFT JOIN sync_events e ON e.event_id = d.event_id " +
+                "JOIN webhook_endpoints w ON w.id = d.endpoint_id LEFT JOIN sync_events e ON e.event_id = d.log_event_id " +
                 $"WHERE d.id IN ({InList("@i", chunk.Length)})",
                 [.. idParameters]);
             claimed.AddRange(await ReadAllAsync(read, ReadClaimedDelivery, ct));
@@ -99,8 +100,12 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         ProtectedSecret: r.GetString(6),
         PreviousProtectedSecret: r.IsDBNull(7) ? null : r.GetString(7),
         PreviousSecretExpiresAt: NullableTime(r, 8),
-        Event: r.IsDBNull(10) ? null : ReadEvent(r, 10),
+        Event: EventOfRow(r, ReadId(r, 10), 11),
         LeaseExpiresAt: Time(r, 9));
+
+    /// <summary>The event <paramref name="eventId"/> of the row read at <paramref name="at"/>; null when retention removed the row.</summary>
+    private LoggedEvent? EventOfRow(DbDataReader r, Guid eventId, int at) =>
+        r.IsDBNull(at) ? null : ReadEventRow(r, at).FirstOrDefault(e => e.Id == eventId);
 
     private const string RecordResultSql =
         "UPDATE webhook_deliveries SET state = @state, attempts = @attempts, next_attempt_at = @next, lease_owner = NULL, " +

@@ -460,7 +460,7 @@ public sealed class GrpcFuzzGenerator(int grpcPort, FuzzTokens tokens, VictimTen
             3 => ($"/{SyncService.Descriptor.FullName}/TriggerSync", new TriggerSyncRequest { SyncId = syncId, Type = SyncRunType.Full }.ToByteArray(), true),
             4 => ($"/{SyncService.Descriptor.FullName}/ListSyncs", [], false),
             _ => ($"/{CredentialService.Descriptor.FullName}/CreateCredential",
-                new CreateCredentialRequest { Integration = "googledrive", DisplayName = "fuzz", Secret = "fuzz-secret" }.ToByteArray(), false),
+                new CreateCredentialRequest { Integration = "googledrive", DisplayName = "fuzz", SecretText = "fuzz-secret" }.ToByteArray(), false),
         };
     }
 

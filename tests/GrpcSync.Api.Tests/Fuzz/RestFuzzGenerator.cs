@@ -143,6 +143,8 @@ public sealed class RestFuzzGenerator(IReadOnlyList<ApiRoute> routes, FuzzTokens
                 "pipeline" => drive ? "files" : "contacts",
                 "displayName" => "fuzz",
                 "secret" => "fuzz-secret",
+                "secretText" => null, // one of the secret oneof: "secret" carries it
+                "verify" => null, // the fuzzed integrations have no source to verify against
                 "configurationName" => "fuzz",
                 "incrementalAccumulatorFrequency" => JunkValues.Pick(random, ["5m", "1h", "24h"]),
                 "credentialId" when random.Next(2) == 0 => random.Next(3) == 0

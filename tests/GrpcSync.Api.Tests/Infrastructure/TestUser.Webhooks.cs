@@ -82,6 +82,33 @@ public sealed partial class TestUser
             WebhookPath(webhookId) + "/rotate-secret", RestJson.Body(request, "webhookId"));
     }
 
+    /// <summary>ListWebhookDeliveries; over REST only the parameters set go into the query string.</summary>
+    public Task<Outcome<ListWebhookDeliveriesResponse>> ListWebhookDeliveries(Transport transport, string webhookId, int pageSize = 0,
+        string pageToken = "", string state = "")
+    {
+        var query = new List<string>();
+        if (pageSize != 0)
+        {
+            query.Add("pageSize=" + pageSize);
+        }
+        if (pageToken.Length > 0)
+        {
+            query.Add("pageToken=" + Uri.EscapeDataString(pageToken));
+        }
+        if (state.Length > 0)
+        {
+            query.Add("state=" + Uri.EscapeDataString(state));
+        }
+        var request = new ListWebhookDeliveriesRequest { WebhookId = webhookId, PageSize = pageSize, PageToken = pageToken, State = state };
+        return Call(transport, o => Server.Webhooks.ListWebhookDeliveriesAsync(request, o),
+            HttpMethod.Get, WebhookPath(webhookId) + "/deliveries" + (query.Count > 0 ? "?" + string.Join('&', query) : ""));
+    }
+
+    public Task<Outcome<WebhookDelivery>> RedeliverWebhookDelivery(Transport transport, string webhookId, string deliveryId) =>
+        Call(transport,
+            o => Server.Webhooks.RedeliverWebhookDeliveryAsync(new RedeliverWebhookDeliveryRequest { WebhookId = webhookId, DeliveryId = deliveryId }, o),
+            HttpMethod.Post, WebhookPath(webhookId) + "/deliveries/" + Uri.EscapeDataString(deliveryId) + "/redeliver", "{}");
+
     /// <summary>Creates an endpoint (asserting success) at a local receiver URL.</summary>
     public async Task<Webhook> NewWebhook(string url = "https://127.0.0.1:9/hook", string description = "", params string[] events) =>
         (await CreateWebhook(Transport.Grpc, url, description, events)).Ok();

@@ -41,7 +41,7 @@ public sealed partial class TestUser(ServerFixture server, string userId, string
 
     public Task<Outcome<Credential>> CreateCredential(Transport transport, string integration = "googledrive",
         string displayName = "My Drive", string secret = "s3cret-token") =>
-        CreateCredential(transport, new CreateCredentialRequest { Integration = integration, DisplayName = displayName, Secret = secret });
+        CreateCredential(transport, new CreateCredentialRequest { Integration = integration, DisplayName = displayName, SecretText = secret });
 
     /// <summary>CreateCredential with an <c>Idempotency-Key</c> header (REST) or <c>idempotency-key</c> metadata (gRPC).</summary>
     public Task<Outcome<Credential>> CreateCredential(Transport transport, CreateCredentialRequest request, string idempotencyKey) =>

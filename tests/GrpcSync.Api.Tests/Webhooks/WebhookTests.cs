@@ -2,6 +2,7 @@ using Grpc.Core;
 using GrpcSync.Api.Tests.Infrastructure;
 using GrpcSync.Domain;
 using GrpcSync.Domain.Webhooks;
+using GrpcSync.Server.Api;
 using GrpcSync.Storage;
 using GrpcSync.V1;
 using Microsoft.AspNetCore.DataProtection;
@@ -54,6 +55,10 @@ public abstract class WebhookTests(WebhookApiServerFixture server)
             ("update", (await user.UpdateWebhook(transport, webhook.Id, description: "changed")).Fails(StatusCode.PermissionDenied)),
             ("rotate", (await user.RotateWebhookSecret(transport, webhook.Id)).Fails(StatusCode.PermissionDenied)),
             ("delete", (await user.DeleteWebhook(transport, webhook.Id)).Fails(StatusCode.PermissionDenied)),
+            ("list deliveries", (await user.ListWebhookDeliveries(transport, webhook.Id)).Fails(StatusCode.PermissionDenied)),
+            ("list deliveries with a bad state", (await user.ListWebhookDeliveries(transport, webhook.Id, state: "nope")).Fails(StatusCode.PermissionDenied)),
+            ("redeliver", (await user.RedeliverWebhookDelivery(transport, webhook.Id, Guid.NewGuid().ToString())).Fails(StatusCode.PermissionDenied)),
+            ("redeliver a bad id", (await user.RedeliverWebhookDelivery(transport, "x", "y")).Fails(StatusCode.PermissionDenied)),
         };
 
         foreach (var (route, error) in outcomes)
@@ -491,5 +496,51 @@ public abstract class WebhookTests(WebhookApiServerFixture server)
         (await admin.UpdateWebhook(transport, "x", enabled: true)).Fails(StatusCode.InvalidArgument).Violation("webhookId");
         (await admin.RotateWebhookSecret(transport, "x")).Fails(StatusCode.InvalidArgument).Violation("webhookId");
         Assert.Equal("WEBHOOK_NOT_FOUND", (await admin.GetWebhook(transport, Guid.NewGuid().ToString())).Fails(StatusCode.NotFound).Reason());
+    }
+
+    [Theory, BothTransports]
+    public async Task Deliveries_of_an_endpoint_without_any_are_an_empty_list_and_another_projects_endpoint_is_not_found(Transport transport)
+    {
+        var owner = Server.NewProjectAdmin();
+        var other = Server.NewProjectAdmin();
+        var webhook = await owner.NewWebhook(Receiver);
+
+        var empty = (await owner.ListWebhookDeliveries(transport, webhook.Id, state: "failed")).Ok();
+        Assert.Empty(empty.Data);
+        Assert.Equal("", empty.NextPageToken);
+        Assert.Equal("WEBHOOK_NOT_FOUND", (await other.ListWebhookDeliveries(transport, webhook.Id)).Fails(StatusCode.NotFound).Reason());
+        Assert.Equal("WEBHOOK_NOT_FOUND",
+            (await other.RedeliverWebhookDelivery(transport, webhook.Id, Guid.NewGuid().ToString())).Fails(StatusCode.NotFound).Reason());
+        Assert.Equal("WEBHOOK_DELIVERY_NOT_FOUND",
+            (await owner.RedeliverWebhookDelivery(transport, webhook.Id, Guid.NewGuid().ToString())).Fails(StatusCode.NotFound).Reason());
+        Assert.Equal("WEBHOOK_NOT_FOUND",
+            (await owner.ListWebhookDeliveries(transport, Guid.NewGuid().ToString())).Fails(StatusCode.NotFound).Reason());
+    }
+
+    [Theory, BothTransports]
+    public async Task Listing_deliveries_names_every_bad_parameter(Transport transport)
+    {
+        var admin = Server.NewProjectAdmin();
+        var webhook = await admin.NewWebhook(Receiver);
+
+        var bad = (await admin.ListWebhookDeliveries(transport, "not-a-uuid", pageSize: 101, state: "done")).Fails(StatusCode.InvalidArgument);
+        Assert.Equal(["webhookId", "pageSize", "state"], bad.ViolatedFields());
+        Assert.Contains("pending, succeeded, failed", bad.Violation("state"), StringComparison.Ordinal);
+        foreach (var state in new[] { "1", "Pending,Failed", "PENDING ", "unspecified" })
+        {
+            (await admin.ListWebhookDeliveries(transport, webhook.Id, state: state)).Fails(StatusCode.InvalidArgument).Violation("state");
+        }
+        foreach (var state in new[] { "pending", "SUCCEEDED", "Failed" })
+        {
+            (await admin.ListWebhookDeliveries(transport, webhook.Id, state: state)).Ok();
+        }
+        var otherEndpoint = DeliveryPageToken.Encode(Guid.NewGuid(), new DeliveryPosition(DateTimeOffset.UnixEpoch.AddDays(1), Guid.NewGuid()));
+        foreach (var token in new[] { "garbage!", otherEndpoint, Base64Url($"d1:{Guid.Parse(webhook.Id):N}:-5:{Guid.NewGuid():N}") })
+        {
+            (await admin.ListWebhookDeliveries(transport, webhook.Id, pageToken: token)).Fails(StatusCode.InvalidArgument).Violation("pageToken");
+        }
+        var ids = (await admin.RedeliverWebhookDelivery(transport, "x", "y")).Fails(StatusCode.InvalidArgument);
+        Assert.Equal(["webhookId", "deliveryId"], ids.ViolatedFields());
+        (await admin.RedeliverWebhookDelivery(transport, webhook.Id, "123")).Fails(StatusCode.InvalidArgument).Violation("deliveryId");
     }
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using GrpcSync.Domain.Webhooks;
+using GrpcSync.Networking;
 
 namespace GrpcSync.Domain.Tests.Webhooks;
 

@@ -1,7 +1,10 @@
-namespace GrpcSync.Connectors.Filesystem;
+namespace GrpcSync.Connectors;
 
-/// <summary>A small, built-in extension → MIME type map (no OS or registry lookups, so results are stable).</summary>
-internal static class FileMimeTypes
+/// <summary>
+/// A small, built-in extension → MIME type map (no OS or registry lookups, so results are stable), shared by
+/// the connectors of the <c>files</c> pipeline so one name gets one type whatever its source.
+/// </summary>
+public static class FileMimeTypes
 {
     public const string Folder = "inode/directory";
     public const string Default = "application/octet-stream";

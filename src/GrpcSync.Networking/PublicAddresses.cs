@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace GrpcSync.Domain.Webhooks;
+namespace GrpcSync.Networking;
 
 /// <summary>
-/// Which IP addresses a webhook may be sent to: only publicly routable ones. Every other range (loopback,
+/// Which IP addresses a server-side fetch of a user-named URL (webhooks, a connector's endpoint) may reach by
+/// default: only publicly routable ones. Every other range (loopback,
 /// private, link-local with the cloud metadata address, CGNAT, documentation, benchmarking, multicast,
 /// reserved, IPv6 unique-local…) is refused with the name of the rule, so an error can say why. IPv4-mapped
 /// and NAT64 IPv6 addresses are judged by the IPv4 address they carry.

@@ -1,0 +1,184 @@
+// GrpcSync.S3Bench: INITIAL sync of N objects from a real s3rver through the real server, then an INCREMENTAL
+// run with 1 % of the objects changed. See bench/S3/README.md.
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using GrpcSync.Testing.Processes;
+using GrpcSync.V1;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+const string AudienceHost = "bench.local";
+const string ProjectId = "bench-project";
+
+var objects = 10_000;
+var label = "latest";
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--smoke":
+            objects = 300;
+            label = "smoke";
+            break;
+        case "--objects" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
+            objects = n;
+            i++;
+            break;
+        case "--label" when i + 1 < args.Length:
+            label = args[++i];
+            break;
+        default:
+            Console.Error.WriteLine("usage: bench/S3/run.sh [--smoke] [--objects N] [--label NAME]");
+            return 2;
+    }
+}
+
+var work = Directory.CreateTempSubdirectory("grpcsync-s3bench-").FullName;
+await using var s3 = await S3rverProcess.StartAsync();
+using var rsa = RSA.Create(2048);
+var publicKey = Path.Combine(work, "bench-public.pem");
+File.WriteAllText(publicKey, rsa.ExportSubjectPublicKeyInfoPem());
+
+// ---- Fill the bucket (100 "directories", small objects), through the AWS SDK ----
+using var setup = new AmazonS3Client(new BasicAWSCredentials(S3rverProcess.AccessKeyId, S3rverProcess.SecretAccessKey),
+    new AmazonS3Config
+    {
+        ServiceURL = s3.Endpoint.ToString(), ForcePathStyle = true, AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED, // s3rver stores aws-chunked bodies as sent
+    });
+const string Bucket = "bench";
+await setup.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+string Key(int i) => $"d{i % 100:D2}/object-{i:D7}.txt";
+async Task PutAll(IEnumerable<int> indexes, string version)
+{
+    await Parallel.ForEachAsync(indexes, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        await setup.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = Key(i), ContentBody = $"{version} {i}\n", UseChunkEncoding = false }, ct));
+}
+var fill = Stopwatch.StartNew();
+await PutAll(Enumerable.Range(0, objects), "v1");
+Console.WriteLine($"filled s3rver with {objects:N0} objects in {fill.Elapsed.TotalSeconds:0.0} s");
+
+// ---- The server ----
+await using var server = await ServerProcess.StartAsync(new ServerProcessOptions
+{
+    Environment = new Dictionary<string, string>
+    {
+        ["GrpcSync__DataDirectory"] = Path.Combine(work, "data"),
+        ["GrpcSync__Auth__AudienceHosts__0"] = AudienceHost,
+        [$"GrpcSync__Auth__Projects__{ProjectId}__PublicKeyFile"] = publicKey,
+        ["GrpcSync__Connectors__S3__AllowedEndpoints__0"] = s3.Endpoint.ToString(),
+        ["GrpcSync__RateLimits__Enabled"] = "false",
+    },
+});
+var now = DateTime.UtcNow;
+var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+{
+    Audience = $"{AudienceHost}/{ProjectId}", IssuedAt = now, NotBefore = now, Expires = now.AddHours(3),
+    Claims = new Dictionary<string, object> { ["sub"] = "bench-user" },
+    SigningCredentials = new SigningCredentials(new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256),
+});
+var headers = new Metadata { { "authorization", "Bearer " + token } };
+using var channel = GrpcChannel.ForAddress(server.GrpcBaseAddress);
+var credentials = new CredentialService.CredentialServiceClient(channel);
+var syncs = new SyncService.SyncServiceClient(channel);
+var rssIdle = ProcStats.Rss(server.ProcessId);
+
+var credential = await credentials.CreateCredentialAsync(new CreateCredentialRequest
+{
+    Integration = "s3", DisplayName = "bench",
+    Secret = Value.ForStruct(new Struct
+    {
+        Fields =
+        {
+            ["accessKeyId"] = Value.ForString(S3rverProcess.AccessKeyId), ["secretAccessKey"] = Value.ForString(S3rverProcess.SecretAccessKey),
+            ["region"] = Value.ForString("us-east-1"), ["endpoint"] = Value.ForString(s3.Endpoint.ToString()),
+        },
+    }),
+}, headers);
+
+// ---- INITIAL ----
+var peakRss = rssIdle;
+var initial = Stopwatch.StartNew();
+var sync = await syncs.EnableSyncAsync(new EnableSyncRequest
+{
+    Integration = "s3", Pipeline = "files", CredentialId = credential.Id, IncrementalAccumulatorFrequency = "1h",
+    Configuration = new Struct { Fields = { ["bucket"] = Value.ForString(Bucket) } },
+}, headers);
+Sync state;
+while (true)
+{
+    state = await syncs.GetSyncAsync(new GetSyncRequest { SyncId = sync.Id }, headers);
+    peakRss = Math.Max(peakRss, ProcStats.Rss(server.ProcessId));
+    if (state.Status == SyncStatus.Errored)
+    {
+        Console.Error.WriteLine($"bench FAILED: the Sync is ERRORED: {state.Reason}");
+        return 1;
+    }
+    if (state.Status == SyncStatus.Idle && state.Summary.LastSyncedAt is not null)
+    {
+        break;
+    }
+    await Task.Delay(100);
+}
+initial.Stop();
+var records = state.Summary.TotalRecords;
+if (records != objects + 100)
+{
+    Console.Error.WriteLine($"bench FAILED: {records} records, expected {objects + 100} ({objects} objects + 100 folders).");
+    return 1;
+}
+
+// ---- INCREMENTAL with 1 % changed ----
+var changed = Math.Max(1, objects / 100);
+await PutAll(Enumerable.Range(0, changed).Select(i => i * 100 % objects), "v2");
+var incremental = Stopwatch.StartNew();
+var run = await syncs.TriggerSyncAsync(new TriggerSyncRequest { SyncId = sync.Id, Type = SyncRunType.Incremental }, headers);
+SyncRun? finished = null;
+while (finished is null)
+{
+    var page = await syncs.ListSyncRunsAsync(new ListSyncRunsRequest { SyncId = sync.Id, PageSize = 10 }, headers);
+    finished = page.Runs.FirstOrDefault(r => r.Id == run.Id && r.State is SyncRunState.Succeeded or SyncRunState.Failed or SyncRunState.Cancelled);
+    peakRss = Math.Max(peakRss, ProcStats.Rss(server.ProcessId));
+    await Task.Delay(50);
+}
+incremental.Stop();
+if (finished.State != SyncRunState.Succeeded)
+{
+    Console.Error.WriteLine($"bench FAILED: the incremental run ended {finished}");
+    return 1;
+}
+
+static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
+var report = $"""
+    # S3 connector bench ({label}, {DateTime.UtcNow:yyyy-MM-dd})
+
+    {objects:N0} objects in 100 prefixes on s3rver (same machine), SQLite store, one Sync.
+
+    | figure | result |
+    |---|---:|
+    | INITIAL sync: records ({objects:N0} objects + 100 folders) | {records:N0} |
+    | INITIAL sync: time · records/s | {initial.Elapsed.TotalSeconds:0.0} s · {records / initial.Elapsed.TotalSeconds:N0} |
+    | INCREMENTAL, {changed:N0} objects (1 %) changed: time | {incremental.Elapsed.TotalSeconds:0.0} s |
+    | server RSS idle · peak | {Mib(rssIdle)} MiB · {Mib(peakRss)} MiB |
+
+    """;
+Console.WriteLine(report);
+var results = Path.Combine(RepoPaths.RepoRoot, "bench", "S3", "results");
+Directory.CreateDirectory(results);
+File.WriteAllText(Path.Combine(results, label + ".md"), report);
+try
+{
+    Directory.Delete(work, recursive: true);
+}
+catch (IOException)
+{
+    // best effort
+}
+return 0;

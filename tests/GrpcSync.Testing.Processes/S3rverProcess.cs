@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace GrpcSync.Testing.Processes;
+
+/// <summary>
+/// A real S3 server for tests: the npm package <c>s3rver</c> (node_modules/.bin/s3rver, installed by <c>npm ci</c>),
+/// on a free loopback port with a fresh data directory, keys <see cref="AccessKeyId"/>/<see cref="SecretAccessKey"/>.
+/// One per test process (<see cref="Shared"/>), started on first use; tests isolate themselves with their own buckets.
+/// </summary>
+public sealed class S3rverProcess : IAsyncDisposable
+{
+    /// <summary>s3rver's built-in access key id (and secret key: both are "S3RVER").</summary>
+    public const string AccessKeyId = "S3RVER";
+    public const string SecretAccessKey = "S3RVER";
+
+    private static readonly Lazy<Task<S3rverProcess>> SharedInstance = new(() => StartAsync());
+    private readonly ChildProcess _process;
+    private readonly string _directory;
+
+    private S3rverProcess(ChildProcess process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>The path-style endpoint, e.g. http://127.0.0.1:40123.</summary>
+    public Uri Endpoint => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>The process-wide server (stopped when the test process exits).</summary>
+    public static Task<S3rverProcess> Shared => SharedInstance.Value;
+
+    /// <summary>Starts s3rver and waits until it accepts connections. Fails, never skips, when it is not installed.</summary>
+    public static async Task<S3rverProcess> StartAsync()
+    {
+        var bin = Path.Combine(RepoPaths.RepoRoot, "node_modules", ".bin", OperatingSystem.IsWindows() ? "s3rver.cmd" : "s3rver");
+        if (!File.Exists(bin))
+        {
+            throw new LaunchException($"s3rver was not found at {bin}: run `npm ci` at the repo root ({RepoPaths.RepoRoot}).");
+        }
+        var directory = Directory.CreateTempSubdirectory("grpcsync-s3rver-").FullName;
+        var output = new ConcurrentQueue<string>();
+        var port = LoopbackPorts.OneFree();
+        var process = ChildProcess.Start(new ChildProcessOptions
+        {
+            FileName = bin,
+            Arguments = ["-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets", "--silent"],
+            // s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
+            Environment = new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" },
+            OnOutput = output.Enqueue,
+            OnError = output.Enqueue,
+        });
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                await process.WaitForExitAsync();
+                throw new LaunchException($"s3rver exited with code {process.ExitCode}: {string.Join(Environment.NewLine, output)}");
+            }
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                break;
+            }
+            catch (SocketException) when (waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(100);
+            }
+        }
+        var server = new S3rverProcess(process, directory, port);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp directory does not affect other tests.
+        }
+    }
+}
