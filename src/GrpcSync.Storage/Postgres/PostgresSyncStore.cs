@@ -76,6 +76,11 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override string LockSkippingLocked(string alias) => $" FOR UPDATE OF {alias} SKIP LOCKED";
 
+    private protected override string EachEndpointsFirstDueSql =>
+        "(SELECT f.id, f.endpoint_id, f.next_attempt_at FROM webhook_endpoints w CROSS JOIN LATERAL " +
+        "(SELECT x.id, x.endpoint_id, x.next_attempt_at FROM webhook_deliveries x WHERE x.endpoint_id = w.id " +
+        $"AND x.state = {SqlLiterals.DeliveryPending} AND x.next_attempt_at <= @now ORDER BY x.next_attempt_at LIMIT @top) AS f)";
+
     private protected override object IdParameter(Guid id) => id;
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
