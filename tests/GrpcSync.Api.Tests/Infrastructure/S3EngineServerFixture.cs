@@ -8,17 +8,22 @@ namespace GrpcSync.Api.Tests.Infrastructure;
 /// <summary>
 /// An <see cref="EngineServerFixture"/> whose S3 allow-list names two real s3rver servers on loopback: the
 /// process-wide <see cref="S3"/> and <see cref="OtherS3"/> (a second "account"), each listed exactly, so their
-/// private addresses are allowed. Tests make buckets with <see cref="NewBucketAsync"/>.
+/// private addresses are allowed, and a <see cref="SlowDownProxy"/> in front of <see cref="S3"/> (listed too) that a
+/// test can switch to answering 503 SlowDown. Tests make buckets with <see cref="NewBucketAsync"/>.
 /// </summary>
 public abstract class S3EngineServerFixture(TestStore store) : EngineServerFixture(store)
 {
     public S3rverProcess S3 { get; private set; } = null!;
     public S3rverProcess OtherS3 { get; private set; } = null!;
 
+    /// <summary>A proxy to <see cref="S3"/>'s buckets; a test that flips <see cref="SlowDownS3Proxy.SlowDown"/> flips it back.</summary>
+    public SlowDownS3Proxy SlowDownProxy { get; private set; } = null!;
+
     public override async Task InitializeAsync()
     {
         S3 = await S3rverProcess.Shared;
         OtherS3 = await S3rverProcess.StartAsync();
+        SlowDownProxy = new SlowDownS3Proxy(S3.Endpoint);
         await base.InitializeAsync();
     }
 
@@ -27,6 +32,7 @@ public abstract class S3EngineServerFixture(TestStore store) : EngineServerFixtu
         base.Configure(settings);
         settings["GrpcSync:Connectors:S3:AllowedEndpoints:0"] = S3.Endpoint.ToString();
         settings["GrpcSync:Connectors:S3:AllowedEndpoints:1"] = OtherS3.Endpoint.ToString();
+        settings["GrpcSync:Connectors:S3:AllowedEndpoints:2"] = SlowDownProxy.Endpoint.ToString();
     }
 
     /// <summary>A new bucket on <paramref name="server"/> (default <see cref="S3"/>), named <paramref name="name"/> or uniquely.</summary>
@@ -49,6 +55,7 @@ public abstract class S3EngineServerFixture(TestStore store) : EngineServerFixtu
     {
         await base.DisposeAsync();
         await OtherS3.DisposeAsync();
+        await SlowDownProxy.DisposeAsync();
     }
 }
 
@@ -66,9 +73,12 @@ public sealed class S3TestBucket(S3rverProcess server, AmazonS3Client client, st
 
     public Task DeleteAsync(string key) => client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Name, Key = key });
 
-    /// <summary>The REST JSON of the credential's secret object for this server (s3rver's keys unless given).</summary>
-    public string SecretJson(string accessKeyId = S3rverProcess.AccessKeyId) =>
-        $$"""{"accessKeyId":"{{accessKeyId}}","secretAccessKey":"{{S3rverProcess.SecretAccessKey}}","region":"us-east-1","endpoint":"{{Server.Endpoint}}"}""";
+    /// <summary>
+    /// The REST JSON of the credential's secret object for this server (s3rver's keys unless given), naming
+    /// <paramref name="endpoint"/> instead of the server's own when given (a proxy in front of it).
+    /// </summary>
+    public string SecretJson(string accessKeyId = S3rverProcess.AccessKeyId, Uri? endpoint = null) =>
+        $$"""{"accessKeyId":"{{accessKeyId}}","secretAccessKey":"{{S3rverProcess.SecretAccessKey}}","region":"us-east-1","endpoint":"{{endpoint ?? Server.Endpoint}}"}""";
 }
 
 /// <summary>The host with the engine and s3rver on a fresh SQLite file.</summary>
