@@ -10,7 +10,7 @@ public sealed class DownloadTests
         await using var bucket = await TestBucket.CreateAsync();
         await bucket.PutAsync("docs/report.csv", "a,b\n1,2\n", contentType: "text/csv; charset=utf-8");
 
-        var content = await bucket.Connector.DownloadAsync(bucket.Context(), "docs/report.csv", CancellationToken.None);
+        var content = await bucket.Connector.DownloadAsync(bucket.Context(), "docs/report.csv", range: null, CancellationToken.None);
         await using var stream = content.Content;
         using var reader = new StreamReader(stream, Encoding.UTF8);
 
@@ -23,7 +23,7 @@ public sealed class DownloadTests
     {
         await using var bucket = await TestBucket.CreateAsync();
 
-        var error = await Assert.ThrowsAsync<PermanentSourceException>(() => bucket.Connector.DownloadAsync(bucket.Context(), "gone.txt", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PermanentSourceException>(() => bucket.Connector.DownloadAsync(bucket.Context(), "gone.txt", range: null, CancellationToken.None));
 
         Assert.Equal("NOT_FOUND", error.Code);
     }
@@ -33,7 +33,7 @@ public sealed class DownloadTests
     {
         await using var bucket = await TestBucket.CreateAsync();
 
-        var error = await Assert.ThrowsAsync<PermanentSourceException>(() => bucket.Connector.DownloadAsync(bucket.Context(), "docs/", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PermanentSourceException>(() => bucket.Connector.DownloadAsync(bucket.Context(), "docs/", range: null, CancellationToken.None));
 
         Assert.Equal("NOT_FOUND", error.Code);
     }
@@ -45,7 +45,7 @@ public sealed class DownloadTests
         await bucket.PutAsync("private/secret.txt", "no");
 
         var error = await Assert.ThrowsAsync<PermanentSourceException>(() =>
-            bucket.Connector.DownloadAsync(bucket.Context(prefix: "public/"), "private/secret.txt", CancellationToken.None));
+            bucket.Connector.DownloadAsync(bucket.Context(prefix: "public/"), "private/secret.txt", range: null, CancellationToken.None));
 
         Assert.Equal("FORBIDDEN", error.Code);
     }

@@ -32,7 +32,7 @@ public sealed class ScriptedConnector : IConnector
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) =>
         For(context.Secret).NextAsync(ct);
 
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
         Task.FromException<SourceContent>(new PermanentSourceException("NOT_FOUND", "The scripted source has no content."));
 
     /// <summary>The steps of one credential's calls, in order.</summary>
