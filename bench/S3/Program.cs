@@ -1,5 +1,6 @@
-// GrpcSync.S3Bench: INITIAL sync of N objects from a real s3rver through the real server, then an INCREMENTAL
-// run with 1 % of the objects changed. See bench/S3/README.md.
+// GrpcSync.S3Bench: content streaming of one large object from a real s3rver through the real server's content
+// endpoint, then an INITIAL sync of N objects and an INCREMENTAL run with 1 % of the objects changed.
+// See bench/S3/README.md.
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -18,6 +19,7 @@ const string AudienceHost = "bench.local";
 const string ProjectId = "bench-project";
 
 var objects = 10_000;
+var contentMiB = 512;
 var label = "latest";
 for (var i = 0; i < args.Length; i++)
 {
@@ -25,7 +27,12 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--smoke":
             objects = 300;
+            contentMiB = 8;
             label = "smoke";
+            break;
+        case "--content-mib" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var m) && m > 0:
+            contentMiB = m;
+            i++;
             break;
         case "--objects" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
             objects = n;
@@ -35,7 +42,7 @@ for (var i = 0; i < args.Length; i++)
             label = args[++i];
             break;
         default:
-            Console.Error.WriteLine("usage: bench/S3/run.sh [--smoke] [--objects N] [--label NAME]");
+            Console.Error.WriteLine("usage: bench/S3/run.sh [--smoke] [--objects N] [--content-mib N] [--label NAME]");
             return 2;
     }
 }
@@ -55,6 +62,14 @@ using var setup = new AmazonS3Client(new BasicAWSCredentials(S3rverProcess.Acces
     });
 const string Bucket = "bench";
 await setup.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+const string ContentBucket = "bench-content";
+const string ContentKey = "large/content.bin";
+await setup.PutBucketAsync(new PutBucketRequest { BucketName = ContentBucket });
+var contentFile = Path.Combine(work, "content.bin");
+var contentBytes = (long)contentMiB * 1024 * 1024;
+var contentSha256 = ContentFile.Write(contentFile, contentBytes);
+await setup.PutObjectAsync(new PutObjectRequest { BucketName = ContentBucket, Key = ContentKey, FilePath = contentFile, UseChunkEncoding = false });
+File.Delete(contentFile);
 string Key(int i) => $"d{i % 100:D2}/object-{i:D7}.txt";
 async Task PutAll(IEnumerable<int> indexes, string version)
 {
@@ -102,6 +117,31 @@ var credential = await credentials.CreateCredentialAsync(new CreateCredentialReq
         },
     }),
 }, headers);
+
+// ---- Content streaming: one large object through GET …/records/{id}/content (REST), before any other Sync ----
+var contentSync = await syncs.EnableSyncAsync(new EnableSyncRequest
+{
+    Integration = "s3", Pipeline = "files", CredentialId = credential.Id, IncrementalAccumulatorFrequency = "1h",
+    ConfigurationName = "content", // a second Sync of s3/files for the same user
+    Configuration = new Struct { Fields = { ["bucket"] = Value.ForString(ContentBucket) } },
+}, headers);
+while ((await syncs.GetSyncAsync(new GetSyncRequest { SyncId = contentSync.Id }, headers)) is var s && !(s.Status == SyncStatus.Idle && s.Summary.LastSyncedAt is not null))
+{
+    if (s.Status == SyncStatus.Errored)
+    {
+        Console.Error.WriteLine($"bench FAILED: the content Sync is ERRORED: {s.Reason}");
+        return 1;
+    }
+    await Task.Delay(100);
+}
+var contentRecords = await syncs.ListSyncedRecordsAsync(new ListSyncedRecordsRequest { SyncId = contentSync.Id }, headers);
+var contentRecordId = contentRecords.Data.Single(r => r.Fields["externalId"].StringValue == ContentKey).Fields["id"].StringValue;
+var streamed = await ContentStream.MeasureAsync(server, token, $"api/syncs/{contentSync.Id}/records/{contentRecordId}/content");
+if (streamed.Bytes != contentBytes || !streamed.Sha256.SequenceEqual(contentSha256))
+{
+    Console.Error.WriteLine($"bench FAILED: streamed {streamed.Bytes} bytes (SHA-256 {(streamed.Sha256.SequenceEqual(contentSha256) ? "equal" : "differs")}), expected {contentBytes}.");
+    return 1;
+}
 
 // ---- INITIAL ----
 var peakRss = rssIdle;
@@ -159,10 +199,13 @@ static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", Cultu
 var report = $"""
     # S3 connector bench ({label}, {DateTime.UtcNow:yyyy-MM-dd})
 
-    {objects:N0} objects in 100 prefixes on s3rver (same machine), SQLite store, one Sync.
+    {objects:N0} objects in 100 prefixes on s3rver (same machine), SQLite store, one Sync; before it, one
+    {contentMiB:N0} MiB object streamed through `GET …/records/(id)/content` (REST, read and hashed by the client).
 
     | figure | result |
     |---|---:|
+    | content streaming {contentMiB:N0} MiB: time · MiB/s | {streamed.Elapsed.TotalSeconds:0.0} s · {contentMiB / streamed.Elapsed.TotalSeconds:N0} |
+    | content streaming: server RSS before · peak during · after (VmHWM since start) | {Mib(streamed.RssBefore)} MiB · {Mib(streamed.RssPeak)} MiB · {Mib(streamed.RssAfter)} MiB ({Mib(streamed.PeakSinceStart)} MiB) |
     | INITIAL sync: records ({objects:N0} objects + 100 folders) | {records:N0} |
     | INITIAL sync: time · records/s | {initial.Elapsed.TotalSeconds:0.0} s · {records / initial.Elapsed.TotalSeconds:N0} |
     | INCREMENTAL, {changed:N0} objects (1 %) changed: time | {incremental.Elapsed.TotalSeconds:0.0} s |
