@@ -6,6 +6,7 @@
 #   bench/run.sh              full run (~5 min on 2 cores)
 #   bench/run.sh --smoke      a few seconds per phase: checks that everything runs and answers, not speed
 #   bench/run.sh --postgres   also figure 1 on a throwaway PostgreSQL (combinable with --smoke)
+#   bench/run.sh --events     only figure 7 (webhook deliveries, event streams); writes bench/results/events.{json,md}
 #   bench/run.sh --serve      only start + seed GrpcSync and print load-tool and profiler commands (Ctrl+C stops)
 #
 # Exits non-zero, with a message, when a tool is missing, a build fails, a figure has zero throughput or
@@ -20,7 +21,8 @@ for arg in "$@"; do
     --smoke) ;;
     --postgres) postgres=true ;;
     --serve) ;;
-    *) echo "usage: bench/run.sh [--smoke] [--postgres] | --serve" >&2; exit 2 ;;
+    --events) ;;
+    *) echo "usage: bench/run.sh [--smoke] [--postgres] [--events] | --serve" >&2; exit 2 ;;
   esac
 done
 

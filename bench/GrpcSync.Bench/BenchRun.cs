@@ -16,7 +16,7 @@ namespace GrpcSync.Bench;
 /// database file (figure 3), the in-process store loops on a copy of it (figure 4), and with --postgres
 /// figure 1 again on a throwaway PostgreSQL (figure 6). Figure 5 is not measured yet.
 /// </summary>
-public sealed class BenchRun(Plan plan)
+public sealed partial class BenchRun(Plan plan)
 {
     private const string FixedBody = """{"incrementalAccumulatorFrequency":"5m"}""";
     private static readonly string[] AlternatingBodies =
@@ -53,9 +53,57 @@ public sealed class BenchRun(Plan plan)
         {
             return await ServeAsync(key, publicKey, files);
         }
-        Log($"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
-            $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
+        Log(plan.EventsOnly
+            ? $"bench ({plan.Mode}): figure 7 only, {plan.EventUsers} users × {plan.EventSyncsPerUser} Syncs, {plan.EventBurst} changes saturated, " +
+              $"{plan.Duration.TotalSeconds:0.#} s paced phases; work dir {plan.WorkDirectory}"
+            : $"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
+              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
+        if (!plan.EventsOnly)
+        {
+            await ApiAndStoreFiguresAsync(key, publicKey, files);
+        }
 
+        // ---- Figure 7: events (webhook deliveries, event streams) on a server with the engine on ----
+        await EventFiguresAsync(key, publicKey, files, SqliteStore, "", postgresConnection: null);
+
+        // ---- Figure 6: figure 1 on PostgreSQL ----
+        if (plan.Postgres)
+        {
+            await PostgresFiguresAsync(key, publicKey, files);
+        }
+
+        var ratios = Ratios();
+        var settings = Settings();
+        var seconds = clock.Elapsed.TotalSeconds;
+        Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgresVersion);
+        Console.WriteLine();
+        Console.WriteLine(Report.Table(_figures));
+        Console.WriteLine(Report.RatioTable(ratios));
+        foreach (var line in Report.NotMeasured)
+        {
+            Console.WriteLine(line);
+        }
+        var problems = _figures.Where(f => !f.Ok).Select(f => $"{f.Section} {f.Name} ({f.Server}): {string.Join("; ", f.Problems)}")
+            .Concat(_checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}")).ToList();
+        Console.WriteLine($"\nresults: {Path.Combine(plan.ResultsDirectory, plan.ResultsName + ".{json,md}")}; bench took {seconds:0} s");
+        var disturbed = _figures.Count(f => f.Disturbed);
+        if (disturbed > 0)
+        {
+            Console.WriteLine($"warning: {disturbed} of {_figures.Count} figures were disturbed by other work on the machine (⚠ in the table); " +
+                              "rerun on a quiet machine before trusting their ratios.");
+        }
+        if (problems.Count > 0)
+        {
+            Console.Error.WriteLine($"\nbench FAILED ({problems.Count} problems):\n  " + string.Join("\n  ", problems));
+            return 1;
+        }
+        Console.WriteLine($"bench OK: {_figures.Count} figures, every one with non-zero throughput and no failed request; {_checks.Count} checks passed.");
+        return 0;
+    }
+
+    /// <summary>Figures 1 to 4: the API on SQLite, the baseline, the server at Full durability and without the event log, the in-process store loops.</summary>
+    private async Task ApiAndStoreFiguresAsync(BenchKey key, string publicKey, string files)
+    {
         // ---- GrpcSync on SQLite: figures 1 and 2 ----
         var sqliteData = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "sqlite")).FullName;
         var database = Path.Combine(sqliteData, "grpcsync.db");
@@ -94,40 +142,6 @@ public sealed class BenchRun(Plan plan)
 
         // ---- Figure 4: the store in-process, on a copy of the database ----
         await StoreFiguresAsync(seed, database);
-
-        // ---- Figure 6: figure 1 on PostgreSQL ----
-        if (plan.Postgres)
-        {
-            await PostgresFiguresAsync(key, publicKey, files);
-        }
-
-        var ratios = Ratios();
-        var settings = Settings();
-        var seconds = clock.Elapsed.TotalSeconds;
-        Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgresVersion);
-        Console.WriteLine();
-        Console.WriteLine(Report.Table(_figures));
-        Console.WriteLine(Report.RatioTable(ratios));
-        foreach (var line in Report.NotMeasured)
-        {
-            Console.WriteLine(line);
-        }
-        var problems = _figures.Where(f => !f.Ok).Select(f => $"{f.Section} {f.Name} ({f.Server}): {string.Join("; ", f.Problems)}")
-            .Concat(_checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}")).ToList();
-        Console.WriteLine($"\nresults: {Path.Combine(plan.ResultsDirectory, (plan.Smoke ? "smoke" : "latest") + ".{json,md}")}; bench took {seconds:0} s");
-        var disturbed = _figures.Count(f => f.Disturbed);
-        if (disturbed > 0)
-        {
-            Console.WriteLine($"warning: {disturbed} of {_figures.Count} figures were disturbed by other work on the machine (⚠ in the table); " +
-                              "rerun on a quiet machine before trusting their ratios.");
-        }
-        if (problems.Count > 0)
-        {
-            Console.Error.WriteLine($"\nbench FAILED ({problems.Count} problems):\n  " + string.Join("\n  ", problems));
-            return 1;
-        }
-        Console.WriteLine($"bench OK: {_figures.Count} figures, every one with non-zero throughput and no failed request; {_checks.Count} checks passed.");
-        return 0;
     }
 
     /// <summary>Stops anything still running (exit handler).</summary>
@@ -508,8 +522,16 @@ public sealed class BenchRun(Plan plan)
                 await admin.OpenAsync();
                 await using var create = new NpgsqlCommand("CREATE DATABASE grpcsync_bench", admin);
                 await create.ExecuteNonQueryAsync();
+                // Figure 7's server gets a database of its own: its engine would otherwise run every seeded Sync's INITIAL run.
+                await using var createEvents = new NpgsqlCommand("CREATE DATABASE grpcsync_events", admin);
+                await createEvents.ExecuteNonQueryAsync();
                 await using var version = new NpgsqlCommand("SHOW server_version", admin);
                 _postgresVersion = (string?)await version.ExecuteScalarAsync() ?? "";
+            }
+            await EventFiguresAsync(key, publicKey, files, PostgresStore, "-pg", _postgres.ConnectionString("grpcsync_events"));
+            if (plan.EventsOnly)
+            {
+                return;
             }
             var connection = _postgres.ConnectionString("grpcsync_bench");
             var data = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "postgres-server")).FullName;
@@ -576,6 +598,12 @@ public sealed class BenchRun(Plan plan)
                 env["GrpcSync__Store__ConnectionString"] = postgresConnection;
             }
             foreach (var (variable, value) in extraEnvironment ?? new Dictionary<string, string>())
+            {
+                env[variable] = value;
+            }
+            // Trying a setting: BENCH_SERVER_GrpcSync__Webhooks__MaxConcurrencyPerEndpoint=8 bench/run.sh … gives every server
+            // GrpcSync__Webhooks__MaxConcurrencyPerEndpoint=8 (the results' settings list what was passed).
+            foreach (var (variable, value) in ServerOverrides)
             {
                 env[variable] = value;
             }
@@ -698,6 +726,14 @@ public sealed class BenchRun(Plan plan)
                 ratios.Add(new Ratio(name, numerator, denominator, n.ReqPerSec / d.ReqPerSec, target, n.Disturbed || d.Disturbed));
             }
         }
+        // Figure 7's targets are on a figure's own number (a rate or a latency), not a ratio.
+        void Own(string name, string id, Func<Figure, double> value, double target, bool atMost)
+        {
+            if (_figures.FirstOrDefault(f => f.Id == id) is { } f)
+            {
+                ratios.Add(new Ratio(name, id, "—", value(f), target, f.Disturbed, atMost));
+            }
+        }
         Add("REST h2c GET / gRPC GetSync (JSON cost, same HTTP/2 port)", "1.h2c-get", "1.grpc-get", 0.9);
         Add("REST h2c PATCH / gRPC UpdateSync (JSON cost, same HTTP/2 port)", "1.h2c-patch", "1.grpc-update", 0.9);
         Add("REST HTTP/1.1 GET / gRPC GetSync (transcoding + HTTP/1.1)", "1.rest-get", "1.grpc-get", null);
@@ -722,10 +758,36 @@ public sealed class BenchRun(Plan plan)
         Add("PostgreSQL: REST HTTP/1.1 PATCH / gRPC UpdateSync", "1.rest-patch-pg", "1.grpc-update-pg", null);
         Add("PostgreSQL / SQLite: gRPC UpdateSync", "1.grpc-update-pg", "1.grpc-update", null);
         Add("PostgreSQL / SQLite: REST PATCH (every request writes)", "1.rest-patch-writes-pg", "1.rest-patch-writes", null);
+        foreach (var (suffix, store) in new[] { ("", ""), ("-pg", "PostgreSQL: ") })
+        {
+            Own($"{store}webhook deliveries/s, saturated", "7.webhook-saturated" + suffix, f => f.ReqPerSec, 2000, atMost: false);
+            Own($"{store}webhook commit-to-delivery p99 ms, at half the saturated rate", "7.webhook-paced" + suffix, f => f.P99Ms, 1000, atMost: true);
+            Own($"{store}WatchSyncEvents gRPC commit-to-client p99 ms", "7.stream-grpc" + suffix, f => f.P99Ms, 100, atMost: true);
+            Own($"{store}WatchSyncEvents REST commit-to-client p99 ms", "7.stream-rest" + suffix, f => f.P99Ms, 100, atMost: true);
+        }
         return ratios;
     }
 
-    private Dictionary<string, string> Settings() => new()
+    /// <summary>The bench's BENCH_SERVER_* environment variables, without the prefix: extra settings for every server it starts.</summary>
+    private static IReadOnlyDictionary<string, string> ServerOverrides { get; } =
+        Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => e.Key is string k && k.StartsWith(ServerOverridePrefix, StringComparison.Ordinal) && k.Length > ServerOverridePrefix.Length)
+            .ToDictionary(e => ((string)e.Key)[ServerOverridePrefix.Length..], e => (string?)e.Value ?? "");
+
+    private const string ServerOverridePrefix = "BENCH_SERVER_";
+
+    private Dictionary<string, string> Settings()
+    {
+        var settings = ShippedSettings();
+        if (ServerOverrides.Count > 0)
+        {
+            settings["server overrides"] = "NOT the shipped settings: " + string.Join(", ", ServerOverrides.Select(o => $"{o.Key}={o.Value}")) +
+                                           " (from BENCH_SERVER_* variables)";
+        }
+        return settings;
+    }
+
+    private Dictionary<string, string> ShippedSettings() => new()
     {
         ["data set"] = $"{plan.Users * plan.SyncsPerUser} Syncs across {plan.Users} users (one filesystem credential each), seeded through the gRPC API; engine off",
         ["concurrency"] = $"{plan.Concurrency} requests in flight: wrk -t1 -c{plan.Concurrency} (HTTP/1.1 keep-alive); h2load: {plan.Groups} processes × (-t1 -c1 -m{plan.StreamsPerGroup}), one Sync each",
@@ -735,6 +797,10 @@ public sealed class BenchRun(Plan plan)
         ["which Syncs"] = $"GET and fixed-value PATCH figures: {plan.Groups} Syncs of {plan.Groups} users (one per h2load process; wrk rotates over the same). 'every request writes': wrk over {plan.WriteSetSize} Syncs",
         ["PATCH body"] = "{\"incrementalAccumulatorFrequency\":\"5m\"} for gRPC (UpdateSyncRequest with the same field), h2c and HTTP/1.1 — h2load sends one fixed body, so after the first request on a Sync a PATCH changes nothing (writes/req ≈ 0) but still runs the full locked read-modify-write transaction. The 'every request writes' rows alternate 5m/10m (writes/req ≈ 1)",
         ["SQLite durability"] = "the shipped default (GrpcSync:Store:SqliteDurability=Normal) opens every connection with PRAGMA synchronous=NORMAL in WAL mode (src/GrpcSync.Storage/Sqlite/SqliteSyncStore.cs): commits survive a process crash, the last ones may be lost on power loss. The raw loop is also measured at synchronous=FULL, and so is the every-request-writes PATCH on a server started with SqliteDurability=Full",
+        ["events (figure 7)"] = $"a server of its own per store with the engine on (GrpcSync__Engine__Enabled=true, GrpcSync__Webhooks__AllowPrivateNetworks=true, every other event and webhook setting shipped), " +
+                                $"{plan.EventUsers * plan.EventSyncsPerUser} Syncs of {plan.EventUsers} users, one webhook endpoint (admin token, events [sync_updated]) pointing at a Kestrel receiver in the bench process; " +
+                                "events come from real UpdateSync calls (each flips a frequency: one sync_updated). Commit time = the event's timestamp (set in the writing operation, just before its commit); " +
+                                "arrival = when the receiver or stream client got it (same machine, same clock). Duplicates (same webhook-id) are counted, not measured",
         ["servers"] = "Release builds started as processes (dotnet <dll>), ASPNETCORE_ENVIRONMENT=Production, Logging__LogLevel__Default=Warning, GrpcSync__Engine__Enabled=false",
         ["CPU"] = $"{Environment.ProcessorCount} cores shared by the server and the load tool (one load-tool thread per process); nothing is pinned. " +
                   "'CPU cores' = cores busy during the measured run in the server process (store loops: the bench process itself), in the load-tool processes, " +

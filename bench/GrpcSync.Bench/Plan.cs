@@ -7,6 +7,8 @@ public sealed record Plan
     public required bool Postgres { get; init; }
     /// <summary>Only start and seed GrpcSync, print the load-tool commands, and keep it running (for profiling).</summary>
     public bool Serve { get; init; }
+    /// <summary>Only figure 7 (events), on SQLite and with --postgres also on PostgreSQL; results go to events.{json,md}.</summary>
+    public bool EventsOnly { get; init; }
     /// <summary>Repository root (to find the Release builds) and where results are written.</summary>
     public required string RepoRoot { get; init; }
     public required string ResultsDirectory { get; init; }
@@ -27,8 +29,19 @@ public sealed record Plan
     public required TimeSpan StoreWarmup { get; init; }
     public required TimeSpan StoreDuration { get; init; }
 
+    /// <summary>Figure 7: the Syncs its own server is seeded with (users × Syncs each).</summary>
+    public required int EventUsers { get; init; }
+    public required int EventSyncsPerUser { get; init; }
+    /// <summary>Figure 7: changes the saturated webhook phase makes as fast as the API takes them.</summary>
+    public required int EventBurst { get; init; }
+    /// <summary>Figure 7: the steady rate of changes (per second) under which the streams' latency is measured.</summary>
+    public required double StreamRate { get; init; }
+
     public int StreamsPerGroup => Concurrency / Groups;
-    public string Mode => Smoke ? "smoke" : "full";
+    public string Mode => Smoke ? "smoke" : EventsOnly ? "events" : "full";
+
+    /// <summary>The results file name (without extension).</summary>
+    public string ResultsName => Smoke ? "smoke" : EventsOnly ? "events" : "latest";
 
     public const string ProjectId = "bench";
     public const string AudienceHost = "grpcsync.bench";
@@ -36,7 +49,7 @@ public sealed record Plan
     public static Plan Parse(string[] args)
     {
         string? repo = null, work = null, results = null;
-        bool smoke = false, postgres = false, serve = false;
+        bool smoke = false, postgres = false, serve = false, events = false;
         double build = 0;
         for (var i = 0; i < args.Length; i++)
         {
@@ -45,11 +58,12 @@ public sealed record Plan
                 case "--smoke": smoke = true; break;
                 case "--postgres": postgres = true; break;
                 case "--serve": serve = true; break;
+                case "--events": events = true; break;
                 case "--repo": repo = args[++i]; break;
                 case "--work": work = args[++i]; break;
                 case "--results": results = args[++i]; break;
                 case "--build-seconds": build = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--smoke] [--postgres] [--serve] --repo DIR --work DIR [--results DIR]");
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--smoke] [--postgres] [--events] [--serve] --repo DIR --work DIR [--results DIR]");
             }
         }
         repo ??= Directory.GetCurrentDirectory();
@@ -58,17 +72,19 @@ public sealed record Plan
         return smoke
             ? new Plan
             {
-                Smoke = true, Postgres = postgres, Serve = serve, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
+                Smoke = true, Postgres = postgres, Serve = serve, EventsOnly = events, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
                 Users = 4, SyncsPerUser = 2, Concurrency = 8, Groups = 4, WriteSetSize = 8,
                 Warmup = TimeSpan.Zero, Duration = TimeSpan.FromSeconds(1),
                 StoreWarmup = TimeSpan.FromMilliseconds(200), StoreDuration = TimeSpan.FromSeconds(1),
+                EventUsers = 2, EventSyncsPerUser = 4, EventBurst = 400, StreamRate = 20,
             }
             : new Plan
             {
-                Smoke = false, Postgres = postgres, Serve = serve, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
+                Smoke = false, Postgres = postgres, Serve = serve, EventsOnly = events, RepoRoot = repo, WorkDirectory = work, ResultsDirectory = results, BuildSeconds = build,
                 Users = 100, SyncsPerUser = 10, Concurrency = 32, Groups = 4, WriteSetSize = 64,
                 Warmup = TimeSpan.FromSeconds(3), Duration = TimeSpan.FromSeconds(10),
                 StoreWarmup = TimeSpan.FromSeconds(2), StoreDuration = TimeSpan.FromSeconds(10),
+                EventUsers = 8, EventSyncsPerUser = 8, EventBurst = 30_000, StreamRate = 50,
             };
     }
 }

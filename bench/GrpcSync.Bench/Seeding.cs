@@ -21,17 +21,22 @@ public sealed class BenchKey : IDisposable
         return path;
     }
 
-    /// <summary>An RS256 user token: sub, iat, nbf, exp, aud = "&lt;host&gt;/&lt;project&gt;".</summary>
-    public string Token(string userId, TimeSpan lifetime)
+    /// <summary>An RS256 user token: sub, iat, nbf, exp, aud = "&lt;host&gt;/&lt;project&gt;"; <paramref name="admin"/> adds <c>"role": "admin"</c> (webhooks, project streams).</summary>
+    public string Token(string userId, TimeSpan lifetime, bool admin = false)
     {
         var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object> { ["sub"] = userId };
+        if (admin)
+        {
+            claims["role"] = "admin";
+        }
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Audience = $"{Plan.AudienceHost}/{Plan.ProjectId}",
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
-            Claims = new Dictionary<string, object> { ["sub"] = userId },
+            Claims = claims,
             SigningCredentials = new SigningCredentials(new RsaSecurityKey(_rsa), SecurityAlgorithms.RsaSha256),
         });
     }

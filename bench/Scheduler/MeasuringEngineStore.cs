@@ -20,6 +20,12 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
     public readonly CallStats GetCredential = new();
     public readonly CallStats WritePage = new();
     private long _dispatchedRuns;
+
+    /// <summary>
+    /// Scheduled runs a credential's budget held back (inserted QUEUED instead of started), with the time the bench
+    /// planned them: their start, rounds later, is still that Sync's scheduled run and counts as such.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset?> _heldScheduled = new();
     private long _fullRounds;
 
     public long DispatchedRuns => Interlocked.Read(ref _dispatchedRuns);
@@ -28,24 +34,30 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
     public long FullRounds => Interlocked.Read(ref _fullRounds);
 
     public async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
-        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        CancellationToken ct = default)
     {
         // The decision may run more than once per Sync only if the store retried; keep the last answer.
         var planned = new Dictionary<Guid, DateTimeOffset?>();
-        SyncChange<SyncRun?> Decide(SyncSnapshot snapshot)
+        SyncChange<SyncRun?> Decide(SyncSnapshot snapshot, CredentialBudget budget)
         {
-            var change = decide(snapshot);
+            var change = decide(snapshot, budget);
             if (change.Result is { } run)
             {
                 var scheduled = change.RunsToInsert.Count == 1 && ReferenceEquals(change.RunsToInsert[0], run)
                                 && run.Trigger is RunTrigger.Schedule or RunTrigger.Periodic;
-                planned[run.Id] = scheduled ? snapshot.Sync.NextRunAt : null;
+                planned[run.Id] = scheduled ? snapshot.Sync.NextRunAt
+                    : _heldScheduled.TryRemove(run.Id, out var heldAt) ? heldAt : null;
+            }
+            else if (change.RunsToInsert is [{ Hold: not null, Trigger: RunTrigger.Schedule or RunTrigger.Periodic } held])
+            {
+                _heldScheduled[held.Id] = snapshot.Sync.NextRunAt;
             }
             return change;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var result = await inner.DispatchAsync(now, max, Decide, ct);
+        var result = await inner.DispatchAsync(now, max, maxRunsPerCredential, Decide, ct);
         Dispatch.Add(started);
         var committed = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Interlocked.Add(ref _dispatchedRuns, result.Count);

@@ -54,7 +54,8 @@ internal static class ServerMode
         };
         foreach (var (key, value) in a.All("set").Select(SplitSetting))
         {
-            settings[$"{EngineOptions.SectionName}:{key}"] = value;
+            // A full key (GrpcSync:Connectors:noop:MaxRunsPerCredential=…) as it is; a short one is an engine setting.
+            settings[key.StartsWith("GrpcSync:", StringComparison.Ordinal) ? key : $"{EngineOptions.SectionName}:{key}"] = value;
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

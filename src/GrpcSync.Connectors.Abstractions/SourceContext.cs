@@ -3,4 +3,12 @@ using System.Text.Json;
 namespace GrpcSync.Connectors;
 
 /// <summary>What a connector reads with: the pipeline, the Sync's configuration and the credential's secret.</summary>
-public sealed record SourceContext(string Pipeline, JsonElement Configuration, string Secret);
+public sealed record SourceContext(string Pipeline, JsonElement Configuration, string Secret)
+{
+    /// <summary>
+    /// The credential's steady request budget: await it before each request to the source (a connector that sends
+    /// no requests, such as the filesystem's, may ignore it). <see cref="RequestGate.Unlimited"/> unless the engine
+    /// set one.
+    /// </summary>
+    public IRequestGate Requests { get; init; } = RequestGate.Unlimited;
+}

@@ -30,6 +30,7 @@ public sealed partial class S3Connector
                 ContinuationToken = continuation,
             };
             ListObjectsV2Response response;
+            await context.Requests.WaitAsync(ct).ConfigureAwait(false); // the credential's steady budget, shared by its runs
             try
             {
                 response = await client.ListObjectsV2Async(request, ct).ConfigureAwait(false);

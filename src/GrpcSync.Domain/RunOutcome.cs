@@ -9,8 +9,11 @@ public abstract record RunOutcome
     public sealed record TransientFailure(string Error) : RunOutcome;
     /// <summary>The source rate-limited us: the Sync shows RATE_LIMITED and the run waits <paramref name="Backoff"/>.</summary>
     public sealed record RateLimited(TimeSpan Backoff, string Error) : RunOutcome;
-    /// <summary>A failure only a person can fix: the Sync becomes ERRORED with <paramref name="Reason"/>.</summary>
-    public sealed record PermanentFailure(string Reason) : RunOutcome;
+    /// <summary>
+    /// A failure only a person can fix: the Sync becomes ERRORED with <paramref name="Reason"/>; its sync_errored
+    /// event carries <paramref name="Code"/> (the connector's, e.g. CREDENTIAL_REJECTED, or PERMANENT_FAILURE).
+    /// </summary>
+    public sealed record PermanentFailure(string Reason, string Code = SyncEvents.PermanentFailureCode) : RunOutcome;
     /// <summary>The worker stopped without finishing (shutdown): the run is queued again, due now.</summary>
     public sealed record Released : RunOutcome;
 }

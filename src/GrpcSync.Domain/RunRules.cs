@@ -14,8 +14,15 @@ public static class RunRules
     /// run whose lease expired, or create the scheduled run when <see cref="Sync.NextRunAt"/> has come
     /// (FULL when the periodic full re-sync is due, else INCREMENTAL). Runs of one Sync never overlap,
     /// and a Sync whose run overran gets one run, not one per missed tick. Result: the started run.
+    /// <para>
+    /// The credential's <paramref name="budget"/> may hold the run back instead (result null, attempt and retries
+    /// unchanged): while the source's hold on the credential lasts, the run is queued again due when the hold ends
+    /// and the Sync shows RATE_LIMITED (<c>sync_rate_limited</c> logged), as if it had been throttled itself; while
+    /// every run slot of the credential is taken, the run stays QUEUED and due, marked <see cref="RunHold.CredentialBusy"/>.
+    /// </para>
     /// </summary>
-    public static SyncChange<SyncRun?> Dispatch(SyncSnapshot snapshot, DateTimeOffset now, string owner, RunPolicy policy)
+    public static SyncChange<SyncRun?> Dispatch(SyncSnapshot snapshot, DateTimeOffset now, string owner, RunPolicy policy,
+        CredentialBudget? budget = null)
     {
         var sync = snapshot.Sync;
         if (SyncRules.IsStopped(sync.Status))
@@ -44,8 +51,18 @@ public static class RunRules
             inserted = true;
         }
 
+        if (budget is not null && budget.IsHeldAt(now))
+        {
+            return HoldForRateLimit(sync, candidate, inserted, budget, now);
+        }
+        if (budget is not null && budget.IsFull)
+        {
+            return HoldForFreeSlot(sync, candidate, inserted, now);
+        }
+
         var started = candidate with
         {
+            Hold = null,
             State = RunState.Running,
             Attempt = candidate.Attempt + 1,
             StartedAt = now,
@@ -59,6 +76,7 @@ public static class RunRules
         {
             Status = SyncStatus.Active,
             RateLimitBackoffMs = null,
+            RateLimitedUntil = null,
             LastRunStartedAt = now,
             NextRunAt = now + sync.Interval + phase,
             Version = sync.Version + 1,
@@ -68,6 +86,67 @@ public static class RunRules
             ? new SyncChange<SyncRun?>(nextSync, [started], [], started)
             : new SyncChange<SyncRun?>(nextSync, [], [started], started);
         return change with { Events = [SyncEvents.RunStarted(started, now)] };
+    }
+
+    /// <summary>
+    /// The source throttled the Sync's credential (maybe through another Sync): the run waits, queued, until the hold
+    /// ends — a reclaimed run too, its lease given up — and the Sync shows RATE_LIMITED with the time it resumes.
+    /// Nothing is spent: no attempt (the run is not claimed), no retry.
+    /// </summary>
+    private static SyncChange<SyncRun?> HoldForRateLimit(Sync sync, SyncRun candidate, bool inserted, CredentialBudget budget,
+        DateTimeOffset now)
+    {
+        var until = budget.HoldUntil!.Value;
+        var held = candidate with
+        {
+            State = RunState.Queued,
+            DueAt = until,
+            Hold = RunHold.CredentialRateLimited,
+            LeaseOwner = null,
+            LeaseExpiresAt = null,
+        };
+        var backoff = until - now;
+        var nextSync = sync with
+        {
+            Status = SyncStatus.RateLimited,
+            RateLimitBackoffMs = (long)backoff.TotalMilliseconds,
+            RateLimitedUntil = until,
+            Version = sync.Version + 1,
+            UpdatedAt = now,
+        };
+        var error = budget.HoldError ?? "The source throttled this Sync's credential.";
+        var change = inserted
+            ? new SyncChange<SyncRun?>(nextSync, [held], [], null)
+            : new SyncChange<SyncRun?>(nextSync, [], [held], null);
+        return change with { Events = [SyncEvents.SyncRateLimited(held, backoff, error, now)] };
+    }
+
+    /// <summary>
+    /// Every run slot of the credential is taken: the run stays QUEUED and due, marked <see cref="RunHold.CredentialBusy"/>
+    /// (written once; a run already marked is left alone), and starts in a later round once a slot is free. A
+    /// reclaimed run gives up its dead lease and waits the same way. The Sync is unchanged, except that one whose
+    /// rate-limit hold has ended no longer shows RATE_LIMITED: it waits for a slot like the others.
+    /// </summary>
+    private static SyncChange<SyncRun?> HoldForFreeSlot(Sync sync, SyncRun candidate, bool inserted, DateTimeOffset now)
+    {
+        if (!inserted && candidate.State == RunState.Queued && candidate.Hold == RunHold.CredentialBusy)
+        {
+            return SyncChange<SyncRun?>.Nothing(null);
+        }
+        var waiting = candidate with { State = RunState.Queued, Hold = RunHold.CredentialBusy, LeaseOwner = null, LeaseExpiresAt = null };
+        var nextSync = sync.Status == SyncStatus.RateLimited
+            ? sync with
+            {
+                Status = sync.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle,
+                RateLimitBackoffMs = null,
+                RateLimitedUntil = null,
+                Version = sync.Version + 1,
+                UpdatedAt = now,
+            }
+            : null;
+        return inserted
+            ? new SyncChange<SyncRun?>(nextSync, [waiting], [], null)
+            : new SyncChange<SyncRun?>(nextSync, [], [waiting], null);
     }
 
     /// <summary>
@@ -107,8 +186,13 @@ public static class RunRules
                 run with { State = RunState.Failed, FinishedAt = now, Error = failure.Error, LeaseOwner = null, LeaseExpiresAt = null },
                 sync with { Status = waiting, NextRunAt = Later(sync.NextRunAt, now) }),
             RunOutcome.RateLimited limited => (
-                released with { DueAt = now + limited.Backoff, Error = limited.Error },
-                sync with { Status = SyncStatus.RateLimited, RateLimitBackoffMs = (long)limited.Backoff.TotalMilliseconds }),
+                released with { DueAt = now + limited.Backoff, Error = limited.Error, Hold = RunHold.CredentialRateLimited },
+                sync with
+                {
+                    Status = SyncStatus.RateLimited,
+                    RateLimitBackoffMs = (long)limited.Backoff.TotalMilliseconds,
+                    RateLimitedUntil = now + limited.Backoff,
+                }),
             RunOutcome.PermanentFailure permanent => (
                 run with { State = RunState.Failed, FinishedAt = now, Error = permanent.Reason, LeaseOwner = null, LeaseExpiresAt = null },
                 sync with { Status = SyncStatus.Errored, Reason = permanent.Reason, NextRunAt = null }),
@@ -119,6 +203,10 @@ public static class RunRules
         return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun))
         {
             Events = FinishEvents(run, nextRun, nextSync, outcome, counts ?? RunCounts.None, now),
+            // The source throttles the credential, not this Sync: every Sync on it waits as long (Dispatch).
+            CredentialHold = outcome is RunOutcome.RateLimited rateLimited && sync.CredentialId is { } credentialId
+                ? new CredentialHold(credentialId, now + rateLimited.Backoff, rateLimited.Error)
+                : null,
         };
     }
 
@@ -132,7 +220,7 @@ public static class RunRules
         RunOutcome.Succeeded when run.Type == RunType.Initial =>
             [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncComplete(nextSync, now)],
         RunOutcome.PermanentFailure permanent =>
-            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncErrored(SyncEvents.PermanentFailureCode, permanent.Reason, now)],
+            [SyncEvents.RunFinished(nextRun, counts, now), SyncEvents.SyncErrored(permanent.Code, permanent.Reason, now)],
         RunOutcome.RateLimited limited => [SyncEvents.SyncRateLimited(run, limited.Backoff, limited.Error, now)],
         _ when nextRun.State is RunState.Succeeded or RunState.Failed => [SyncEvents.RunFinished(nextRun, counts, now)],
         _ => [],

@@ -17,6 +17,8 @@ public sealed record Sync
     public required SyncStatus Status { get; init; }
     public string? Reason { get; init; }
     public long? RateLimitBackoffMs { get; init; }
+    /// <summary>When a RATE_LIMITED Sync resumes (its credential's hold ends); null otherwise.</summary>
+    public DateTimeOffset? RateLimitedUntil { get; init; }
     /// <summary>When the next scheduled incremental run is planned (null while disabled or errored).</summary>
     public DateTimeOffset? NextRunAt { get; init; }
     /// <summary>When the last run started; the schedule is planned from it.</summary>

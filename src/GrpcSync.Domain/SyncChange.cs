@@ -10,5 +10,8 @@ public sealed record SyncChange<T>(Sync? NewSync, IReadOnlyList<SyncRun> RunsToI
     /// <summary>The events to log with this change, in order (empty: nothing worth announcing).</summary>
     public IReadOnlyList<SyncEvent> Events { get; init; } = [];
 
+    /// <summary>A throttle to put on the Sync's credential with this change (null: none), shared by every Sync on it.</summary>
+    public CredentialHold? CredentialHold { get; init; }
+
     public static SyncChange<T> Nothing(T result) => new(null, [], [], result);
 }

@@ -151,6 +151,7 @@ public static class SyncRules
             Status = SyncStatus.Disabled,
             NextRunAt = null,
             RateLimitBackoffMs = null,
+            RateLimitedUntil = null,
             Version = current.Version + 1,
             UpdatedAt = now,
         };
@@ -187,6 +188,7 @@ public static class SyncRules
             Status = neverCompleted ? SyncStatus.Initializing : SyncStatus.Idle,
             Reason = null,
             RateLimitBackoffMs = null,
+            RateLimitedUntil = null,
             NextRunAt = now,
             Version = current.Version + 1,
             UpdatedAt = now,

@@ -21,6 +21,8 @@ public sealed record SyncRun
     public string? LeaseOwner { get; init; }
     /// <summary>When the lease ends unless renewed; after that another worker may claim the run again.</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
+    /// <summary>Why this QUEUED run waits on its credential (null: it does not); cleared when it starts.</summary>
+    public RunHold? Hold { get; init; }
 
     public bool IsOpen => State is RunState.Queued or RunState.Running;
 }

@@ -1,3 +1,4 @@
+using GrpcSync.Engine.Budgets;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
@@ -16,7 +17,8 @@ public static class EngineServiceCollectionExtensions
     /// <summary>
     /// Registers the engine: <see cref="EngineOptions"/> (section <c>GrpcSync:Engine</c>, checked at
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
-    /// (the API needs it too), and the <see cref="SyncEngine"/> hosted service unless
+    /// (the API needs it too), the per-integration <see cref="ConnectorBudgets"/> (section <c>GrpcSync:Connectors</c>),
+    /// and the <see cref="SyncEngine"/> hosted service unless
     /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
     /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>) and the <see cref="WebhookDeliveryWorker"/> (<see cref="WebhookOptions"/>,
     /// section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>, <c>IWebhookDeliveryStore</c>, <see cref="IWebhookSecrets"/>,
@@ -29,6 +31,8 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<EngineOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
+        // GrpcSync:Connectors:<integration>:MaxRunsPerCredential / RequestsPerSecondPerCredential; bad values stop the start.
+        services.TryAddSingleton(_ => ConnectorBudgets.FromConfiguration(configuration));
         services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
         // Webhook settings serve the API (URL checks) even on an API-only replica.

@@ -14,9 +14,26 @@ public interface IEngineStore
     /// and no open run — locks each Sync row (PostgreSQL: <c>FOR UPDATE SKIP LOCKED</c>, so replicas never
     /// pick the same Sync), applies <paramref name="decide"/> (<see cref="RunRules.Dispatch"/>) and commits.
     /// Returns the runs that were started (decisions whose result is non-null), each with its Sync.
+    /// <para>
+    /// Each decision also gets its Sync's <see cref="CredentialBudget"/>: the source's hold on the credential, and the
+    /// runs RUNNING on it under a live lease, counted under a per-credential dispatch lock (so replicas cannot both
+    /// take its last slot) and including the runs this round already started, against
+    /// <paramref name="maxRunsPerCredential"/> of the Sync's integration. A Sync held back because every slot is
+    /// taken marks its credential full: the credential's Syncs are no candidates until a run on it ends (any change
+    /// that moves a RUNNING run out of RUNNING clears the mark) or, at the latest, until its earliest live lease ends.
+    /// </para>
     /// </summary>
     Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
-        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default);
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        CancellationToken ct = default);
+
+    /// <summary>
+    /// <see cref="DispatchAsync(DateTimeOffset, int, Func{string, int}, Func{SyncSnapshot, CredentialBudget, SyncChange{SyncRun}}, CancellationToken)"/>
+    /// without per-credential budgets: no cap, and the decision does not see the credential's hold.
+    /// </summary>
+    Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default) =>
+        DispatchAsync(now, max, static _ => int.MaxValue, (snapshot, _) => decide(snapshot), ct);
 
     /// <summary>
     /// Extends the lease of a run still RUNNING under <paramref name="attempt"/>. False when the worker

@@ -117,6 +117,9 @@ public abstract class EngineStatesOverApiTests(EngineServerFixture server) : Eng
             var waiting = Assert.Single((await user.ListSyncRuns(transport, enabled.Id)).Ok().Runs);
             Assert.Equal(SyncRunState.Queued, waiting.State);
             Assert.Equal("HTTP 429 from the source", waiting.Error);
+            Assert.Equal(SyncRunHold.CredentialRateLimited, waiting.Hold); // it waits on its credential's throttle
+            Assert.NotNull(seen.RateLimitedUntil); // when it resumes: the run's due time
+            Assert.Equal(waiting.DueAt, seen.RateLimitedUntil);
             Assert.True(waiting.DueAt.ToDateTimeOffset() > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(4), $"{transport}: due {waiting.DueAt}");
         }
         Assert.Equal(4000, limited.RateLimitBackoffMs);
@@ -124,6 +127,12 @@ public abstract class EngineStatesOverApiTests(EngineServerFixture server) : Eng
         var rest = await user.Rest(HttpMethod.Get, $"/api/syncs/{enabled.Id}");
         Assert.True(rest.Body.GetProperty("status").GetString() != "RATE_LIMITED" || rest.Body.GetProperty("rateLimitBackoffMs").ToString() == "4000",
             rest.Text);
+        Assert.True(rest.Body.GetProperty("status").GetString() != "RATE_LIMITED"
+            || (rest.Body.TryGetProperty("rateLimitedUntil", out var until) && until.GetString()!.EndsWith('Z')), rest.Text);
+        var restRuns = await user.Rest(HttpMethod.Get, $"/api/syncs/{enabled.Id}/runs");
+        var restRun = restRuns.Body.GetProperty("runs")[0];
+        Assert.True(restRun.GetProperty("state").GetString() != "QUEUED"
+            || restRun.GetProperty("hold").GetString() == "CREDENTIAL_RATE_LIMITED", restRuns.Text);
 
         // The retry starts by itself after the backoff. The RATE_LIMITED answer above was read before
         // that start (a snapshot is one version), so this is the etag changing when a run starts.
@@ -131,6 +140,8 @@ public abstract class EngineStatesOverApiTests(EngineServerFixture server) : Eng
         var running = await user.Get(enabled.Id);
         Assert.Equal(SyncStatus.Active, running.Status);
         Assert.False(running.HasRateLimitBackoffMs, running.ToString());
+        Assert.Null(running.RateLimitedUntil);
+        Assert.Equal(SyncRunHold.Unspecified, Assert.Single(await user.Runs(enabled.Id)).Hold);
         Assert.NotEqual(limited.Etag, running.Etag);
         Assert.Equal(2, Assert.Single(await user.Runs(enabled.Id)).Attempt);
 

@@ -310,6 +310,15 @@ public abstract class S3SyncTests(S3EngineServerFixture server) : EngineApiTest(
 
         Assert.Contains("credential was rejected", errored.Reason, StringComparison.Ordinal);
         Assert.Contains("InvalidAccessKeyId", errored.Reason, StringComparison.Ordinal);
+        Assert.Equal(("CREDENTIAL_REJECTED", errored.Reason), await SyncErroredAsync(user, sync.Id));
+    }
+
+    /// <summary>The code and message of the Sync's last sync_errored event.</summary>
+    private static async Task<(string Code, string Message)> SyncErroredAsync(TestUser user, string syncId)
+    {
+        var events = (await user.ListSyncEvents(Transport.Grpc, syncId, pageSize: 1000)).Ok().Data;
+        var error = events.Last(e => e.Fields["event"].StringValue == "sync_errored").Fields["data"].StructValue.Fields["error"].StructValue;
+        return (error.Fields["code"].StringValue, error.Fields["message"].StringValue);
     }
 
     [Fact]
@@ -323,5 +332,6 @@ public abstract class S3SyncTests(S3EngineServerFixture server) : EngineApiTest(
         var errored = await WaitUntilErrored(user, sync.Id);
 
         Assert.Contains("'no-such-bucket-anywhere' does not exist", errored.Reason, StringComparison.Ordinal);
+        Assert.Equal(("BUCKET_NOT_FOUND", errored.Reason), await SyncErroredAsync(user, sync.Id));
     }
 }

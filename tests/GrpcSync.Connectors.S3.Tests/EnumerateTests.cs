@@ -73,13 +73,29 @@ public sealed class EnumerateTests
         }
 
         var pages = new List<SourcePage>();
-        await foreach (var page in bucket.Connector.EnumerateAsync(bucket.Context(), CancellationToken.None))
+        var gate = new CountingGate();
+        await foreach (var page in bucket.Connector.EnumerateAsync(bucket.Context() with { Requests = gate }, CancellationToken.None))
         {
             pages.Add(page);
         }
 
         Assert.True(pages.Count >= 2, $"{pages.Count} page(s)");
+        Assert.Equal(pages.Count, gate.Waits); // the credential's request budget is asked before every ListObjectsV2
         Assert.Equal(S3Connector.PageSize + 6, pages.Sum(p => p.Records.Count)); // + the folder k/
         Assert.Equal(pages.SelectMany(p => p.Records).Count(), pages.SelectMany(p => p.Records).Select(r => r.ExternalId).Distinct().Count());
+    }
+
+    /// <summary>A request gate that lets everything through and counts how often it was asked.</summary>
+    private sealed class CountingGate : IRequestGate
+    {
+        private int _waits;
+
+        public int Waits => _waits;
+
+        public ValueTask WaitAsync(CancellationToken ct)
+        {
+            Interlocked.Increment(ref _waits);
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -81,7 +81,7 @@ public abstract class EventTests(TestStore store) : EngineTest(store)
     }
 
     [Fact]
-    public async Task A_permanent_failure_logs_run_finished_failed_and_sync_errored_with_the_reason()
+    public async Task A_permanent_failure_logs_run_finished_failed_and_sync_errored_with_the_connectors_code_and_the_reason()
     {
         var sync = await InitialisedFakeSyncAsync("a");
         H.AdvanceTo((await H.SyncAsync(sync.Id)).NextRunAt!.Value);
@@ -92,7 +92,7 @@ public abstract class EventTests(TestStore store) : EngineTest(store)
         var events = await EventsAsync(sync.Id);
         Assert.Equal([EventTypes.RunStarted, EventTypes.RunFinished, EventTypes.SyncErrored], events.TakeLast(3).Select(e => e.Type));
         Assert.Equal(("FAILED", "The root is gone."), (Data(events[^2], "state"), Data(events[^2], "error")));
-        Assert.Equal("""{"code":"PERMANENT_FAILURE","message":"The root is gone."}""", Data(events[^1], "error"));
+        Assert.Equal("""{"code":"ROOT_NOT_FOUND","message":"The root is gone."}""", Data(events[^1], "error"));
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public sealed class ReplicaTests(PostgresServerFixture postgres, ITestOutputHelp
             // other finds work at its next poll. Sharing then depends on the backlog outlasting a poll
             // interval, which a slower machine only makes likelier.
             ["GrpcSync__Engine__MaxConcurrentRuns"] = "4",
+            // All 60 Syncs share one credential: let both replicas' slots work it at once (the default is 2 runs).
+            ["GrpcSync__Connectors__Filesystem__MaxRunsPerCredential"] = "8",
         });
         cluster.Log = output.WriteLine;
         var account = CreateAccount(cluster.AccountsRoot, "shared", filesPerAccount, folders: 1);

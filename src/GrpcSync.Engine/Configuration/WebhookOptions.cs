@@ -46,8 +46,12 @@ public sealed class WebhookOptions
     /// Most deliveries of one endpoint a process claims ahead (in hand, waiting for a sending slot), so a fast endpoint
     /// is fed without a claim per attempt. An endpoint whose attempts are slow, or not measured yet, gets only
     /// <see cref="MaxConcurrencyPerEndpoint"/> per claim, so its claimed deliveries never wait out their lease.
+    /// 256 rather than 64: each claim reads every due delivery of the store (it ranks them per endpoint), so with a
+    /// backlog fewer, larger claims are what keeps a fast endpoint fed (bench figure 7: 733 → 1,638 deliveries/s draining
+    /// 10,000 on a busy 2-core machine, 652 → 446 µs of server CPU per delivery). An endpoint still counts as fast only if
+    /// a full prefetch, sent its slots' worth at a time, ends well inside the lease (under ~350 ms per attempt with the defaults).
     /// </summary>
-    public int PrefetchPerEndpoint { get; set; } = 64;
+    public int PrefetchPerEndpoint { get; set; } = 256;
 
     /// <summary>Most deliveries one process holds claimed at once (sending or waiting to), over all endpoints.</summary>
     public int MaxClaimed { get; set; } = 1024;

@@ -1,4 +1,5 @@
 using GrpcSync.Domain;
+using GrpcSync.Engine.Budgets;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
@@ -33,6 +34,8 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory; // workers log under their own category
     private readonly FinishWriter? _finisher; // group commit of run endings (null: one transaction per run)
+    private readonly ConnectorBudgets _budgets; // per integration: runs per credential at once, requests/s
+    private readonly CredentialRateGates _rateGates; // this replica's token buckets per credential
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Task> _inFlight = []; // by worker number: one run may be worked twice (a stuck old attempt)
@@ -45,8 +48,10 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly SemaphoreSlim _slotFreed = new(0); // a stale release only causes one early extra round
 
     public SyncEngine(IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets, TimeProvider time,
-        IOptions<EngineOptions> options, ILoggerFactory loggerFactory)
+        IOptions<EngineOptions> options, ILoggerFactory loggerFactory, ConnectorBudgets? budgets = null)
     {
+        _budgets = budgets ?? ConnectorBudgets.Default;
+        _rateGates = new CredentialRateGates(_budgets, time);
         _store = store;
         _connectors = connectors;
         _secrets = secrets;
@@ -103,9 +108,21 @@ public sealed partial class SyncEngine : BackgroundService
             }
             var now = _time.GetUtcNow();
             var asked = Math.Min(free, _options.DispatchBatch);
-            var started = await _store.DispatchAsync(now, asked,
-                snapshot => RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy), ct);
-            _moreDue = started.Count >= asked;
+            var moved = 0; // candidates started, or held back by their credential's budget (so no candidate next round)
+            var started = await _store.DispatchAsync(now, asked, _budgets.MaxRunsPerCredential, (snapshot, budget) =>
+            {
+                var change = RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy, budget);
+                if (change.Result is not null || change.NewSync is not null || change.RunsToInsert.Count > 0 || change.RunsToUpdate.Count > 0
+                    || budget.IsFull) // already waiting for a slot: its credential is marked full again
+                {
+                    moved++;
+                }
+                return change;
+            }, ct);
+            // Held-back candidates leave the candidate set (their run is due later, or their credential is marked
+            // full), so a round that moved as many as it asked for is followed at once, like a full one: a backlog of
+            // Syncs on busy credentials must not leave the rest to wait a poll interval per round.
+            _moreDue = started.Count >= asked || moved >= asked;
             foreach (var (sync, run) in started)
             {
                 StartWorker(sync, run);
@@ -249,7 +266,8 @@ public sealed partial class SyncEngine : BackgroundService
 
     private void StartWorker(Sync sync, SyncRun run)
     {
-        var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher);
+        var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher,
+            _rateGates);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long number;
         lock (_gate)

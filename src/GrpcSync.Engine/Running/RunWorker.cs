@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GrpcSync.Domain;
 using GrpcSync.Connectors;
+using GrpcSync.Engine.Budgets;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ internal sealed partial class RunWorker
     private readonly TimeProvider _time;
     private readonly RunPolicy _policy;
     private readonly FinishWriter? _finisher;
+    private readonly CredentialRateGates? _rateGates;
     private readonly ILogger _logger;
 
     private int _leaseLost; // 1 once RenewLeaseAsync said the run is no longer ours
@@ -33,9 +35,10 @@ internal sealed partial class RunWorker
     private long _deleted;
 
     public RunWorker(Sync sync, SyncRun run, IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets,
-        TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null)
+        TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null, CredentialRateGates? rateGates = null)
     {
         _finisher = finisher;
+        _rateGates = rateGates;
         _sync = sync;
         _run = run;
         _store = store;
@@ -132,7 +135,10 @@ internal sealed partial class RunWorker
 
         using (configuration)
         {
-            var context = new SourceContext(_sync.Pipeline, configuration.RootElement, _secrets.Reveal(credential.ProtectedSecret));
+            var context = new SourceContext(_sync.Pipeline, configuration.RootElement, _secrets.Reveal(credential.ProtectedSecret))
+            {
+                Requests = _rateGates?.For(credential.Id, _sync.Integration) ?? RequestGate.Unlimited,
+            };
             return _run.Type == RunType.Incremental
                 ? await IncrementalAsync(connector, context, ct)
                 : await EnumerateAllAsync(connector, context, ct);
@@ -252,7 +258,7 @@ internal sealed partial class RunWorker
             case RateLimitedSourceException limited:
                 return new RunOutcome.RateLimited(limited.RetryAfter > TimeSpan.Zero ? limited.RetryAfter : TimeSpan.Zero, limited.Message);
             case PermanentSourceException permanent:
-                return new RunOutcome.PermanentFailure(permanent.Message);
+                return new RunOutcome.PermanentFailure(permanent.Message, permanent.Code);
             case TransientSourceException or IOException or TimeoutException:
                 return new RunOutcome.TransientFailure(e.Message);
             case OperationCanceledException:

@@ -61,6 +61,10 @@ public static class ProtoMapping
         {
             message.RateLimitBackoffMs = backoff;
         }
+        if (sync.Status == SyncStatus.RateLimited && sync.RateLimitedUntil is { } until)
+        {
+            message.RateLimitedUntil = Timestamp.FromDateTimeOffset(until);
+        }
         return message;
     }
 
@@ -82,6 +86,10 @@ public static class ProtoMapping
         if (run.Error is not null)
         {
             message.Error = run.Error;
+        }
+        if (run.State == RunState.Queued && run.Hold is { } hold)
+        {
+            message.Hold = (V1.SyncRunHold)(int)hold;
         }
         return message;
     }

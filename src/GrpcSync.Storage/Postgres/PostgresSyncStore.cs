@@ -76,6 +76,11 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override string LockSkippingLocked(string alias) => $" FOR UPDATE OF {alias} SKIP LOCKED";
 
+    private protected override string EachEndpointsFirstDueSql =>
+        "(SELECT f.id, f.endpoint_id, f.next_attempt_at FROM webhook_endpoints w CROSS JOIN LATERAL " +
+        "(SELECT x.id, x.endpoint_id, x.next_attempt_at FROM webhook_deliveries x WHERE x.endpoint_id = w.id " +
+        $"AND x.state = {SqlLiterals.DeliveryPending} AND x.next_attempt_at <= @now ORDER BY x.next_attempt_at LIMIT @top) AS f)";
+
     private protected override object IdParameter(Guid id) => id;
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
@@ -88,6 +93,23 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override async Task LockMigrationsAsync(StoreConnection connection, DbTransaction transaction, CancellationToken ct) =>
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", ct, ("@key", PostgresMigrations.AdvisoryLockKey));
+
+    /// <summary>The first key of the credentials' dispatch locks (two-key advisory locks, apart from the migration lock's).</summary>
+    private const int CredentialDispatchLockClass = 0x47534344; // "GSCD"
+
+    /// <summary>
+    /// One transaction-scoped advisory lock per credential, taken in key order by one statement (a key is 32 bits of
+    /// the id: two credentials that share one only take turns more often). Released at commit or rollback.
+    /// </summary>
+    private protected override async Task LockCredentialsForDispatchAsync(StoreConnection connection, DbTransaction transaction,
+        IReadOnlyList<Guid> credentialIds, CancellationToken ct)
+    {
+        var keys = credentialIds.Select(id => BitConverter.ToInt32(id.ToByteArray(), 0) ^ BitConverter.ToInt32(id.ToByteArray(), 12))
+            .Distinct().Order().ToArray();
+        await ScalarAsync(connection, transaction,
+            "SELECT COUNT(pg_advisory_xact_lock(@class, k)) FROM (SELECT k FROM unnest(@keys) AS k ORDER BY k) ordered", ct,
+            ("@class", CredentialDispatchLockClass), ("@keys", keys));
+    }
 
     public async ValueTask DisposeAsync()
     {

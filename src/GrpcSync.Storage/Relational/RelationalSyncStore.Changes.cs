@@ -38,19 +38,27 @@ public abstract partial class RelationalSyncStore
         CancellationToken ct)
     {
         var writes = new List<Write>();
-        await PlanWritesAsync(connection, tx, before, change, writes, ct);
+        await PlanWritesAsync(connection, tx, before, change, writes, endedRunsFreeSlots: true, ct);
         await ExecuteWritesAsync(connection, tx, writes, ct);
     }
 
-    /// <summary>One planned statement of a change, with the row count it must affect (else: the message to fail with).</summary>
-    private sealed record Write(string Sql, (string Name, object? Value)[] Parameters, string FailureUnlessOneRow);
+    /// <summary>
+    /// One planned statement of a change, with the row count it must affect (else: the message to fail with; null: any
+    /// count). A write of a credential's budget row names the credential: those go last, in credential order
+    /// (<see cref="ExecuteWritesAsync"/>), so two transactions never wait for each other's budget rows in opposite orders.
+    /// </summary>
+    private sealed record Write(string Sql, (string Name, object? Value)[] Parameters, string? FailureUnlessOneRow,
+        Guid? BudgetOf = null);
 
     /// <summary>
     /// Checks <paramref name="change"/> against the Sync as read and adds its statements to <paramref name="writes"/>.
     /// A new credential binding is checked here, at once (a read under a share lock), not deferred with the writes.
+    /// With <paramref name="endedRunsFreeSlots"/>, a change that ends a RUNNING run frees its credential's slot
+    /// (<see cref="PlanBudgetWrites{T}"/>); the dispatcher passes false (the runs it takes back had a dead lease,
+    /// which no count included).
     /// </summary>
     private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
-        List<Write> writes, CancellationToken ct)
+        List<Write> writes, bool endedRunsFreeSlots, CancellationToken ct)
     {
         if (change is null)
         {
@@ -96,6 +104,7 @@ public abstract partial class RelationalSyncStore
 
         // Last, so each event copies the Sync's row as this change left it; same transaction as the change.
         PlanEventWrites(current.Id, change.Events, writes);
+        PlanBudgetWrites(before, change, endedRunsFreeSlots, writes);
     }
 
     /// <summary>
@@ -108,6 +117,11 @@ public abstract partial class RelationalSyncStore
         if (!connection.AppendedEvents && writes.Exists(w => ReferenceEquals(w.Sql, InsertEventSql)))
         {
             connection.AppendedEvents = true;
+        }
+        if (writes.Exists(w => w.BudgetOf is not null))
+        {
+            // Stable: the other writes keep their order, budget rows go last by credential.
+            writes = [.. writes.Where(w => w.BudgetOf is null), .. writes.Where(w => w.BudgetOf is not null).OrderBy(w => w.BudgetOf)];
         }
         if (writes.Count > 1 && connection.Connection.CanCreateBatch)
         {
@@ -126,9 +140,9 @@ public abstract partial class RelationalSyncStore
             await batch.ExecuteNonQueryAsync(ct);
             for (var i = 0; i < writes.Count; i++)
             {
-                if (batch.BatchCommands[i].RecordsAffected != 1)
+                if (writes[i].FailureUnlessOneRow is { } failure && batch.BatchCommands[i].RecordsAffected != 1)
                 {
-                    throw new InvalidOperationException(writes[i].FailureUnlessOneRow);
+                    throw new InvalidOperationException(failure);
                 }
             }
             return;
@@ -136,9 +150,9 @@ public abstract partial class RelationalSyncStore
         foreach (var write in writes)
         {
             var command = Command(connection, tx, write.Sql, write.Parameters);
-            if (await command.ExecuteNonQueryAsync(ct) != 1)
+            if (await command.ExecuteNonQueryAsync(ct) != 1 && write.FailureUnlessOneRow is { } failure)
             {
-                throw new InvalidOperationException(write.FailureUnlessOneRow);
+                throw new InvalidOperationException(failure);
             }
         }
     }
@@ -150,7 +164,8 @@ public abstract partial class RelationalSyncStore
     /// Sync does not exist. A decision that throws or breaks the rules fails the whole set.
     /// </summary>
     private async Task<SyncChange<T>?[]> MutateLockedAsync<T>(StoreConnection connection, DbTransaction tx,
-        IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
+        IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct,
+        bool endedRunsFreeSlots = true)
     {
         var syncs = new Dictionary<Guid, Sync>();
         var openRuns = new Dictionary<Guid, List<SyncRun>>();
@@ -182,7 +197,7 @@ public abstract partial class RelationalSyncStore
             }
             var snapshot = new SyncSnapshot(sync, openRuns.TryGetValue(sync.Id, out var runs) ? runs : []);
             var change = decide(i, snapshot);
-            await PlanWritesAsync(connection, tx, snapshot, change, writes, ct);
+            await PlanWritesAsync(connection, tx, snapshot, change, writes, endedRunsFreeSlots, ct);
             results[i] = change;
         }
         await ExecuteWritesAsync(connection, tx, writes, ct);
@@ -216,13 +231,13 @@ public abstract partial class RelationalSyncStore
     private const string InsertRunSql =
         $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
         "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
-        "@retries, @lease_owner, @lease_expires_at)";
+        "@retries, @lease_owner, @lease_expires_at, @hold)";
 
     /// <summary>A run's id, Sync and kind never change; everything else may.</summary>
     private const string UpdateRunSql =
         "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
         "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
-        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at WHERE id = @id AND sync_id = @sync_id";
+        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at, hold = @hold WHERE id = @id AND sync_id = @sync_id";
 
     private async Task InsertRunAsync(StoreConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
         await ExecuteAsync(connection, tx, InsertRunSql, ct, RunParameters(run));

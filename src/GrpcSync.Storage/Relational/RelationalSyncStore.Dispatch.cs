@@ -15,12 +15,13 @@ public abstract partial class RelationalSyncStore
     /// (f)/(a) <c>next_run_at</c> due and no open run (ix_syncs_next_run): (f) within the window, (a) all;
     /// (bf)/(b) a QUEUED run due and no RUNNING run under a live lease (ix_sync_runs_queued_due), split the same way;
     /// (c) a RUNNING run whose lease expired, or none: written before leases existed (ix_sync_runs_running_lease).
-    /// Stopped Syncs are left out. A Sync found by two sources counts once, in its best tier at its earliest due
+    /// Stopped Syncs are left out, and so are Syncs whose credential is marked full (<see cref="CredentialNotBusy"/>);
+    /// each candidate comes with its credential and the hold on it, if any. A Sync found by two sources counts once, in its best tier at its earliest due
     /// moment. The redundant <c>state IN ('Queued', 'Running')</c> terms let the per-Sync checks use the partial
     /// index of open runs instead of the Sync's whole run history. The conditions mirror <see cref="RunRules.Dispatch"/>.
     /// </summary>
     private static readonly string DispatchCandidatesSql =
-        "SELECT c.sync_id FROM (SELECT sync_id, due, " +
+        "SELECT c.sync_id, s.credential_id, h.hold_until, h.hold_error FROM (SELECT sync_id, due, " +
         // Interleave: the n-th backlog Sync ranks with the (n × BacklogShare)-th on-time one, so a full round
         // still gives the backlog about one slot in BacklogShare and a sustained overload cannot starve it.
         "CASE WHEN tier = 0 THEN rn ELSE rn * @share END AS tier_rank FROM (" +
@@ -34,16 +35,19 @@ public abstract partial class RelationalSyncStore
         " UNION ALL SELECT * FROM (SELECT x.sync_id, COALESCE(x.lease_expires_at, 0) AS due, 1 AS tier " +
         "FROM sync_runs x JOIN syncs s ON s.id = x.sync_id " +
         "WHERE x.state = " + SqlLiterals.Running + " AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= @now) " +
-        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "ORDER BY COALESCE(x.lease_expires_at, 0) LIMIT @max) x" +
         ") u GROUP BY sync_id) grouped) ranked) c " +
-        "JOIN syncs s ON s.id = c.sync_id ORDER BY c.tier_rank, c.due, s.id LIMIT @max";
+        "JOIN syncs s ON s.id = c.sync_id " +
+        // The source's hold on the candidate's credential, if one is on (a probe of a table that is usually empty).
+        "LEFT JOIN credential_budgets h ON h.credential_id = s.credential_id AND h.hold_until > @now " +
+        "ORDER BY c.tier_rank, c.due, s.id LIMIT @max";
 
     /// <summary>next_run_at due and no open run; <paramref name="onTime"/>: only what came due within <see cref="FreshWindow"/>.</summary>
     private static string ScheduledCandidates(bool onTime) =>
         $"SELECT * FROM (SELECT s.id AS sync_id, s.next_run_at AS due, {(onTime ? 0 : 1)} AS tier FROM syncs s " +
         "WHERE s.next_run_at <= @now " + (onTime ? "AND s.next_run_at > @fresh " : "") +
-        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN " + SqlLiterals.OpenRunStates + ") " +
         $"ORDER BY s.next_run_at LIMIT @max) {(onTime ? "f" : "a")}";
 
@@ -52,7 +56,7 @@ public abstract partial class RelationalSyncStore
         $"SELECT * FROM (SELECT q.sync_id, q.due_at AS due, {(onTime ? 0 : 1)} AS tier " +
         "FROM sync_runs q JOIN syncs s ON s.id = q.sync_id " +
         "WHERE q.state = " + SqlLiterals.Queued + " AND q.due_at <= @now " + (onTime ? "AND q.due_at > @fresh " : "") +
-        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = q.sync_id AND r.state IN " + SqlLiterals.OpenRunStates + " " +
         "AND r.state = " + SqlLiterals.Running + " AND r.lease_expires_at > @now) " +
         $"ORDER BY q.due_at LIMIT @max) {(onTime ? "bf" : "b")}";
@@ -86,29 +90,82 @@ public abstract partial class RelationalSyncStore
     /// <para>
     /// PostgreSQL: candidates are locked <c>FOR UPDATE SKIP LOCKED</c> — Sync rows first, then runs, the
     /// order API mutations use — so replicas dispatch disjoint Syncs without waiting for each other.
+    /// Then the candidates' credentials are locked for dispatch (sorted; <see cref="LockCredentialsForDispatchAsync"/>)
+    /// and their running runs counted, so replicas taking Syncs of one credential take its slots one after the other.
     /// SQLite: BEGIN IMMEDIATE serialises all writers of the database, so dispatchers only take turns;
     /// run one dispatcher per SQLite database.
     /// </para>
     /// </remarks>
     public async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
-        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(maxRunsPerCredential);
         ArgumentNullException.ThrowIfNull(decide);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        IReadOnlyList<Guid> candidates;
+        var candidates = new List<Guid>();
+        var holds = new Dictionary<Guid, (DateTimeOffset Until, string? Error)>();
+        var credentials = new SortedSet<Guid>();
         {
             var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
                 ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
                 ("@share", BacklogShare));
-            candidates = await ReadAllAsync(select, r => ReadId(r, 0), ct);
+            var rows = await ReadAllAsync(select, r => (Sync: ReadId(r, 0), Credential: r.IsDBNull(1) ? (Guid?)null : ReadId(r, 1),
+                HoldUntil: NullableTime(r, 2), HoldError: NullableString(r, 3)), ct);
+            foreach (var row in rows)
+            {
+                candidates.Add(row.Sync);
+                if (row.Credential is { } credential)
+                {
+                    credentials.Add(credential);
+                    if (row.HoldUntil is { } until)
+                    {
+                        holds[credential] = (until, row.HoldError);
+                    }
+                }
+            }
+        }
+
+        // The slots in use, counted under the credentials' dispatch locks, then kept up to date through the round.
+        Dictionary<Guid, (int Running, DateTimeOffset EarliestLease)> running = [];
+        if (credentials.Count > 0)
+        {
+            await LockCredentialsForDispatchAsync(connection, tx, [.. credentials], ct);
+            running = await ReadRunningPerCredentialAsync(connection, tx, now, ct);
+        }
+        var busy = new SortedDictionary<Guid, DateTimeOffset>();
+        SyncChange<SyncRun?> DecideWithBudget(SyncSnapshot snapshot)
+        {
+            if (snapshot.Sync.CredentialId is not { } credential)
+            {
+                return decide(snapshot, CredentialBudget.Unlimited);
+            }
+            var (inUse, earliestLease) = running.TryGetValue(credential, out var found) ? found : (0, DateTimeOffset.MaxValue);
+            var held = holds.TryGetValue(credential, out var hold);
+            var budget = new CredentialBudget(held ? hold.Until : null, held ? hold.Error : null, inUse,
+                maxRunsPerCredential(snapshot.Sync.Integration));
+            var change = decide(snapshot, budget);
+            if (change.Result is { } started)
+            {
+                var lease = started.LeaseExpiresAt is { } end && end < earliestLease ? end : earliestLease;
+                running[credential] = (inUse + 1, lease);
+            }
+            else if (budget.IsFull && !budget.IsHeldAt(now))
+            {
+                // Held back for a slot: its credential's Syncs wait out of the candidate set until a run on it ends,
+                // or at the latest until the earliest lease ends (a dead worker's slot frees then).
+                busy[credential] = earliestLease == DateTimeOffset.MaxValue ? now : earliestLease;
+            }
+            return change;
         }
 
         // Locked by the SELECT above; read again (as a set) to see any change committed before the lock was taken.
         // A decision that throws rolls the transaction back by its disposal.
-        var changes = await MutateLockedAsync(connection, tx, candidates, (_, snapshot) => decide(snapshot), ct);
+        var changes = await MutateLockedAsync(connection, tx, candidates, (_, snapshot) => DecideWithBudget(snapshot), ct,
+            endedRunsFreeSlots: false);
         var started = new List<(Sync Sync, SyncRun Run)>();
         foreach (var change in changes)
         {
@@ -117,8 +174,17 @@ public abstract partial class RelationalSyncStore
                 started.Add((sync, run));
             }
         }
+        await MarkBusyAsync(connection, tx, busy, ct);
         await CommitAsync(connection, tx);
         return started;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
+        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        return DispatchAsync(now, max, static _ => int.MaxValue, (snapshot, _) => decide(snapshot), ct);
     }
 
     /// <inheritdoc />

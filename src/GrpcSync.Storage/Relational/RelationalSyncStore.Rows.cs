@@ -11,7 +11,8 @@ public abstract partial class RelationalSyncStore
     private const string SyncColumns =
         "id, project_id, user_id, integration, pipeline, configuration_name, configuration_json, credential_id, " +
         "frequency, status, reason, rate_limit_backoff_ms, next_run_at, last_run_started_at, last_synced_at, " +
-        "total_records, synced_records_count, incarnation, version, created_at, updated_at, source_cursor, last_full_sync_at";
+        "total_records, synced_records_count, incarnation, version, created_at, updated_at, source_cursor, last_full_sync_at, " +
+        "rate_limited_until";
 
     /// <summary>
     /// The columns a Sync is read from: also record_sequence, the store's own counter (only page writes set it),
@@ -21,7 +22,7 @@ public abstract partial class RelationalSyncStore
 
     private const string RunColumns =
         "id, sync_id, run_type, run_trigger, state, created_at, due_at, started_at, finished_at, attempt, error, " +
-        "retries, lease_owner, lease_expires_at";
+        "retries, lease_owner, lease_expires_at, hold";
 
     private const string RecordColumns =
         "sync_id, id, external_id, sequence, deleted, data_json, fingerprint, synced_at";
@@ -35,13 +36,14 @@ public abstract partial class RelationalSyncStore
         ("@run_trigger", Name(run.Trigger)), ("@state", Name(run.State)), ("@created_at", Ms(run.CreatedAt)),
         ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)), ("@finished_at", Ms(run.FinishedAt)),
         ("@attempt", run.Attempt), ("@error", run.Error), ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner),
-        ("@lease_expires_at", Ms(run.LeaseExpiresAt)),
+        ("@lease_expires_at", Ms(run.LeaseExpiresAt)), ("@hold", run.Hold is { } hold ? Name(hold) : null),
     ];
 
     private const string SyncValues =
         "@id, @project_id, @user_id, @integration, @pipeline, @configuration_name, @configuration_json, @credential_id, " +
         "@frequency, @status, @reason, @rate_limit_backoff_ms, @next_run_at, @last_run_started_at, @last_synced_at, " +
-        "@total_records, @synced_records_count, @incarnation, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at";
+        "@total_records, @synced_records_count, @incarnation, @version, @created_at, @updated_at, @source_cursor, @last_full_sync_at, " +
+        "@rate_limited_until";
 
     private static readonly string[] SyncColumnNames = SyncColumns.Split(", ");
 
@@ -54,7 +56,7 @@ public abstract partial class RelationalSyncStore
         sync.ConfigurationJson, Id(sync.CredentialId), sync.Frequency, Name(sync.Status), sync.Reason,
         sync.RateLimitBackoffMs, Ms(sync.NextRunAt), Ms(sync.LastRunStartedAt), Ms(sync.LastSyncedAt), sync.TotalRecords,
         sync.SyncedRecordsCount, sync.Incarnation, sync.Version, Ms(sync.CreatedAt), Ms(sync.UpdatedAt), sync.SourceCursor,
-        Ms(sync.LastFullSyncAt),
+        Ms(sync.LastFullSyncAt), Ms(sync.RateLimitedUntil),
     ];
 
     private void AddSyncParameters(DbCommand command, Sync sync)
@@ -93,7 +95,8 @@ public abstract partial class RelationalSyncStore
         UpdatedAt = Time(r, 20),
         SourceCursor = NullableString(r, 21),
         LastFullSyncAt = NullableTime(r, 22),
-        LatestRecordSequence = r.GetInt64(23),
+        RateLimitedUntil = NullableTime(r, 23),
+        LatestRecordSequence = r.GetInt64(24),
     };
 
     private SyncRun ReadRun(DbDataReader r) => new()
@@ -112,6 +115,7 @@ public abstract partial class RelationalSyncStore
         Retries = r.GetInt32(11),
         LeaseOwner = NullableString(r, 12),
         LeaseExpiresAt = NullableTime(r, 13),
+        Hold = r.IsDBNull(14) ? null : Enum.Parse<RunHold>(r.GetString(14)),
     };
 
     private SyncRecord ReadRecord(DbDataReader r) => new()

@@ -18,15 +18,16 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
 
     /// <summary>
     /// The due deliveries to lease: at most @per of each endpoint (@ahead of the prefetched ones), ranked by due
-    /// time, locked as picked. The outer WHERE repeats the due test so that PostgreSQL re-checks it on the row's
-    /// latest version once locked: a row another worker leased and committed after this statement's snapshot is
-    /// no longer due and is not taken twice.
+    /// time among each endpoint's first @top (<see cref="EachEndpointsFirstDueSql"/>: the ranking never passes
+    /// over the whole backlog), locked as picked. The outer WHERE repeats the due test so that PostgreSQL
+    /// re-checks it on the row's latest version once locked: a row another worker leased and committed after
+    /// this statement's snapshot is no longer due and is not taken twice.
     /// </summary>
     private string ClaimCandidatesSql(int excluded, int prefetched) =>
         "SELECT d.id FROM webhook_deliveries d WHERE d.state = " + SqlLiterals.DeliveryPending + " AND d.next_attempt_at <= @now AND d.id IN " +
         "(SELECT id FROM (SELECT id, endpoint_id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS place " +
-        $"FROM webhook_deliveries WHERE {DeliveryDue}" +
-        (excluded == 0 ? "" : $" AND endpoint_id NOT IN ({InList("@x", excluded)})") +
+        $"FROM {EachEndpointsFirstDueSql} AS firsts" +
+        (excluded == 0 ? "" : $" WHERE endpoint_id NOT IN ({InList("@x", excluded)})") +
         ") AS ranked WHERE place <= " +
         (prefetched == 0 ? "@per" : $"CASE WHEN endpoint_id IN ({InList("@f", prefetched)}) THEN @ahead ELSE @per END") + ") " +
         "ORDER BY d.next_attempt_at, d.id LIMIT @max" + LockSkippingLocked("d");
@@ -57,6 +58,7 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         var parameters = new List<(string, object?)>
         {
             ("@now", Ms(now)), ("@per", claim.PerEndpoint), ("@ahead", claim.PerPrefetchedEndpoint), ("@max", claim.Max),
+            ("@top", Math.Max(claim.PerEndpoint, prefetched.Length == 0 ? 0 : claim.PerPrefetchedEndpoint)),
         };
         parameters.AddRange(excluded.Select((id, i) => ($"@x{i}", (object?)IdParameter(id))));
         parameters.AddRange(prefetched.Select((id, i) => ($"@f{i}", (object?)IdParameter(id))));
@@ -138,6 +140,14 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
+        // The endpoints first, in id order, then their deliveries: the order a webhook's delete takes (the endpoint,
+        // then its deliveries by cascade), so results, deletes and other workers' results never wait on each other in a circle.
+        foreach (var chunk in results.Select(r => r.EndpointId).Distinct().Order().Chunk(InListChunk))
+        {
+            await ReadAllAsync(OneOffCommand(connection, tx,
+                $"SELECT id FROM webhook_endpoints WHERE id IN ({InList("@e", chunk.Length)}) ORDER BY id" + LockClause,
+                [.. chunk.Select((id, i) => ($"@e{i}", (object?)IdParameter(id)))]), r => r.GetValue(0), ct);
+        }
         var applied = 0;
         foreach (var result in results)
         {

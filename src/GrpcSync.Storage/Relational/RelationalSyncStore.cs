@@ -67,6 +67,14 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     /// </summary>
     private protected abstract string ShareLockClause { get; }
 
+    /// <summary>
+    /// A FROM source of each endpoint's first @top due Pending deliveries (columns id, endpoint_id,
+    /// next_attempt_at), read from ix_webhook_deliveries_endpoint_due one endpoint at a time (PostgreSQL: LATERAL;
+    /// SQLite: a correlated IN), so a delivery claim costs endpoints × @top index reads, not a pass over the backlog.
+    /// Ordered by due time alone, which the index gives: a tie-break by id would sort an endpoint's whole backlog.
+    /// </summary>
+    private protected abstract string EachEndpointsFirstDueSql { get; }
+
     /// <summary>How an id is bound as a parameter (TEXT in SQLite, uuid in PostgreSQL).</summary>
     private protected abstract object IdParameter(Guid id);
 

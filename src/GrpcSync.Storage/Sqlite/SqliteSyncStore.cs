@@ -168,6 +168,11 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private protected override string LockSkippingLocked(string alias) => ""; // one writer at a time: nothing to skip.
 
+    private protected override string EachEndpointsFirstDueSql =>
+        "(SELECT y.id, y.endpoint_id, y.next_attempt_at FROM webhook_endpoints w JOIN webhook_deliveries y ON y.id IN " +
+        "(SELECT x.id FROM webhook_deliveries x WHERE x.endpoint_id = w.id " +
+        $"AND x.state = {SqlLiterals.DeliveryPending} AND x.next_attempt_at <= @now ORDER BY x.next_attempt_at LIMIT @top))";
+
     private protected override object IdParameter(Guid id) => id.ToString("D"); // lower case
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");

@@ -1,5 +1,6 @@
 using GrpcSync.Connectors.Filesystem;
 using GrpcSync.Domain;
+using GrpcSync.Engine.Budgets;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Dispatching;
@@ -94,13 +95,24 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public RunPolicy Policy => Options.ToRunPolicy();
 
+    /// <summary>
+    /// Budgets per integration of engines made by <see cref="NewEngine"/>. Many tests put a dozen Syncs on one
+    /// credential to test something else, so the harness allows 100 runs at once per credential unless a test
+    /// (the budget tests) sets its own.
+    /// </summary>
+    public Dictionary<string, ConnectorBudgetOptions> Budgets { get; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [FakeConnector.Name] = new() { MaxRunsPerCredential = 100 },
+        [FilesystemConnector.IntegrationName] = new() { MaxRunsPerCredential = 100 },
+    };
+
     /// <summary>The test's default engine (made on first use, with <see cref="Options"/> as they are then).</summary>
     public SyncEngine Engine => _engine ??= NewEngine();
 
     public SyncEngine NewEngine(EngineOptions? options = null)
     {
         var engine = new SyncEngine(EngineStore, new ConnectorRegistry([Fake, Filesystem]), new PassThroughSecrets(), EngineTime,
-            Microsoft.Extensions.Options.Options.Create(options ?? Options), _loggerFactory);
+            Microsoft.Extensions.Options.Options.Create(options ?? Options), _loggerFactory, new ConnectorBudgets(Budgets));
         _engines.Add(engine);
         return engine;
     }

@@ -36,6 +36,9 @@ public sealed class FakeConnector : IConnector
 
     public IReadOnlyList<FakeCall> Calls => [.. _calls];
 
+    /// <summary>The request gate (<see cref="SourceContext.Requests"/>) the engine handed to the latest call.</summary>
+    public IRequestGate? LastRequestGate { get; private set; }
+
     /// <summary>The current source version, i.e. the cursor a complete read returns.</summary>
     public string Cursor
     {
@@ -80,10 +83,10 @@ public sealed class FakeConnector : IConnector
     public IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration) => [];
 
     public IAsyncEnumerable<SourcePage> EnumerateAsync(SourceContext context, CancellationToken ct) =>
-        Serve(new FakeCall(FakeCallKind.Enumerate, null, context.Secret, context.Configuration.GetRawText()), ct);
+        Serve(context, new FakeCall(FakeCallKind.Enumerate, null, context.Secret, context.Configuration.GetRawText()), ct);
 
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) =>
-        Serve(new FakeCall(FakeCallKind.ChangesSince, cursor, context.Secret, context.Configuration.GetRawText()), ct);
+        Serve(context, new FakeCall(FakeCallKind.ChangesSince, cursor, context.Secret, context.Configuration.GetRawText()), ct);
 
     public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
         throw new NotSupportedException();
@@ -111,8 +114,9 @@ public sealed class FakeConnector : IConnector
         yield return new SourcePage(records, cursor);
     }
 
-    private IAsyncEnumerable<SourcePage> Serve(FakeCall call, CancellationToken ct)
+    private IAsyncEnumerable<SourcePage> Serve(SourceContext context, FakeCall call, CancellationToken ct)
     {
+        LastRequestGate = context.Requests;
         _calls.Enqueue(call);
         return _script.TryDequeue(out var behavior) ? behavior(call, ct) : ServeItemsAsync(call, ct);
     }

@@ -34,8 +34,9 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
     public async Task<bool> NextRenewalAsync() => await _renewals.Reader.ReadAsync().AsTask().WaitAsync(EngineHarness.Timeout);
 
     public Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchAsync(DateTimeOffset now, int max,
-        Func<SyncSnapshot, SyncChange<SyncRun?>> decide, CancellationToken ct = default) =>
-        inner.DispatchAsync(now, max, decide, ct);
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        CancellationToken ct = default) =>
+        inner.DispatchAsync(now, max, maxRunsPerCredential, decide, ct);
 
     public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
     {
