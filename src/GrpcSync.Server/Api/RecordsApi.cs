@@ -1,12 +1,7 @@
-using System.Text.Json;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Credentials;
-using GrpcSync.Connectors;
 using GrpcSync.Storage;
 using GrpcSync.V1;
-using SourceContext = GrpcSync.Connectors.SourceContext;
 
 namespace GrpcSync.Server.Api;
 
