@@ -1,5 +1,6 @@
-// GrpcSync.S3Bench: INITIAL sync of N objects from a real s3rver through the real server, then an INCREMENTAL
-// run with 1 % of the objects changed. See bench/S3/README.md.
+// GrpcSync.S3Bench: content streaming of one large object from a real s3rver through the real server's content
+// endpoint, then an INITIAL sync of N objects and an INCREMENTAL run with 1 % of the objects changed.
+// See bench/S3/README.md.
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -18,6 +19,9 @@ const string AudienceHost = "bench.local";
 const string ProjectId = "bench-project";
 
 var objects = 10_000;
+var contentMiB = 512;
+var contentRepeats = 2;
+int? heapLimitMiB = null;
 var label = "latest";
 for (var i = 0; i < args.Length; i++)
 {
@@ -25,7 +29,20 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--smoke":
             objects = 300;
+            contentMiB = 8;
             label = "smoke";
+            break;
+        case "--content-repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var r) && r > 0:
+            contentRepeats = r;
+            i++;
+            break;
+        case "--gc-heap-limit-mib" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var h) && h > 0:
+            heapLimitMiB = h; // the server's DOTNET_GCHeapHardLimit: shows whether RSS growth is the GC's budget or kept memory
+            i++;
+            break;
+        case "--content-mib" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var m) && m > 0:
+            contentMiB = m;
+            i++;
             break;
         case "--objects" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
             objects = n;
@@ -35,7 +52,7 @@ for (var i = 0; i < args.Length; i++)
             label = args[++i];
             break;
         default:
-            Console.Error.WriteLine("usage: bench/S3/run.sh [--smoke] [--objects N] [--label NAME]");
+            Console.Error.WriteLine("usage: bench/S3/run.sh [--smoke] [--objects N] [--content-mib N] [--content-repeats N] [--gc-heap-limit-mib N] [--label NAME]");
             return 2;
     }
 }
@@ -55,6 +72,14 @@ using var setup = new AmazonS3Client(new BasicAWSCredentials(S3rverProcess.Acces
     });
 const string Bucket = "bench";
 await setup.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+const string ContentBucket = "bench-content";
+const string ContentKey = "large/content.bin";
+await setup.PutBucketAsync(new PutBucketRequest { BucketName = ContentBucket });
+var contentFile = Path.Combine(work, "content.bin");
+var contentBytes = (long)contentMiB * 1024 * 1024;
+var contentSha256 = ContentFile.Write(contentFile, contentBytes);
+await setup.PutObjectAsync(new PutObjectRequest { BucketName = ContentBucket, Key = ContentKey, FilePath = contentFile, UseChunkEncoding = false });
+File.Delete(contentFile);
 string Key(int i) => $"d{i % 100:D2}/object-{i:D7}.txt";
 async Task PutAll(IEnumerable<int> indexes, string version)
 {
@@ -66,17 +91,19 @@ await PutAll(Enumerable.Range(0, objects), "v1");
 Console.WriteLine($"filled s3rver with {objects:N0} objects in {fill.Elapsed.TotalSeconds:0.0} s");
 
 // ---- The server ----
-await using var server = await ServerProcess.StartAsync(new ServerProcessOptions
+var serverEnvironment = new Dictionary<string, string>
 {
-    Environment = new Dictionary<string, string>
-    {
-        ["GrpcSync__DataDirectory"] = Path.Combine(work, "data"),
-        ["GrpcSync__Auth__AudienceHosts__0"] = AudienceHost,
-        [$"GrpcSync__Auth__Projects__{ProjectId}__PublicKeyFile"] = publicKey,
-        ["GrpcSync__Connectors__S3__AllowedEndpoints__0"] = s3.Endpoint.ToString(),
-        ["GrpcSync__RateLimits__Enabled"] = "false",
-    },
-});
+    ["GrpcSync__DataDirectory"] = Path.Combine(work, "data"),
+    ["GrpcSync__Auth__AudienceHosts__0"] = AudienceHost,
+    [$"GrpcSync__Auth__Projects__{ProjectId}__PublicKeyFile"] = publicKey,
+    ["GrpcSync__Connectors__S3__AllowedEndpoints__0"] = s3.Endpoint.ToString(),
+    ["GrpcSync__RateLimits__Enabled"] = "false",
+};
+if (heapLimitMiB is { } limit)
+{
+    serverEnvironment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limit * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
+}
+await using var server = await ServerProcess.StartAsync(new ServerProcessOptions { Environment = serverEnvironment });
 var now = DateTime.UtcNow;
 var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
 {
@@ -102,6 +129,41 @@ var credential = await credentials.CreateCredentialAsync(new CreateCredentialReq
         },
     }),
 }, headers);
+
+// ---- Content streaming: one large object through GET …/records/{id}/content (REST), before any other Sync ----
+var contentSync = await syncs.EnableSyncAsync(new EnableSyncRequest
+{
+    Integration = "s3", Pipeline = "files", CredentialId = credential.Id, IncrementalAccumulatorFrequency = "1h",
+    ConfigurationName = "content", // a second Sync of s3/files for the same user
+    Configuration = new Struct { Fields = { ["bucket"] = Value.ForString(ContentBucket) } },
+}, headers);
+while ((await syncs.GetSyncAsync(new GetSyncRequest { SyncId = contentSync.Id }, headers)) is var s && !(s.Status == SyncStatus.Idle && s.Summary.LastSyncedAt is not null))
+{
+    if (s.Status == SyncStatus.Errored)
+    {
+        Console.Error.WriteLine($"bench FAILED: the content Sync is ERRORED: {s.Reason}");
+        return 1;
+    }
+    await Task.Delay(100);
+}
+var contentRecords = await syncs.ListSyncedRecordsAsync(new ListSyncedRecordsRequest { SyncId = contentSync.Id }, headers);
+var contentRecordId = contentRecords.Data.Single(r => r.Fields["externalId"].StringValue == ContentKey).Fields["id"].StringValue;
+var contentPath = $"api/syncs/{contentSync.Id}/records/{contentRecordId}/content";
+// Repeated: later downloads show whether the first one's growth was warm-up (pools, GC budgets) or kept memory.
+var downloads = new List<ContentStream>();
+for (var i = 0; i < contentRepeats; i++)
+{
+    downloads.Add(await ContentStream.MeasureAsync(server, token, contentPath));
+}
+var streamed = downloads[0];
+foreach (var download in downloads)
+{
+    if (download.Bytes != contentBytes || !download.Sha256.SequenceEqual(contentSha256))
+    {
+        Console.Error.WriteLine($"bench FAILED: streamed {download.Bytes} bytes (SHA-256 {(download.Sha256.SequenceEqual(contentSha256) ? "equal" : "differs")}), expected {contentBytes}.");
+        return 1;
+    }
+}
 
 // ---- INITIAL ----
 var peakRss = rssIdle;
@@ -159,10 +221,14 @@ static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", Cultu
 var report = $"""
     # S3 connector bench ({label}, {DateTime.UtcNow:yyyy-MM-dd})
 
-    {objects:N0} objects in 100 prefixes on s3rver (same machine), SQLite store, one Sync.
+    {objects:N0} objects in 100 prefixes on s3rver (same machine), SQLite store, one Sync; before it, one
+    {contentMiB:N0} MiB object streamed through `GET …/records/(id)/content` (REST, read and hashed by the client){(heapLimitMiB is { } l ? $"; server GC heap limited to {l} MiB" : "")}.
 
     | figure | result |
     |---|---:|
+    | content streaming {contentMiB:N0} MiB: time · MiB/s | {streamed.Elapsed.TotalSeconds:0.0} s · {contentMiB / streamed.Elapsed.TotalSeconds:N0} |
+    | content streaming: server RSS before · peak during · after (VmHWM since start) | {Mib(streamed.RssBefore)} MiB · {Mib(streamed.RssPeak)} MiB · {Mib(streamed.RssAfter)} MiB ({Mib(streamed.PeakSinceStart)} MiB) |
+    | the same object {contentRepeats} times in a row: MiB/s each · RSS peak during each | {string.Join(" · ", downloads.Select(d => (contentMiB / d.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)))} MiB/s; {string.Join(" · ", downloads.Select(d => Mib(d.RssPeak)))} MiB |
     | INITIAL sync: records ({objects:N0} objects + 100 folders) | {records:N0} |
     | INITIAL sync: time · records/s | {initial.Elapsed.TotalSeconds:0.0} s · {records / initial.Elapsed.TotalSeconds:N0} |
     | INCREMENTAL, {changed:N0} objects (1 %) changed: time | {incremental.Elapsed.TotalSeconds:0.0} s |

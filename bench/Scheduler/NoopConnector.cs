@@ -33,7 +33,7 @@ internal sealed class NoopConnector(Recorder recorder) : IConnector
         return NoPages.Instance;
     }
 
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
         throw new NotSupportedException("The noop connector has no content.");
 
     private static int Index(SourceContext context) =>

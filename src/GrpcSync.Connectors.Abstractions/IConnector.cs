@@ -32,6 +32,11 @@ public interface IConnector
     /// </summary>
     IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct);
 
-    /// <summary>The bytes of a file record, read live from the source.</summary>
-    Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct);
+    /// <summary>
+    /// The bytes of a file record, read live from the source and streamed (never buffered whole). With a
+    /// <paramref name="range"/>, the source serves only those bytes (a seek, a ranged request), says which in
+    /// <see cref="SourceContent.Range"/>, and throws <see cref="RangeNotSatisfiableException"/> when the range selects
+    /// none; a source that cannot serve ranges returns the whole content with <see cref="SourceContent.Range"/> null.
+    /// </summary>
+    Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct);
 }

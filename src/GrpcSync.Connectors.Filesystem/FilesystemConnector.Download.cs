@@ -1,9 +1,9 @@
 namespace GrpcSync.Connectors.Filesystem;
 
-// Download: the bytes of one file record, and the verified open that hashing uses too.
+// Download: the bytes of one file record (all, or one range by seeking), and the verified open that hashing uses too.
 public sealed partial class FilesystemConnector
 {
-    private SourceContent Download(SourceContext context, string externalId)
+    private SourceContent Download(SourceContext context, string externalId, ByteRange? range)
     {
         ArgumentNullException.ThrowIfNull(externalId);
         if (FilesystemPaths.CheckRelative(externalId) is not null)
@@ -32,7 +32,12 @@ public sealed partial class FilesystemConnector
 
         var contentType = FileMimeTypes.ForFileName(info.Name);
         if (((FileInfo)info).Length == 0)
-            return new SourceContent(contentType, new MemoryStream([], writable: false)); // never open FIFOs or devices
+        {
+            // Never open FIFOs or devices; an empty file has no byte a range could select.
+            return range is null
+                ? new SourceContent(contentType, new MemoryStream([], writable: false)) { Length = 0 }
+                : throw new RangeNotSatisfiableException(0);
+        }
 
         FileStream? stream;
         try
@@ -51,11 +56,39 @@ public sealed partial class FilesystemConnector
         {
             throw new TransientSourceException("Opening the file failed: " + e.Message, e);
         }
-        return stream is null
-            ? throw new PermanentSourceException("FORBIDDEN", "The file resolves to a location outside the account root.")
-            : new SourceContent(contentType, stream);
+        if (stream is null)
+            throw new PermanentSourceException("FORBIDDEN", "The file resolves to a location outside the account root.");
+        return Slice(stream, contentType, range);
 
         static PermanentSourceException NotFound() => new("NOT_FOUND", "The file no longer exists.");
+    }
+
+    /// <summary>
+    /// The opened file as content: the length it has now (bytes appended while it is read are not served, so the
+    /// length told the caller holds), or one range of it, reached by seeking.
+    /// </summary>
+    private static SourceContent Slice(FileStream stream, string contentType, ByteRange? range)
+    {
+        try
+        {
+            var length = stream.Length;
+            if (range is not { } asked)
+                return new SourceContent(contentType, new BoundedReadStream(stream, length)) { Length = length };
+            if (asked.Resolve(length) is not { } span)
+                throw new RangeNotSatisfiableException(length);
+            var (first, last) = span;
+            stream.Seek(first, SeekOrigin.Begin);
+            return new SourceContent(contentType, new BoundedReadStream(stream, last - first + 1))
+            {
+                Length = last - first + 1,
+                Range = new ServedRange(first, last, length),
+            };
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

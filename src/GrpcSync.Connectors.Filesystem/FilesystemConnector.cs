@@ -102,14 +102,15 @@ public sealed partial class FilesystemConnector : IConnector
     /// The bytes of a file record. The id must be a '/'-separated path relative to the account root,
     /// inside the sync root, with no symbolic link on the way. Failures are
     /// <see cref="PermanentSourceException"/>s with code <c>NOT_FOUND</c> (missing, or a folder) or
-    /// <c>FORBIDDEN</c> (invalid id, symbolic link, outside the sync root, unreadable).
+    /// <c>FORBIDDEN</c> (invalid id, symbolic link, outside the sync root, unreadable). A range is served by
+    /// seeking; one past the end is <see cref="RangeNotSatisfiableException"/>.
     /// </summary>
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct)
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct)
     {
         try
         {
             ct.ThrowIfCancellationRequested();
-            return Task.FromResult(Download(context, externalId));
+            return Task.FromResult(Download(context, externalId, range));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -72,11 +72,12 @@ public sealed partial class S3Connector : IConnector, ICredentialChecks, IDispos
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) => ListAsync(context, ct);
 
     /// <summary>
-    /// The object's bytes, streamed from GetObject (nothing buffered here). Failures: NOT_FOUND (gone, or a folder),
-    /// FORBIDDEN (outside the prefix), or the listing's errors.
+    /// The object's bytes, streamed from GetObject (nothing buffered here); a range goes to GetObject's Range.
+    /// Failures: NOT_FOUND (gone, or a folder), FORBIDDEN (outside the prefix), RangeNotSatisfiableException
+    /// (S3's InvalidRange), or the listing's errors.
     /// </summary>
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
-        DownloadObjectAsync(context, externalId, ct);
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
+        DownloadObjectAsync(context, externalId, range, ct);
 
     /// <summary>The credential's shape (<see cref="S3Credentials"/>) and its endpoint against the allow-list.</summary>
     public IReadOnlyList<ConfigurationProblem> ValidateSecret(JsonElement secret)

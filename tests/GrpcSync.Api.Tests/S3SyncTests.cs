@@ -271,6 +271,33 @@ public abstract class S3SyncTests(S3EngineServerFixture server) : EngineApiTest(
         Assert.Equal("a,b\n1,2\n", Encoding.UTF8.GetString(content.Data.Span));
     }
 
+    [Theory, BothTransports]
+    public async Task Content_OfAMultiMiBObject_IsStreamedWhole_AndByRangesTheSourceServes(Transport transport)
+    {
+        var big = ContentStreams.Pattern(ContentStreams.MultiMiB);
+        var (user, _, sync) = await NewSyncedBucket(bucket => bucket.PutAsync("data/big.bin", big));
+        var (records, _) = await Pull(user, sync.Id);
+        var recordId = records.ByExternalId("data/big.bin").Id();
+
+        var whole = await user.DownloadContent(transport, sync.Id, recordId);
+        Assert.True(big.AsSpan().SequenceEqual(whole.Ok()), $"{whole.Bytes.Length} bytes differ from the object's {big.Length}");
+        Assert.Equal(big.Length, whole.ContentLength);
+
+        foreach (var (range, first, last) in ContentStreams.Ranges(big.Length))
+        {
+            ContentStreams.AssertSlice(await user.DownloadContent(transport, sync.Id, recordId, range), big, first, last, range);
+        }
+
+        var unsatisfiable = await user.DownloadContent(transport, sync.Id, recordId, $"bytes={big.Length + 5}-");
+        Assert.Equal(StatusCode.OutOfRange, unsatisfiable.Code);
+        Assert.Equal("RANGE_NOT_SATISFIABLE", unsatisfiable.Failure!.Error!.Reason());
+        if (transport == Transport.Rest)
+        {
+            Assert.Equal(416, unsatisfiable.HttpStatus);
+            Assert.Equal($"bytes */{big.Length}", unsatisfiable.ContentRange);
+        }
+    }
+
     [Fact]
     public async Task RejectedKeys_MakeTheSyncErrored_WithTheSourcesReason()
     {

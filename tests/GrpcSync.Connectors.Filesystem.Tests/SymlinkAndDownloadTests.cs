@@ -16,7 +16,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     public void Dispose() => _tree.Dispose();
 
     private async Task<PermanentSourceException> DownloadFailureAsync(string externalId, string? folder = null) =>
-        await Assert.ThrowsAsync<PermanentSourceException>(() => _tree.Connector().DownloadAsync(_tree.Context(folder), externalId, default));
+        await Assert.ThrowsAsync<PermanentSourceException>(() => _tree.Connector().DownloadAsync(_tree.Context(folder), externalId, range: null, default));
 
     [Fact]
     public async Task Symlinks_produce_no_records_whether_they_point_inside_or_outside()
@@ -37,7 +37,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     [Fact]
     public async Task Downloading_a_file_returns_its_bytes_and_content_type()
     {
-        var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", default);
+        var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", range: null, default);
 
         await using var stream = content.Content;
         using var reader = new StreamReader(stream);
@@ -51,7 +51,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     {
         _tree.Write("empty.json", "");
 
-        var content = await _tree.Connector().DownloadAsync(_tree.Context(), "empty.json", default);
+        var content = await _tree.Connector().DownloadAsync(_tree.Context(), "empty.json", range: null, default);
 
         await using var stream = content.Content;
         Assert.Equal("application/json", content.ContentType);
@@ -81,7 +81,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
             // The writer really holds the file open for writing while we read it.
             Assert.Contains(Directory.GetFiles($"/proc/{writer.Id}/fd"), fd => new FileInfo(fd).LinkTarget == path);
 
-            var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", default);
+            var content = await _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", range: null, default);
             await using (var stream = content.Content)
             {
                 using var reader = new StreamReader(stream);
@@ -172,7 +172,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     [Fact]
     public async Task Downloading_inside_the_configured_folder_works()
     {
-        var content = await _tree.Connector().DownloadAsync(_tree.Context(folder: "docs"), "docs/deep/b.json", default);
+        var content = await _tree.Connector().DownloadAsync(_tree.Context(folder: "docs"), "docs/deep/b.json", range: null, default);
 
         await using var stream = content.Content;
         using var reader = new StreamReader(stream);
@@ -183,7 +183,7 @@ public sealed class SymlinkAndDownloadTests : IDisposable
     public async Task Downloading_with_a_credential_outside_the_allowed_roots_is_rejected()
     {
         var error = await Assert.ThrowsAsync<PermanentSourceException>(
-            () => _tree.Connector().DownloadAsync(_tree.Context(secret: _tree.Outside), "secret.txt", default));
+            () => _tree.Connector().DownloadAsync(_tree.Context(secret: _tree.Outside), "secret.txt", range: null, default));
 
         Assert.Equal("CREDENTIAL_REJECTED", error.Code);
     }
@@ -194,6 +194,6 @@ public sealed class SymlinkAndDownloadTests : IDisposable
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _tree.Connector().DownloadAsync(_tree.Context(), "docs/a.txt", range: null, cts.Token));
     }
 }

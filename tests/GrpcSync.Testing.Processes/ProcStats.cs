@@ -94,15 +94,20 @@ public static class ProcStats
     }
 
     /// <summary>Resident set size (VmRSS) of a process (0: this one) in bytes; 0 if unreadable.</summary>
-    public static long Rss(int pid = 0)
+    public static long Rss(int pid = 0) => StatusBytes(pid, "VmRSS:");
+
+    /// <summary>The peak resident set size since the process started (VmHWM) in bytes; 0 if unreadable.</summary>
+    public static long PeakRss(int pid = 0) => StatusBytes(pid, "VmHWM:");
+
+    private static long StatusBytes(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines(pid == 0 ? "/proc/self/status" : $"/proc/{pid}/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+                    return long.Parse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
                 }
             }
         }

@@ -1,25 +1,18 @@
-using System.Text.Json;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using GrpcSync.Domain;
-using GrpcSync.Engine.Credentials;
-using GrpcSync.Connectors;
 using GrpcSync.Storage;
 using GrpcSync.V1;
-using SourceContext = GrpcSync.Connectors.SourceContext;
 
 namespace GrpcSync.Server.Api;
 
 /// <summary>
-/// The records part of SyncService: pulling pages, one record, and a file's content. Kept apart from
-/// <see cref="SyncApi"/> so each reads in one screen; SyncApi delegates to it.
+/// The records part of SyncService: pulling pages and one record (a file's content is <see cref="RecordContentApi"/>).
+/// Kept apart from <see cref="SyncApi"/> so each reads in one screen; SyncApi delegates to it.
 /// </summary>
-public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, ConnectorRegistry connectors, ICredentialSecrets secrets)
+public sealed class RecordsApi(IRecordStore records)
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
-    /// <summary>Content is proxied through one message (google.api.HttpBody), so it is bounded.</summary>
-    public const long MaxContentBytes = 64L * 1024 * 1024;
 
     public async Task<ListSyncedRecordsResponse> List(Scope scope, ListSyncedRecordsRequest request, CancellationToken ct)
     {
@@ -75,66 +68,6 @@ public sealed class RecordsApi(IRecordStore records, IEngineStore engineStore, C
         var record = await records.GetRecordAsync(scope, syncId, recordId, ct)
             ?? throw RecordNotFound(request.RecordId);
         return new GetSyncedRecordResponse { Data = ToStruct(record) };
-    }
-
-    public async Task<Google.Api.HttpBody> Content(Scope scope, GetSyncedRecordContentRequest request, CancellationToken ct)
-    {
-        var (syncId, recordId) = Ids(request.SyncId, request.RecordId);
-        var record = await records.GetRecordAsync(scope, syncId, recordId, ct);
-        if (record is null || record.Deleted)
-        {
-            throw RecordNotFound(request.RecordId);
-        }
-        // The Sync may have been deleted since the record was read.
-        var sync = (await engineStore.GetSyncAsync(syncId, ct))?.Sync ?? throw RecordNotFound(request.RecordId);
-        if (!connectors.TryGet(sync.Integration, out var connector))
-        {
-            throw new DomainException(ErrorKind.FailedPrecondition, "INTEGRATION_UNAVAILABLE",
-                $"Integration '{sync.Integration}' is not available on this server.");
-        }
-        var credential = sync.CredentialId is { } credentialId ? await engineStore.GetCredentialAsync(credentialId, ct) : null;
-        if (credential is null)
-        {
-            throw new DomainException(ErrorKind.FailedPrecondition, "CREDENTIAL_GONE",
-                SyncRules.CredentialGoneReason(sync.CredentialId ?? Guid.Empty));
-        }
-
-        using var configuration = JsonDocument.Parse(sync.ConfigurationJson);
-        SourceContent content;
-        try
-        {
-            content = await connector.DownloadAsync(
-                new SourceContext(sync.Pipeline, configuration.RootElement, secrets.Reveal(credential.ProtectedSecret)), record.ExternalId, ct);
-        }
-        catch (PermanentSourceException error) when (error.Code == "NOT_FOUND")
-        {
-            throw new DomainException(ErrorKind.NotFound, "CONTENT_NOT_FOUND", $"The source no longer has record {recordId}'s content.");
-        }
-        catch (PermanentSourceException error)
-        {
-            throw new DomainException(ErrorKind.FailedPrecondition, error.Code, error.Message);
-        }
-        catch (TransientSourceException error)
-        {
-            throw new DomainException(ErrorKind.Unavailable, "SOURCE_UNAVAILABLE", $"The source could not be read: {error.Message}");
-        }
-
-        await using (content.Content)
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await content.Content.ReadAsync(chunk, ct)) > 0)
-            {
-                if (buffer.Length + read > MaxContentBytes)
-                {
-                    throw new DomainException(ErrorKind.FailedPrecondition, "CONTENT_TOO_LARGE",
-                        $"The content is larger than {MaxContentBytes / (1024 * 1024)} MiB, the most this endpoint proxies.");
-                }
-                buffer.Write(chunk, 0, read);
-            }
-            return new Google.Api.HttpBody { ContentType = content.ContentType, Data = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length) };
-        }
     }
 
     /// <summary>A record as callers see it: id and externalId first, the pipeline's fields, then syncedAt and deleted.</summary>

@@ -15,7 +15,7 @@ namespace GrpcSync.Server.Api;
 /// SyncService: reads the caller, validates the request, lets <see cref="SyncRules"/> decide and the
 /// store apply it atomically, and maps the result. No SQL and no lifecycle rules live here.
 /// </summary>
-public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, EventsApi events,
+public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, RecordsApi records, RecordContentApi content, EventsApi events,
     SyncEventStream eventStream, TimeProvider time)
     : SyncService.SyncServiceBase
 {
@@ -227,8 +227,9 @@ public sealed class SyncApi(ISyncStore store, ConnectorRegistry connectors, Reco
     public override Task<GetSyncedRecordResponse> GetSyncedRecord(GetSyncedRecordRequest request, ServerCallContext context) =>
         records.Get(context.Caller(), request, context.CancellationToken);
 
-    public override Task<Google.Api.HttpBody> GetSyncedRecordContent(GetSyncedRecordContentRequest request, ServerCallContext context) =>
-        records.Content(context.Caller(), request, context.CancellationToken);
+    public override Task GetSyncedRecordContent(GetSyncedRecordContentRequest request, IServerStreamWriter<Google.Api.HttpBody> responseStream,
+        ServerCallContext context) =>
+        content.Stream(context.Caller(), request, responseStream, context);
 
     /// <summary>The integration must have a connector here, serving the pipeline, accepting the configuration.</summary>
     private void ValidateAgainstConnector(EnableSyncRequest request)

@@ -59,6 +59,7 @@ public static class RpcErrors
         ErrorKind.FailedPrecondition => Code.FailedPrecondition,
         ErrorKind.Aborted => Code.Aborted,
         ErrorKind.Unavailable => Code.Unavailable,
+        ErrorKind.OutOfRange => Code.OutOfRange,
         _ => Code.Internal,
     };
 }

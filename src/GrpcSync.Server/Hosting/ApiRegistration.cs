@@ -49,6 +49,7 @@ public static class ApiRegistration
             services.AddGrpcReflection();
         }
         services.AddSingleton<RecordsApi>();
+        services.AddSingleton<RecordContentApi>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<SyncEventStream>();
         services.AddSingleton<WebhookUrlCheck>();

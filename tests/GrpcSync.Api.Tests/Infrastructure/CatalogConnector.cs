@@ -33,7 +33,7 @@ public sealed class CatalogConnector(string integration, params string[] pipelin
 
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) => Nothing(ct);
 
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
         Task.FromException<SourceContent>(new PermanentSourceException("NOT_FOUND", $"{Integration} has no records."));
 
     private static async IAsyncEnumerable<SourcePage> Nothing([EnumeratorCancellation] CancellationToken ct)

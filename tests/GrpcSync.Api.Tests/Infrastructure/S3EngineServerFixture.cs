@@ -65,9 +65,11 @@ public sealed class S3TestBucket(S3rverProcess server, AmazonS3Client client, st
     public S3rverProcess Server { get; } = server;
     public string Name { get; } = name;
 
-    public async Task PutAsync(string key, string content)
+    public Task PutAsync(string key, string content) => PutAsync(key, System.Text.Encoding.UTF8.GetBytes(content));
+
+    public async Task PutAsync(string key, byte[] content)
     {
-        using var body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content));
+        using var body = new MemoryStream(content);
         await client.PutObjectAsync(new PutObjectRequest { BucketName = Name, Key = key, InputStream = body, UseChunkEncoding = false });
     }
 

@@ -32,13 +32,34 @@ public sealed class ScriptedConnector : IConnector
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) =>
         For(context.Secret).NextAsync(ct);
 
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
-        Task.FromException<SourceContent>(new PermanentSourceException("NOT_FOUND", "The scripted source has no content."));
+    /// <summary>The script's content (<see cref="Script.ServesContent"/>), or NOT_FOUND.</summary>
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
+        For(context.Secret).Content is { } content
+            ? Task.FromResult(content())
+            : Task.FromException<SourceContent>(new PermanentSourceException("NOT_FOUND", "The scripted source has no content."));
 
     /// <summary>The steps of one credential's calls, in order.</summary>
     public sealed class Script
     {
         private readonly ConcurrentQueue<Func<CancellationToken, Task>> _steps = new();
+        private SourceRecord[] _records = [];
+
+        /// <summary>What a download of any of the script's records opens; null: no content (NOT_FOUND).</summary>
+        internal Func<SourceContent>? Content { get; private set; }
+
+        /// <summary>Every page serves these records (so a Sync has something to download).</summary>
+        public Script ServesRecords(params SourceRecord[] records)
+        {
+            _records = records;
+            return this;
+        }
+
+        /// <summary>Downloads open <paramref name="content"/> (called once per download).</summary>
+        public Script ServesContent(Func<SourceContent> content)
+        {
+            Content = content;
+            return this;
+        }
 
         /// <summary>The next call fails with <paramref name="error"/>.</summary>
         public Script ThenThrow(Exception error)
@@ -64,7 +85,7 @@ public sealed class ScriptedConnector : IConnector
             {
                 await step(ct);
             }
-            yield return new SourcePage([], Cursor: "1");
+            yield return new SourcePage(_records, Cursor: "1");
         }
     }
 }

@@ -198,38 +198,23 @@ public sealed partial class TestUser(ServerFixture server, string userId, string
             HttpMethod.Get, $"{SyncPath(syncId)}/records/{Uri.EscapeDataString(recordId)}");
 
     /// <summary>
-    /// GetSyncedRecordContent. Over REST the answer is the raw bytes: they come back as an HttpBody
-    /// with the response's Content-Type header (<see cref="Outcome{T}.Text"/> stays null on success).
+    /// GetSyncedRecordContent of the whole content, as one HttpBody: over REST the raw bytes with the response's
+    /// Content-Type header (<see cref="Outcome{T}.Text"/> stays null on success), over gRPC every chunk joined.
     /// </summary>
     public async Task<Outcome<Google.Api.HttpBody>> GetSyncedRecordContent(Transport transport, string syncId, string recordId)
     {
-        var path = $"{SyncPath(syncId)}/records/{Uri.EscapeDataString(recordId)}/content";
-        if (transport == Transport.Grpc)
+        var download = await DownloadContent(transport, syncId, recordId);
+        if (download.Failure is { } failure)
         {
-            return await Call(transport,
-                o => Server.Syncs.GetSyncedRecordContentAsync(new GetSyncedRecordContentRequest { SyncId = syncId, RecordId = recordId }, o),
-                HttpMethod.Get, path);
+            return failure;
         }
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Token);
-        using var response = await Server.Http.SendAsync(request);
-        var bytes = await response.Content.ReadAsByteArrayAsync();
-        if (response.IsSuccessStatusCode)
+        return new Outcome<Google.Api.HttpBody>
         {
-            return new Outcome<Google.Api.HttpBody>
-            {
-                Transport = transport,
-                Code = StatusCode.OK,
-                HttpStatus = (int)response.StatusCode,
-                Value = new Google.Api.HttpBody
-                {
-                    ContentType = response.Content.Headers.ContentType?.ToString() ?? "",
-                    Data = ByteString.CopyFrom(bytes),
-                },
-            };
-        }
-        return await RestCall<Google.Api.HttpBody>(HttpMethod.Get, path);
+            Transport = transport,
+            Code = StatusCode.OK,
+            HttpStatus = download.HttpStatus,
+            Value = new Google.Api.HttpBody { ContentType = download.ContentType, Data = ByteString.CopyFrom(download.Bytes) },
+        };
     }
 
     /// <summary>The short (REST) name of a run type: FULL, INCREMENTAL.</summary>

@@ -88,7 +88,7 @@ public sealed class FakeConnector : IConnector
     public IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct) =>
         Serve(context, new FakeCall(FakeCallKind.ChangesSince, cursor, context.Secret, context.Configuration.GetRawText()), ct);
 
-    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, CancellationToken ct) =>
+    public Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct) =>
         throw new NotSupportedException();
 
     /// <summary>A page of (id, name) records; the fingerprint is the name.</summary>

@@ -1,0 +1,54 @@
+namespace GrpcSync.Connectors.Filesystem;
+
+/// <summary>
+/// Reads at most <c>limit</c> bytes of an inner stream from where it stands, then reports the end; disposes the
+/// inner stream. A download serves the length it announced even while the file grows.
+/// </summary>
+internal sealed class BoundedReadStream(Stream inner, long limit) : Stream
+{
+    private long _remaining = limit;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_remaining <= 0 || buffer.IsEmpty)
+            return 0;
+        var read = inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+        _remaining -= read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_remaining <= 0 || buffer.IsEmpty)
+            return 0;
+        var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+        _remaining -= read;
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            inner.Dispose();
+        base.Dispose(disposing);
+    }
+}
