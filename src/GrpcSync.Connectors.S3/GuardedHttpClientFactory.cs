@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using GrpcSync.Networking;
 
@@ -36,37 +34,9 @@ internal sealed class GuardedHttpClientFactory : HttpClientFactory, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool privateAddressesAllowed, CancellationToken ct)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        if (addresses.Length == 0)
-        {
-            throw new S3EndpointRefusedException($"{host} has no address.");
-        }
-        if (!privateAddressesAllowed)
-        {
-            foreach (var address in addresses)
-            {
-                if (!PublicAddresses.IsPublic(address, out var rule))
-                {
-                    throw new S3EndpointRefusedException(
-                        $"{host} resolves to {address}, which is {rule}; only an endpoint listed exactly in GrpcSync:Connectors:S3:AllowedEndpoints may be private.");
-                }
-            }
-        }
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    private static ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool privateAddressesAllowed, CancellationToken ct) =>
+        GuardedConnect.ConnectAsync(context.DnsEndPoint, privateAddressesAllowed, reason => new S3EndpointRefusedException(
+            $"{reason}; only an endpoint listed exactly in GrpcSync:Connectors:S3:AllowedEndpoints may be private."), ct);
 }
 
 /// <summary>The connect-time address check refused the endpoint (see <see cref="GuardedHttpClientFactory"/>).</summary>

@@ -5,6 +5,7 @@ using System.Text;
 using GrpcSync.Domain;
 using GrpcSync.Domain.Webhooks;
 using GrpcSync.Engine.Configuration;
+using GrpcSync.Networking;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +39,7 @@ public sealed class WebhookSender : IDisposable
             UseProxy = false, // a proxy would connect for us, past the address check
             UseCookies = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2), // picks up DNS changes (each new connection is checked again)
-            ConnectCallback = (context, ct) => GuardedConnect.ConnectAsync(context, allowPrivate, ct),
+            ConnectCallback = (context, ct) => GuardedConnect.ConnectAsync(context.DnsEndPoint, allowPrivate, reason => new WebhookAddressRefusedException(reason), ct),
         };
         _client = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan }; // one timeout: ours, per attempt
     }
