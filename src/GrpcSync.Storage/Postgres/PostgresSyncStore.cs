@@ -85,8 +85,6 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
 
-    private protected override string NewIdSql => "gen_random_uuid()";
-
     private protected override string SchemaMigrationsTableSql => PostgresMigrations.SchemaMigrationsTable;
 
     private protected override IReadOnlyList<Migration> Migrations => PostgresMigrations.All;

@@ -80,9 +80,6 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
 
     private protected abstract Guid ReadId(DbDataReader reader, int ordinal);
 
-    /// <summary>A SQL expression giving a new random id per row, in the id column's type (for INSERT … SELECT).</summary>
-    private protected abstract string NewIdSql { get; }
-
     private protected abstract string SchemaMigrationsTableSql { get; }
 
     private protected abstract IReadOnlyList<Migration> Migrations { get; }

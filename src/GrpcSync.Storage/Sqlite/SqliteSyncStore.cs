@@ -177,11 +177,6 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");
 
-    // A random version-4 GUID in lower-case "D" text (SQLite has no uuid function).
-    private protected override string NewIdSql =>
-        "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || " +
-        "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))";
-
     private protected override string SchemaMigrationsTableSql => SqliteMigrations.SchemaMigrationsTable;
 
     private protected override IReadOnlyList<Migration> Migrations => SqliteMigrations.All;
