@@ -110,6 +110,9 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
         finally { GetCredential.Add(started); }
     }
 
+    public Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
+        CancellationToken ct = default) => inner.ReadLiveFingerprintsAsync(syncId, externalIds, ct);
+
     public async Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();

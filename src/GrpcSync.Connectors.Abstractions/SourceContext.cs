@@ -11,4 +11,10 @@ public sealed record SourceContext(string Pipeline, JsonElement Configuration, s
     /// set one.
     /// </summary>
     public IRequestGate Requests { get; init; } = RequestGate.Unlimited;
+
+    /// <summary>
+    /// The Sync's stored fingerprints, so that a connector can skip per-record requests for records that have not
+    /// changed. <see cref="KnownRecords.None"/> unless the engine set it.
+    /// </summary>
+    public IKnownRecords Known { get; init; } = KnownRecords.None;
 }

@@ -42,6 +42,7 @@ public sealed partial class S3Connector
             }
 
             var records = new List<SourceRecord>((response.S3Objects?.Count ?? 0) + 4);
+            var objectIndexes = new List<int>(response.S3Objects?.Count ?? 0);
             foreach (var item in response.S3Objects ?? [])
             {
                 var modified = item.LastModified?.ToUniversalTime() ?? DateTime.UnixEpoch;
@@ -54,8 +55,10 @@ public sealed partial class S3Connector
                     }
                     continue;
                 }
+                objectIndexes.Add(records.Count);
                 records.Add(ObjectRecord(item, ParentOf(item.Key, rootFolder)));
             }
+            await CompleteChangedObjectsAsync(client, context, configuration.Bucket, records, objectIndexes, ct).ConfigureAwait(false);
             continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
             yield return new SourcePage(records, Cursor: null);
         }

@@ -8,9 +8,9 @@ namespace GrpcSync.Connectors.S3;
 public sealed partial class S3Connector
 {
     /// <summary>
-    /// A file record. ListObjectsV2 carries neither Content-Type nor checksums, so <c>mimeType</c> comes from the
-    /// key's extension (downloads serve the object's own Content-Type) and <c>hash</c> is the ETag only; reading
-    /// either per object would cost one HEAD request each on every run.
+    /// A file record as the listing has it. ListObjectsV2 carries neither Content-Type nor checksums, so
+    /// <c>mimeType</c> comes from the key's extension and <c>hash</c> is the ETag only; for new and changed objects
+    /// S3Connector.Metadata then reads both with one HEAD each.
     /// </summary>
     private static SourceRecord ObjectRecord(S3Object item, string parentFolderId)
     {

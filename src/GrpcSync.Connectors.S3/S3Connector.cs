@@ -12,12 +12,14 @@ namespace GrpcSync.Connectors.S3;
 /// checked at creation, at each run and, after DNS resolution, at connect time.</item>
 /// <item>A Sync's configuration is <c>{"bucket":"…","prefix":"…"?}</c>.</item>
 /// <item>Record ids are the object keys; folders are records too, their ids the key prefixes with a trailing '/'.</item>
+/// <item>ListObjectsV2 has no Content-Type or checksum: new and changed objects get one HeadObject each for them
+/// (<see cref="S3ConnectorOptions.ReadObjectMetadata"/>); unchanged ones, whose record the engine holds, none.</item>
 /// <item>S3 has no change feed: an INCREMENTAL run lists the prefix like a FULL one and the engine writes only
 /// records whose fingerprint (ETag, size, LastModified) changed; deletions wait for the next FULL run.</item>
 /// </list>
 /// </summary>
-// This file is the IConnector surface; each concern has its part (S3Connector.Listing, .Records, .Download,
-// .Client, .Errors; S3Credentials, S3Configuration, S3Endpoints), mirrored by the test files.
+// This file is the IConnector surface; each concern has its part (S3Connector.Listing, .Records, .Metadata,
+// .Download, .Client, .Errors; S3Credentials, S3Configuration, S3Endpoints), mirrored by the test files.
 public sealed partial class S3Connector : IConnector, ICredentialChecks, IDisposable
 {
     public const string IntegrationName = "s3";
@@ -28,6 +30,8 @@ public sealed partial class S3Connector : IConnector, ICredentialChecks, IDispos
 
     private readonly S3Endpoints _endpoints;
     private readonly TimeSpan _requestTimeout;
+    private readonly bool _readObjectMetadata;
+    private readonly int _metadataConcurrency;
     private readonly GuardedHttpClientFactory _publicOnlyHttp;
     private readonly GuardedHttpClientFactory _privateAllowedHttp;
 
@@ -41,6 +45,8 @@ public sealed partial class S3Connector : IConnector, ICredentialChecks, IDispos
         ArgumentNullException.ThrowIfNull(options);
         _endpoints = new S3Endpoints(options.AllowedEndpoints ?? []);
         _requestTimeout = options.RequestTimeout > TimeSpan.Zero ? options.RequestTimeout : TimeSpan.FromSeconds(60);
+        _readObjectMetadata = options.ReadObjectMetadata;
+        _metadataConcurrency = options.MetadataConcurrency > 0 ? options.MetadataConcurrency : S3ConnectorOptions.DefaultMetadataConcurrency;
         _publicOnlyHttp = new GuardedHttpClientFactory(privateAddressesAllowed: false, _requestTimeout);
         _privateAllowedHttp = new GuardedHttpClientFactory(privateAddressesAllowed: true, _requestTimeout);
     }

@@ -19,4 +19,17 @@ public sealed class S3ConnectorOptions
 
     /// <summary>How long one request to the source may take before it counts as a transient failure.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Whether new and changed objects get one HeadObject each for their Content-Type (the record's <c>mimeType</c>)
+    /// and SHA-256 checksum (<c>hash.sha256</c>), which ListObjectsV2 does not return. Off: <c>mimeType</c> from the
+    /// key's extension and <c>hash</c> the ETag only, one request per 1,000 objects even on an initial sync.
+    /// </summary>
+    public bool ReadObjectMetadata { get; set; } = true;
+
+    /// <summary>The default of <see cref="MetadataConcurrency"/>.</summary>
+    public const int DefaultMetadataConcurrency = 16;
+
+    /// <summary>How many HeadObject requests one run keeps in flight (each also waits for the credential's request budget).</summary>
+    public int MetadataConcurrency { get; set; } = DefaultMetadataConcurrency;
 }

@@ -81,4 +81,11 @@ public interface IEngineStore
     /// tombstone), record_updated or record_deleted, in the order the changes took their sequences.
     /// </summary>
     Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default);
+
+    /// <summary>
+    /// The fingerprints of the Sync's live records among <paramref name="externalIds"/> (tombstones and unknown ids
+    /// are absent): what a connector asks before spending a request per record (<c>SourceContext.Known</c>).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
+        CancellationToken ct = default);
 }

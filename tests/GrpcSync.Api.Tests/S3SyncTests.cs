@@ -241,6 +241,38 @@ public abstract class S3SyncTests(S3EngineServerFixture server) : EngineApiTest(
     }
 
     [Fact]
+    public async Task ContentTypes_AreReadWithOneHeadPerNewOrChangedObject_AndNoneForUnchangedOnes()
+    {
+        var proxy = S3Server.SlowDownProxy; // passes requests through and remembers them
+        var user = NewUser();
+        var bucket = await S3Server.NewBucketAsync();
+        await bucket.PutAsync("data/export.bin", "a,b\n1,2\n", "text/csv");
+        await bucket.PutAsync("data/notes.md", "# notes", "text/markdown; charset=utf-8");
+        await bucket.PutAsync("kept.txt", "same");
+        var credential = (await CreateS3Credential(user, Transport.Grpc, bucket.SecretJson(endpoint: proxy.Endpoint))).Ok();
+        var sync = (await user.EnableSync(Transport.Grpc, S3Sync(credential.Id, bucket.Name))).Ok();
+        int Heads() => proxy.Requests.Count(r => r.RequestLine.StartsWith("HEAD ", StringComparison.Ordinal)
+                                                && r.RequestLine.Contains($"/{bucket.Name}/", StringComparison.Ordinal));
+        await WaitUntilIdle(user, sync.Id);
+
+        var (initial, _) = await Pull(user, sync.Id);
+        Assert.Equal("text/csv", initial.ByExternalId("data/export.bin").Str("mimeType"));
+        Assert.Equal("text/markdown", initial.ByExternalId("data/notes.md").Str("mimeType"));
+        Assert.Equal(3, Heads()); // one per object, none for the folder
+
+        var unchanged = (await user.TriggerSync(Transport.Grpc, sync.Id, SyncRunType.Incremental)).Ok();
+        await WaitForRun(user, sync.Id, unchanged.Id);
+        Assert.Equal(3, Heads()); // the engine holds every object's fingerprint: no HEAD
+
+        await bucket.PutAsync("data/export.bin", "a,b\n1,2\n3,4\n", "application/vnd.ms-excel");
+        var changed = (await user.TriggerSync(Transport.Grpc, sync.Id, SyncRunType.Incremental)).Ok();
+        await WaitForRun(user, sync.Id, changed.Id);
+        Assert.Equal(4, Heads());
+        var (after, _) = await Pull(user, sync.Id);
+        Assert.Equal("application/vnd.ms-excel", after.ByExternalId("data/export.bin").Str("mimeType"));
+    }
+
+    [Fact]
     public async Task ACredentialChange_ToAnotherServersBucket_ReconcilesTheRecords()
     {
         var (user, bucket, sync) = await NewSyncedBucket(Tree);

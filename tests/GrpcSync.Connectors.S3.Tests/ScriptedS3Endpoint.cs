@@ -4,26 +4,41 @@ using System.Text;
 
 namespace GrpcSync.Connectors.S3.Tests;
 
+/// <summary>A request as the scripted endpoint saw it: method and target (path and query, still escaped).</summary>
+public sealed record ScriptedRequest(string Method, string Target);
+
+/// <summary>What the scripted endpoint answers: status, extra headers and a body (sent without one for HEAD).</summary>
+public sealed record ScriptedResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body);
+
 /// <summary>
-/// A tiny HTTP/1.1 server on a loopback port that answers every request with one S3 error (status + XML body), as
-/// a throttled or failing S3 would. Real sockets; the connector's SDK client talks HTTP to it.
+/// A tiny HTTP/1.1 server on a loopback port that answers each request as scripted: by default one S3 error (status
+/// + XML body) for everything, as a throttled or failing S3 would; or whatever a responder says, for S3 features the
+/// test server s3rver lacks (checksums). Real sockets; the connector's SDK client talks HTTP to it.
 /// </summary>
 public sealed class ScriptedS3Endpoint : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private readonly int _status;
-    private readonly string _code;
+    private readonly Func<ScriptedRequest, ScriptedResponse> _respond;
     private int _requests;
 
     public ScriptedS3Endpoint(int status, string code)
+        : this(_ => Error(status, code))
     {
-        _status = status;
-        _code = code;
+    }
+
+    public ScriptedS3Endpoint(Func<ScriptedRequest, ScriptedResponse> respond)
+    {
+        _respond = respond;
         _listener.Start();
         _loop = AcceptAsync();
     }
+
+    /// <summary>An S3 error response: the status and an XML body with the code.</summary>
+    public static ScriptedResponse Error(int status, string code) =>
+        new(status, new Dictionary<string, string> { ["Content-Type"] = "application/xml" },
+            $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>Scripted {code}.</Message><RequestId>r1</RequestId></Error>");
 
     public Uri Endpoint => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
 
@@ -57,21 +72,30 @@ public sealed class ScriptedS3Endpoint : IAsyncDisposable
             {
                 while (true)
                 {
-                    // Read the head; ListObjectsV2 and ListBuckets have no body.
-                    string? line;
-                    var any = false;
-                    while (!string.IsNullOrEmpty(line = await reader.ReadLineAsync(_stop.Token)))
-                    {
-                        any = true;
-                    }
-                    if (!any)
+                    // Read the head; the requests scripted here (listings, HEADs) have no body.
+                    var requestLine = await reader.ReadLineAsync(_stop.Token);
+                    if (string.IsNullOrEmpty(requestLine))
                     {
                         return;
                     }
+                    while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
+                    {
+                    }
                     Interlocked.Increment(ref _requests);
-                    var body = $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{_code}</Code><Message>Scripted {_code}.</Message><RequestId>r1</RequestId></Error>";
-                    var head = $"HTTP/1.1 {_status} Scripted\r\nContent-Type: application/xml\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n";
-                    await stream.WriteAsync(Encoding.UTF8.GetBytes(head + body), _stop.Token);
+                    var parts = requestLine.Split(' ');
+                    var request = new ScriptedRequest(parts[0], parts.Length > 1 ? parts[1] : "/");
+                    var response = _respond(request);
+                    var head = new StringBuilder($"HTTP/1.1 {response.Status} Scripted\r\n");
+                    foreach (var (name, value) in response.Headers)
+                    {
+                        head.Append(name).Append(": ").Append(value).Append("\r\n");
+                    }
+                    head.Append("Content-Length: ").Append(Encoding.UTF8.GetByteCount(response.Body)).Append("\r\n\r\n");
+                    if (request.Method != "HEAD")
+                    {
+                        head.Append(response.Body);
+                    }
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(head.ToString()), _stop.Token);
                 }
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)

@@ -31,6 +31,27 @@ public abstract partial class EngineStoreContract
     }
 
     [Fact]
+    public async Task ReadLiveFingerprints_ReturnsTheLiveRecordsOfThatSyncOnly()
+    {
+        var (sync, _) = await InsertSyncAsync(Alice);
+        var (other, _) = await InsertSyncAsync(Alice, "other");
+        var started = await DispatchAsync(T0.AddSeconds(1));
+        var run = started.Single(s => s.Sync.Id == sync.Id).Run;
+        var otherRun = started.Single(s => s.Sync.Id == other.Id).Run;
+        await Engine.WriteRecordPageAsync(Page(run, [Upsert(sync.Id, "a"), Upsert(sync.Id, "b", "v2"), Upsert(sync.Id, "gone")], T0.AddSeconds(2)));
+        await FinishAsync(run, T0.AddSeconds(3));
+        var full = await StartTriggeredRunAsync(sync.Id, RunType.Full, T0.AddSeconds(4));
+        await Engine.WriteRecordPageAsync(Page(full, [Upsert(sync.Id, "a"), Upsert(sync.Id, "b", "v2")], T0.AddSeconds(5), reconcile: true));
+        await Engine.WriteRecordPageAsync(Page(otherRun, [Upsert(other.Id, "c")], T0.AddSeconds(2)));
+
+        var found = await Engine.ReadLiveFingerprintsAsync(sync.Id, ["a", "b", "gone", "c", "never", "a"]);
+
+        // "gone" is a tombstone, "c" another Sync's, "never" unknown; a repeated id is answered once.
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "a@v1", ["b"] = "b@v2" }, found);
+        Assert.Empty(await Engine.ReadLiveFingerprintsAsync(sync.Id, []));
+    }
+
+    [Fact]
     public async Task WriteRecordPage_AnExternalIdTwiceInOnePage_AppliesThemInOrder()
     {
         var (sync, _) = await InsertSyncAsync(Alice);

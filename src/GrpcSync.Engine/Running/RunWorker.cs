@@ -138,6 +138,7 @@ internal sealed partial class RunWorker
             var context = new SourceContext(_sync.Pipeline, configuration.RootElement, _secrets.Reveal(credential.ProtectedSecret))
             {
                 Requests = _rateGates?.For(credential.Id, _sync.Integration) ?? RequestGate.Unlimited,
+                Known = new StoredRecords(_store, _sync.Id),
             };
             return _run.Type == RunType.Incremental
                 ? await IncrementalAsync(connector, context, ct)

@@ -158,6 +158,37 @@ public abstract partial class RelationalSyncStore
 
     private static readonly RecordPageResult Fenced = new(true, 0, 0, 0);
 
+    /// <inheritdoc />
+    /// <remarks>No transaction: a record changed between this read and the page write is compared again there.</remarks>
+    public async Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(externalIds);
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (externalIds.Count == 0)
+        {
+            return found;
+        }
+        await using var connection = await OpenConnectionAsync(ct);
+        foreach (var chunk in externalIds.Distinct(StringComparer.Ordinal).Chunk(InListChunk))
+        {
+            var select = OneOffCommand(connection, null,
+                "SELECT external_id, fingerprint FROM sync_records " +
+                $"WHERE sync_id = @sync_id AND NOT deleted AND external_id IN ({InList("@e", chunk.Length)})",
+                ("@sync_id", IdParameter(syncId)));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                AddParameter(select, "@e" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
+            }
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                found[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return found;
+    }
+
     /// <summary>A stored record as a page write needs it: matched by external id.</summary>
     private sealed record StoredRecord(Guid Id, string Fingerprint, bool Deleted, bool SeenByRun);
 

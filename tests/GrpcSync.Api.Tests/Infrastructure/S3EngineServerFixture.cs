@@ -65,12 +65,18 @@ public sealed class S3TestBucket(S3rverProcess server, AmazonS3Client client, st
     public S3rverProcess Server { get; } = server;
     public string Name { get; } = name;
 
-    public Task PutAsync(string key, string content) => PutAsync(key, System.Text.Encoding.UTF8.GetBytes(content));
+    public Task PutAsync(string key, string content, string? contentType = null) =>
+        PutAsync(key, System.Text.Encoding.UTF8.GetBytes(content), contentType);
 
-    public async Task PutAsync(string key, byte[] content)
+    public async Task PutAsync(string key, byte[] content, string? contentType = null)
     {
         using var body = new MemoryStream(content);
-        await client.PutObjectAsync(new PutObjectRequest { BucketName = Name, Key = key, InputStream = body, UseChunkEncoding = false });
+        var request = new PutObjectRequest { BucketName = Name, Key = key, InputStream = body, UseChunkEncoding = false };
+        if (contentType is not null)
+        {
+            request.ContentType = contentType;
+        }
+        await client.PutObjectAsync(request);
     }
 
     public Task DeleteAsync(string key) => client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Name, Key = key });

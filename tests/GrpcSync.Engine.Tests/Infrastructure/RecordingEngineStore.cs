@@ -74,6 +74,9 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
         return await inner.GetCredentialAsync(credentialId, ct);
     }
 
+    public Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
+        CancellationToken ct = default) => inner.ReadLiveFingerprintsAsync(syncId, externalIds, ct);
+
     public async Task<RecordPageResult> WriteRecordPageAsync(RecordPage page, CancellationToken ct = default)
     {
         var result = await inner.WriteRecordPageAsync(page, ct);
