@@ -103,7 +103,7 @@ if (heapLimitMiB is { } limit)
 {
     serverEnvironment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limit * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
 }
-await using var server = await ServerProcess.StartAsync(new ServerProcessOptions { Environment = serverEnvironment });
+var server = await ServerProcess.StartAsync(new ServerProcessOptions { Environment = serverEnvironment });
 var now = DateTime.UtcNow;
 var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
 {
@@ -115,9 +115,8 @@ var headers = new Metadata { { "authorization", "Bearer " + token } };
 using var channel = GrpcChannel.ForAddress(server.GrpcBaseAddress);
 var credentials = new CredentialService.CredentialServiceClient(channel);
 var syncs = new SyncService.SyncServiceClient(channel);
-var rssIdle = ProcStats.Rss(server.ProcessId);
-
-var credential = await credentials.CreateCredentialAsync(new CreateCredentialRequest
+var changed = Math.Max(1, objects / 100);
+CreateCredentialRequest S3Credential() => new()
 {
     Integration = "s3", DisplayName = "bench",
     Secret = Value.ForStruct(new Struct
@@ -128,7 +127,8 @@ var credential = await credentials.CreateCredentialAsync(new CreateCredentialReq
             ["region"] = Value.ForString("us-east-1"), ["endpoint"] = Value.ForString(s3.Endpoint.ToString()),
         },
     }),
-}, headers);
+};
+var credential = await credentials.CreateCredentialAsync(S3Credential(), headers);
 
 // ---- Content streaming: one large object through GET …/records/{id}/content (REST), before any other Sync ----
 var contentSync = await syncs.EnableSyncAsync(new EnableSyncRequest
@@ -165,56 +165,81 @@ foreach (var download in downloads)
     }
 }
 
-// ---- INITIAL ----
-var peakRss = rssIdle;
-var initial = Stopwatch.StartNew();
-var sync = await syncs.EnableSyncAsync(new EnableSyncRequest
+// ---- INITIAL and INCREMENTAL, with each new or changed object's HEAD (the default), then without on a second server ----
+var withHeads = await MeasureSyncsAsync(server, token, "v2");
+if (withHeads is null)
 {
-    Integration = "s3", Pipeline = "files", CredentialId = credential.Id, IncrementalAccumulatorFrequency = "1h",
-    Configuration = new Struct { Fields = { ["bucket"] = Value.ForString(Bucket) } },
-}, headers);
-Sync state;
-while (true)
-{
-    state = await syncs.GetSyncAsync(new GetSyncRequest { SyncId = sync.Id }, headers);
-    peakRss = Math.Max(peakRss, ProcStats.Rss(server.ProcessId));
-    if (state.Status == SyncStatus.Errored)
-    {
-        Console.Error.WriteLine($"bench FAILED: the Sync is ERRORED: {state.Reason}");
-        return 1;
-    }
-    if (state.Status == SyncStatus.Idle && state.Summary.LastSyncedAt is not null)
-    {
-        break;
-    }
-    await Task.Delay(100);
+    return 1;
 }
-initial.Stop();
-var records = state.Summary.TotalRecords;
-if (records != objects + 100)
+var rssIdle = withHeads.RssIdle;
+await server.DisposeAsync();
+serverEnvironment["GrpcSync__DataDirectory"] = Path.Combine(work, "data-no-metadata");
+serverEnvironment["GrpcSync__Connectors__S3__ReadObjectMetadata"] = "false";
+await using var listingOnlyServer = await ServerProcess.StartAsync(new ServerProcessOptions { Environment = serverEnvironment });
+var listingOnly = await MeasureSyncsAsync(listingOnlyServer, token, "v3");
+if (listingOnly is null)
 {
-    Console.Error.WriteLine($"bench FAILED: {records} records, expected {objects + 100} ({objects} objects + 100 folders).");
     return 1;
 }
 
-// ---- INCREMENTAL with 1 % changed ----
-var changed = Math.Max(1, objects / 100);
-await PutAll(Enumerable.Range(0, changed).Select(i => i * 100 % objects), "v2");
-var incremental = Stopwatch.StartNew();
-var run = await syncs.TriggerSyncAsync(new TriggerSyncRequest { SyncId = sync.Id, Type = SyncRunType.Incremental }, headers);
-SyncRun? finished = null;
-while (finished is null)
+// One Sync on the objects' bucket: its INITIAL run until IDLE, then one INCREMENTAL with 1 % of the objects overwritten.
+async Task<SyncFigures?> MeasureSyncsAsync(ServerProcess host, string bearer, string changeVersion)
 {
-    var page = await syncs.ListSyncRunsAsync(new ListSyncRunsRequest { SyncId = sync.Id, PageSize = 10 }, headers);
-    finished = page.Runs.FirstOrDefault(r => r.Id == run.Id && r.State is SyncRunState.Succeeded or SyncRunState.Failed or SyncRunState.Cancelled);
-    peakRss = Math.Max(peakRss, ProcStats.Rss(server.ProcessId));
-    await Task.Delay(50);
-}
-incremental.Stop();
-if (finished.State != SyncRunState.Succeeded)
-{
-    Console.Error.WriteLine($"bench FAILED: the incremental run ended {finished}");
-    return 1;
+    var callHeaders = new Metadata { { "authorization", "Bearer " + bearer } };
+    using var hostChannel = GrpcChannel.ForAddress(host.GrpcBaseAddress);
+    var hostCredentials = new CredentialService.CredentialServiceClient(hostChannel);
+    var hostSyncs = new SyncService.SyncServiceClient(hostChannel);
+    var idle = ProcStats.Rss(host.ProcessId);
+    var hostCredential = await hostCredentials.CreateCredentialAsync(S3Credential(), callHeaders);
+    var peak = idle;
+    var initialTime = Stopwatch.StartNew();
+    var sync = await hostSyncs.EnableSyncAsync(new EnableSyncRequest
+    {
+        Integration = "s3", Pipeline = "files", CredentialId = hostCredential.Id, IncrementalAccumulatorFrequency = "1h",
+        Configuration = new Struct { Fields = { ["bucket"] = Value.ForString(Bucket) } },
+    }, callHeaders);
+    Sync state;
+    while (true)
+    {
+        state = await hostSyncs.GetSyncAsync(new GetSyncRequest { SyncId = sync.Id }, callHeaders);
+        peak = Math.Max(peak, ProcStats.Rss(host.ProcessId));
+        if (state.Status == SyncStatus.Errored)
+        {
+            Console.Error.WriteLine($"bench FAILED: the Sync is ERRORED: {state.Reason}");
+            return null;
+        }
+        if (state.Status == SyncStatus.Idle && state.Summary.LastSyncedAt is not null)
+        {
+            break;
+        }
+        await Task.Delay(100);
+    }
+    initialTime.Stop();
+    var total = state.Summary.TotalRecords;
+    if (total != objects + 100)
+    {
+        Console.Error.WriteLine($"bench FAILED: {total} records, expected {objects + 100} ({objects} objects + 100 folders).");
+        return null;
+    }
+
+    await PutAll(Enumerable.Range(0, changed).Select(i => i * 100 % objects), changeVersion);
+    var incrementalTime = Stopwatch.StartNew();
+    var run = await hostSyncs.TriggerSyncAsync(new TriggerSyncRequest { SyncId = sync.Id, Type = SyncRunType.Incremental }, callHeaders);
+    SyncRun? finished = null;
+    while (finished is null)
+    {
+        var page = await hostSyncs.ListSyncRunsAsync(new ListSyncRunsRequest { SyncId = sync.Id, PageSize = 10 }, callHeaders);
+        finished = page.Runs.FirstOrDefault(r => r.Id == run.Id && r.State is SyncRunState.Succeeded or SyncRunState.Failed or SyncRunState.Cancelled);
+        peak = Math.Max(peak, ProcStats.Rss(host.ProcessId));
+        await Task.Delay(50);
+    }
+    incrementalTime.Stop();
+    if (finished.State != SyncRunState.Succeeded)
+    {
+        Console.Error.WriteLine($"bench FAILED: the incremental run ended {finished}");
+        return null;
+    }
+    return new SyncFigures(total, initialTime.Elapsed, incrementalTime.Elapsed, idle, peak);
 }
 
 static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
@@ -229,10 +254,12 @@ var report = $"""
     | content streaming {contentMiB:N0} MiB: time · MiB/s | {streamed.Elapsed.TotalSeconds:0.0} s · {contentMiB / streamed.Elapsed.TotalSeconds:N0} |
     | content streaming: server RSS before · peak during · after (VmHWM since start) | {Mib(streamed.RssBefore)} MiB · {Mib(streamed.RssPeak)} MiB · {Mib(streamed.RssAfter)} MiB ({Mib(streamed.PeakSinceStart)} MiB) |
     | the same object {contentRepeats} times in a row: MiB/s each · RSS peak during each | {string.Join(" · ", downloads.Select(d => (contentMiB / d.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)))} MiB/s; {string.Join(" · ", downloads.Select(d => Mib(d.RssPeak)))} MiB |
-    | INITIAL sync: records ({objects:N0} objects + 100 folders) | {records:N0} |
-    | INITIAL sync: time · records/s | {initial.Elapsed.TotalSeconds:0.0} s · {records / initial.Elapsed.TotalSeconds:N0} |
-    | INCREMENTAL, {changed:N0} objects (1 %) changed: time | {incremental.Elapsed.TotalSeconds:0.0} s |
-    | server RSS idle · peak | {Mib(rssIdle)} MiB · {Mib(peakRss)} MiB |
+    | INITIAL sync: records ({objects:N0} objects + 100 folders) | {withHeads.Records:N0} |
+    | INITIAL sync: time · records/s | {withHeads.Initial.TotalSeconds:0.0} s · {withHeads.Records / withHeads.Initial.TotalSeconds:N0} |
+    | INCREMENTAL, {changed:N0} objects (1 %) changed: time | {withHeads.Incremental.TotalSeconds:0.0} s |
+    | server RSS idle · peak | {Mib(rssIdle)} MiB · {Mib(withHeads.RssPeak)} MiB |
+    | without object HEADs (`ReadObjectMetadata=false`, second server, same bucket): INITIAL · INCREMENTAL | {listingOnly.Initial.TotalSeconds:0.0} s · {listingOnly.Incremental.TotalSeconds:0.0} s |
+    | cost of the HEADs: INITIAL time with / without · INCREMENTAL with / without | {withHeads.Initial / listingOnly.Initial:0.00} · {withHeads.Incremental / listingOnly.Incremental:0.00} |
 
     """;
 Console.WriteLine(report);
@@ -248,3 +275,6 @@ catch (IOException)
     // best effort
 }
 return 0;
+
+/// <summary>One server's INITIAL and INCREMENTAL figures.</summary>
+internal sealed record SyncFigures(long Records, TimeSpan Initial, TimeSpan Incremental, long RssIdle, long RssPeak);
