@@ -106,7 +106,7 @@ public static class RunRules
 
     /// <summary>
     /// The first time at or after <paramref name="earliest"/> that falls on the Sync's own slot of the interval grid:
-    /// Unix time ≡ a fraction of <paramref name="interval"/> given by a hash of the id (<see cref="PhaseFraction"/>).
+    /// Unix milliseconds ≡ slot (mod the interval), slot = hash × interval / 2³² for the id's last four bytes as the hash.
     /// Deterministic, in [earliest, earliest + interval), and uniform over the population, so Syncs re-phased together
     /// spread over one interval again whatever order they were drained in.
     /// </summary>
@@ -117,7 +117,7 @@ public static class RunRules
         {
             return earliest;
         }
-        var slotMs = (long)(PhaseFraction(syncId) * intervalMs) % intervalMs;
+        var slotMs = (long)(((ulong)PhaseHash(syncId) * (ulong)intervalMs) >> 32); // integer: the same on every platform
         var earliestMs = earliest.ToUnixTimeMilliseconds();
         var wait = ((slotMs - earliestMs % intervalMs) % intervalMs + intervalMs) % intervalMs;
         return DateTimeOffset.FromUnixTimeMilliseconds(earliestMs + wait);
@@ -326,10 +326,14 @@ public static class RunRules
     }
 
     /// <summary>A stable per-Sync offset in [0, 10 % of the interval].</summary>
-    public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval) => interval * 0.1 * PhaseFraction(syncId);
+    public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
+    {
+        var fraction = PhaseHash(syncId) / (double)uint.MaxValue;
+        return interval * 0.1 * fraction;
+    }
 
-    /// <summary>A stable per-Sync fraction in [0, 1] from the id's last (random) bytes, the same in every process.</summary>
-    public static double PhaseFraction(Guid syncId) => BitConverter.ToUInt32(syncId.ToByteArray(), 12) / (double)uint.MaxValue;
+    /// <summary>A stable per-Sync hash from the id's last (random) bytes, the same in every process.</summary>
+    private static uint PhaseHash(Guid syncId) => BitConverter.ToUInt32(syncId.ToByteArray(), 12);
 
     /// <summary>The next run never lies in the past: an overrun skips ticks instead of piling them up.</summary>
     private static DateTimeOffset Later(DateTimeOffset? planned, DateTimeOffset now) =>
