@@ -31,7 +31,7 @@ public sealed record SyncJson(
 
     private static RunJson? Run(SyncRun? run) => run is null ? null : new RunJson(
         run.Id.ToString(), run.SyncId.ToString(), Name(run.Type), Name(run.Trigger), Name(run.State),
-        Time(run.CreatedAt)!, Time(run.DueAt)!, Time(run.StartedAt), Time(run.FinishedAt), run.Attempt, run.Error);
+        Time(run.CreatedAt)!, Time(run.DueAt)!, Time(run.StartedAt), Time(run.FinishedAt), run.Attempt, run.Error, run.RunCount);
 
     /// <summary>Proto3 JSON timestamps: seconds, then 3, 6 or 9 fraction digits only when needed.</summary>
     private static string? Time(DateTimeOffset? value)
@@ -86,7 +86,7 @@ public sealed record SummaryJson(long TotalRecords, long SyncedRecordsCount, str
 
 public sealed record RunJson(
     string Id, string SyncId, string Type, string Trigger, string State, string CreatedAt, string DueAt,
-    string? StartedAt, string? FinishedAt, int Attempt, string? Error);
+    string? StartedAt, string? FinishedAt, int Attempt, string? Error, int RunCount);
 
 /// <summary>The PATCH body; unknown keys are an error, null means absent.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

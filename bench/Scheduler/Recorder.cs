@@ -29,6 +29,10 @@ internal sealed class Recorder
     // Catch-up: first runs of Syncs planned (by the bench) at or after the restart (t0), with when they were claimed.
     private readonly List<(long StartedMs, float ClaimLag)> _onTime = [];
     private readonly List<(long CalledMs, float SourceLag)> _onTimeSource = [];
+    // Catch-up: runs the engine planned due in the second minute after the restart, [t0 + 60 s, t0 + 120 s): the
+    // drained Syncs come due again there (re-phased, RunRules.NextRunAfterStart), with the on-time ones.
+    private readonly List<float> _secondMinute = [];
+    private readonly int[] _secondMinuteDuePer10s = new int[6];
 
     private long _scheduledStarted;
     private long _otherStarted;
@@ -101,8 +105,19 @@ internal sealed class Recorder
             {
                 _onTime.Add((startedMs, claimLag));
             }
+            if (!first && plannedMs >= _t0 + 60_000 && plannedMs < _t0 + 120_000)
+            {
+                _secondMinute.Add(claimLag);
+                _secondMinuteDuePer10s[(plannedMs - _t0 - 60_000) / 10_000]++;
+            }
         }
     }
+
+    /// <summary>Claim lags of the engine-planned runs due in [t0 + 60 s, t0 + 120 s) (catch-up).</summary>
+    public Summary SecondMinuteClaimLag() { lock (_gate) return Summary.Of(_secondMinute); }
+
+    /// <summary>How many of those were due in each ten seconds of that minute: one clump, or spread.</summary>
+    public int[] SecondMinuteDuePer10s() { lock (_gate) return [.. _secondMinuteDuePer10s]; }
 
     /// <summary>The worker of Sync <paramref name="index"/> reached the connector.</summary>
     public void OnSourceCalled(int index)

@@ -15,19 +15,19 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine(ci, $"Engine profile `{profile}` ({(settings.Count == 0 ? "engine defaults" : string.Join(", ", settings))}); engine log level {logLevel}.");
         sb.AppendLine();
-        sb.AppendLine("| store | phase | Syncs | dispatches/s | claim lag p50/p99/max ms | worker-start lag p50/p99/max ms | server CPU cores | DB CPU cores | machine busy cores | server RSS avg/max MB | disk writes MB/s | DB growth B/run | load avg (1m) start→end | store calls per run | warn/err log lines |");
-        sb.AppendLine("|---|---|---:|---:|---|---|---:|---:|---:|---|---:|---:|---|---|---|");
+        sb.AppendLine("| store | phase | Syncs | dispatches/s | claim lag p50/p99/max ms | worker-start lag p50/p99/max ms | server CPU cores | DB CPU cores | machine busy cores | server RSS avg/max MB | disk writes MB/s | DB growth B/run | run rows/run | load avg (1m) start→end | store calls per run | warn/err log lines |");
+        sb.AppendLine("|---|---|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---|---|---|");
         foreach (var r in rows)
         {
             if (r["error"] is { } error)
             {
-                sb.AppendLine(ci, $"| {r["store"]} | {r["phase"]} | | **error** | {error} | | | | | | | | | | |");
+                sb.AppendLine(ci, $"| {r["store"]} | {r["phase"]} | | **error** | {error} | | | | | | | | | | | |");
                 continue;
             }
             sb.AppendLine(ci,
                 $"| {r["store"]} | {r["phase"]} | {r["syncs"]!.GetValue<int>():N0} | {D(r, "dispatchesPerSecond"):N0} | {Orchestrator.L(r["lagClaimMs"])} | {Orchestrator.L(r["lagSourceMs"])} " +
                 $"| {D(r, "cpuCores"):0.00} | {(r["dbCpuCores"] is null ? "–" : D(r, "dbCpuCores").ToString("0.00", ci))} | {D(r, "machineBusyCores"):0.00} " +
-                $"| {D(r, "rssAvgMB"):0}/{D(r, "rssMaxMB"):0} | {D(r, "serverWriteMBps") + (r["dbWriteMBps"] is null ? 0 : D(r, "dbWriteMBps")):0.0} | {D(r, "dbGrowthBytesPerRun"):N0} | {D(r, "loadAvg1Start"):0.0}→{D(r, "loadAvg1End"):0.0} | {Calls(r)} | {r["serverWarnings"]}/{r["serverErrors"]} |");
+                $"| {D(r, "rssAvgMB"):0}/{D(r, "rssMaxMB"):0} | {D(r, "serverWriteMBps") + (r["dbWriteMBps"] is null ? 0 : D(r, "dbWriteMBps")):0.0} | {D(r, "dbGrowthBytesPerRun"):N0} | {D(r, "runRowsPerRun"):0.000} | {D(r, "loadAvg1Start"):0.0}→{D(r, "loadAvg1End"):0.0} | {Calls(r)} | {r["serverWarnings"]}/{r["serverErrors"]} |");
         }
 
         var catchups = rows.Where(r => r["phase"]?.GetValue<string>() == "catchup" && r["error"] is null).ToList();
@@ -44,6 +44,17 @@ internal static class Report
                     $"| {r["store"]} | {r["overdueTotal"]!.GetValue<long>():N0} | {r["drained"]} | {D(r, "drainSeconds"):0.0} | {D(r, "drainRatePerSecond"):N0} " +
                     $"| {r["onTimeStarted"]} / {r["onTimeDue"]} | {Orchestrator.L(r["onTimeDuringDrainClaimMs"])} ({N(r["onTimeDuringDrainClaimMs"])}) | {Orchestrator.L(r["onTimeAfterDrainClaimMs"])} ({N(r["onTimeAfterDrainClaimMs"])}) " +
                     $"| {D(r, "cpuCores"):0.00} | {(r["dbCpuCores"] is null ? "–" : D(r, "dbCpuCores").ToString("0.00", ci))} |");
+            }
+            sb.AppendLine();
+            sb.AppendLine("The second minute after the restart (runs the engine planned due in [restart + 60 s, restart + 120 s): the drained Syncs again, re-phased when they started more than an interval late, and the on-time ones):");
+            sb.AppendLine();
+            sb.AppendLine("| store | runs due | due per 10 s | claim lag p50/p90/p99/max ms |");
+            sb.AppendLine("|---|---:|---|---|");
+            foreach (var r in catchups)
+            {
+                var perTen = r["secondMinuteDuePer10s"] is JsonArray a ? string.Join(" · ", a.Select(v => v!.GetValue<int>().ToString("N0", ci))) : "";
+                var lag = r["secondMinuteClaimMs"];
+                sb.AppendLine(ci, $"| {r["store"]} | {N(lag):N0} | {perTen} | {Q(lag, "P50")}/{Q(lag, "P90")}/{Q(lag, "P99")}/{Q(lag, "Max")} |");
             }
         }
 
@@ -87,6 +98,9 @@ internal static class Report
     private static double D(JsonObject r, string key) => Orchestrator.D(r, key);
 
     private static double P99(JsonNode? s) => s?["P99"]?.GetValue<double>() ?? double.NaN;
+
+    private static string Q(JsonNode? s, string q) =>
+        s?[q]?.GetValue<double>() is { } v && !double.IsNaN(v) ? v.ToString("0", CultureInfo.InvariantCulture) : "–";
 
     private static long N(JsonNode? s) => s?["Count"]?.GetValue<long>() ?? 0;
 

@@ -74,6 +74,7 @@ internal static class ServerMode
         var measuring = new MeasuringEngineStore(inner, recorder);
         builder.Services.AddSingleton<IEngineStore>(measuring);
         builder.Services.AddSingleton<IEventStore>(inner); // the engine replica's retention, relay and webhook loops
+        builder.Services.AddSingleton<IRunHistoryStore>(inner); // run history retention
         builder.Services.AddSingleton<IWebhookDeliveryStore>(inner);
         builder.Services.AddSingleton<ICredentialSecrets, PassThroughSecrets>();
         builder.Services.AddSingleton<GrpcSync.Engine.Webhooks.IWebhookSecrets, PassThroughSecrets>();
@@ -101,6 +102,7 @@ internal static class ServerMode
         long runsAtStart = 0, runsAtEnd = 0;
         (long Read, long Write) ioAtStart = default, ioAtEnd = default;
         long dbBytesAtStart = 0, dbBytesAtEnd = 0;
+        long runRowsAtStart = 0, runRowsAtEnd = 0;
         var gcAtStart = (0, 0, 0);
         var gcAtEnd = (0, 0, 0);
         long windowStartedAt = 0, windowEndedAt = 0;
@@ -122,14 +124,16 @@ internal static class ServerMode
                 storeAtStart = StoreSnapshot(measuring);
                 ioAtStart = ProcStats.Io();
                 dbBytesAtStart = await DatabaseBytesAsync(store, connectionString);
+                runRowsAtStart = await RunRowsAsync(store, connectionString);
                 Console.WriteLine($"EVENT window-start {now}");
             }
             if (phase == "catchup" && drainedAt == 0 && recorder.OverdueDispatched >= recorder.OverdueTotal)
             {
                 drainedAt = recorder.LastOverdueStartMs;
             }
-            // Catch-up ends early once drained and the first post-restart wave (t0 + 60 s) has had 15 s.
-            var catchupDone = phase == "catchup" && drainedAt != 0 && now >= Math.Max(drainedAt + 20_000, t0 + 75_000);
+            // Catch-up ends early once drained and the second minute after the restart (t0 + 60..120 s: the drained
+            // Syncs' next runs, re-phased) has been seen, with 10 s for its last runs to start.
+            var catchupDone = phase == "catchup" && drainedAt != 0 && now >= Math.Max(drainedAt + 20_000, t0 + 130_000);
             if (windowOpen && (now >= windowEnd || catchupDone))
             {
                 windowOpen = false;
@@ -141,6 +145,7 @@ internal static class ServerMode
                 storeAtEnd = StoreSnapshot(measuring);
                 ioAtEnd = ProcStats.Io();
                 dbBytesAtEnd = await DatabaseBytesAsync(store, connectionString);
+                runRowsAtEnd = await RunRowsAsync(store, connectionString);
                 Console.WriteLine($"EVENT window-end {now}");
                 break;
             }
@@ -199,6 +204,9 @@ internal static class ServerMode
             ["serverWriteBytesPerRun"] = windowRuns > 0 ? (ioAtEnd.Write - ioAtStart.Write) / (double)windowRuns : 0,
             ["dbGrowthBytesPerRun"] = windowRuns > 0 ? (dbBytesAtEnd - dbBytesAtStart) / (double)windowRuns : 0,
             ["dbBytesAtEnd"] = dbBytesAtEnd,
+            // Run history rows added per run: 0 once no-change runs collapse into one entry per Sync (RunHistory).
+            ["runRowsPerRun"] = windowRuns > 0 ? (runRowsAtEnd - runRowsAtStart) / (double)windowRuns : 0,
+            ["runRowsAtEnd"] = runRowsAtEnd,
             ["lagClaimMs"] = recorder.ClaimLag(),
             ["lagCommitMs"] = recorder.CommitLag(),
             ["lagSourceMs"] = recorder.SourceLag(),
@@ -223,6 +231,8 @@ internal static class ServerMode
             result["onTimeDuringDrainSourceMs"] = recorder.OnTimeSourceLag(t0, drainEnd);
             result["onTimeAfterDrainSourceMs"] = recorder.OnTimeSourceLag(drainEnd, windowEndedAt);
             var perSecond = recorder.StartedPerSecond;
+            result["secondMinuteClaimMs"] = recorder.SecondMinuteClaimLag();
+            result["secondMinuteDuePer10s"] = recorder.SecondMinuteDuePer10s();
             result["startedPerSecond"] = perSecond.Take((int)Math.Ceiling((windowEndedAt - t0) / 1000.0)).ToArray();
         }
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result, Json.Options));
@@ -245,6 +255,30 @@ internal static class ServerMode
             return (long)(await command.ExecuteScalarAsync() ?? 0L);
         }
         catch (Exception e) when (e is IOException or Npgsql.NpgsqlException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Rows of <c>sync_runs</c> (the run history), read beside the engine (0 when unreadable).</summary>
+    private static async Task<long> RunRowsAsync(string store, string connectionString)
+    {
+        try
+        {
+            if (store == "sqlite")
+            {
+                await using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+                await sqlite.OpenAsync();
+                await using var count = sqlite.CreateCommand();
+                count.CommandText = "SELECT COUNT(*) FROM sync_runs";
+                return Convert.ToInt64(await count.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM sync_runs", connection);
+            return (long)(await command.ExecuteScalarAsync() ?? 0L);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
         {
             return 0;
         }

@@ -78,7 +78,7 @@ public static class RunRules
             RateLimitBackoffMs = null,
             RateLimitedUntil = null,
             LastRunStartedAt = now,
-            NextRunAt = now + sync.Interval + phase,
+            NextRunAt = NextRunAfterStart(sync, now, phase),
             Version = sync.Version + 1,
             UpdatedAt = now,
         };
@@ -86,6 +86,41 @@ public static class RunRules
             ? new SyncChange<SyncRun?>(nextSync, [started], [], started)
             : new SyncChange<SyncRun?>(nextSync, [], [started], started);
         return change with { Events = [SyncEvents.RunStarted(started, now)] };
+    }
+
+    /// <summary>
+    /// When the Sync runs next after a run that started at <paramref name="now"/>: one interval later (plus the first
+    /// run's <paramref name="phase"/>), keeping its phase. A run that started more than one interval late (a backlog
+    /// drained, an outage) is re-phased instead (<see cref="Rephase"/>): otherwise the Syncs a catch-up drained come
+    /// due together again one interval later, and every interval after, as the clump the catch-up was.
+    /// </summary>
+    public static DateTimeOffset NextRunAfterStart(Sync sync, DateTimeOffset now, TimeSpan phase)
+    {
+        var interval = sync.Interval;
+        if (sync.NextRunAt is { } planned && now - planned > interval && interval > TimeSpan.Zero)
+        {
+            return Rephase(sync.Id, interval, now + interval);
+        }
+        return now + interval + phase;
+    }
+
+    /// <summary>
+    /// The first time at or after <paramref name="earliest"/> that falls on the Sync's own slot of the interval grid:
+    /// Unix milliseconds ≡ slot (mod the interval), slot = hash × interval / 2³² for the id's last four bytes as the hash.
+    /// Deterministic, in [earliest, earliest + interval), and uniform over the population, so Syncs re-phased together
+    /// spread over one interval again whatever order they were drained in.
+    /// </summary>
+    public static DateTimeOffset Rephase(Guid syncId, TimeSpan interval, DateTimeOffset earliest)
+    {
+        var intervalMs = (long)interval.TotalMilliseconds;
+        if (intervalMs <= 0)
+        {
+            return earliest;
+        }
+        var slotMs = (long)(((ulong)PhaseHash(syncId) * (ulong)intervalMs) >> 32); // integer: the same on every platform
+        var earliestMs = earliest.ToUnixTimeMilliseconds();
+        var wait = ((slotMs - earliestMs % intervalMs) % intervalMs + intervalMs) % intervalMs;
+        return DateTimeOffset.FromUnixTimeMilliseconds(earliestMs + wait);
     }
 
     /// <summary>
@@ -165,11 +200,13 @@ public static class RunRules
         }
 
         var waiting = sync.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle;
+        var changedNothing = RunHistory.ChangedNothing(run, outcome, counts);
+        SyncRun Succeeded(SyncRun ended) => changedNothing ? RunHistory.AsStreakOfOne(ended) : ended;
         var released = run with { State = RunState.Queued, LeaseOwner = null, LeaseExpiresAt = null };
         var (nextRun, nextSync) = outcome switch
         {
             RunOutcome.Succeeded ok => (
-                run with { State = RunState.Succeeded, FinishedAt = now, Error = null, LeaseOwner = null, LeaseExpiresAt = null },
+                Succeeded(run with { State = RunState.Succeeded, FinishedAt = now, Error = null, LeaseOwner = null, LeaseExpiresAt = null }),
                 sync with
                 {
                     Status = SyncStatus.Idle,
@@ -202,6 +239,7 @@ public static class RunRules
         nextSync = nextSync with { Version = sync.Version + 1, UpdatedAt = now };
         return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun))
         {
+            FoldIntoHistory = changedNothing ? nextRun : null,
             Events = FinishEvents(run, nextRun, nextSync, outcome, counts ?? RunCounts.None, now),
             // The source throttles the credential, not this Sync: every Sync on it waits as long (Dispatch).
             CredentialHold = outcome is RunOutcome.RateLimited rateLimited && sync.CredentialId is { } credentialId
@@ -290,10 +328,12 @@ public static class RunRules
     /// <summary>A stable per-Sync offset in [0, 10 % of the interval].</summary>
     public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
     {
-        var bytes = syncId.ToByteArray();
-        var fraction = BitConverter.ToUInt32(bytes, 12) / (double)uint.MaxValue;
+        var fraction = PhaseHash(syncId) / (double)uint.MaxValue;
         return interval * 0.1 * fraction;
     }
+
+    /// <summary>A stable per-Sync hash from the id's last (random) bytes, the same in every process.</summary>
+    private static uint PhaseHash(Guid syncId) => BitConverter.ToUInt32(syncId.ToByteArray(), 12);
 
     /// <summary>The next run never lies in the past: an overrun skips ticks instead of piling them up.</summary>
     private static DateTimeOffset Later(DateTimeOffset? planned, DateTimeOffset now) =>

@@ -13,5 +13,12 @@ public sealed record SyncChange<T>(Sync? NewSync, IReadOnlyList<SyncRun> RunsToI
     /// <summary>A throttle to put on the Sync's credential with this change (null: none), shared by every Sync on it.</summary>
     public CredentialHold? CredentialHold { get; init; }
 
+    /// <summary>
+    /// A finished run that changed nothing (also in <see cref="RunsToUpdate"/>, as a collapsed entry of one): the store
+    /// folds it into the Sync's previous history entry when that is a collapsed entry (<see cref="RunHistory.Fold"/>),
+    /// updating that entry and deleting the run's own row; otherwise the run stays, starting a new collapsed entry.
+    /// </summary>
+    public SyncRun? FoldIntoHistory { get; init; }
+
     public static SyncChange<T> Nothing(T result) => new(null, [], [], result);
 }

@@ -24,5 +24,17 @@ public sealed record SyncRun
     /// <summary>Why this QUEUED run waits on its credential (null: it does not); cleared when it starts.</summary>
     public RunHold? Hold { get; init; }
 
+    /// <summary>
+    /// Null: an entry of its own (a run that changed records, failed, was rate limited, FULL, INITIAL, manual, or still
+    /// open). n ≥ 1: a collapsed entry standing for n consecutive scheduled INCREMENTAL runs that changed nothing
+    /// (<see cref="RunHistory"/>); it keeps the first run's id and <see cref="StartedAt"/>, and absorbs the next such run.
+    /// </summary>
+    public int? CollapsedRuns { get; init; }
+    /// <summary>A collapsed entry's last start (its <see cref="StartedAt"/> is the first); null otherwise.</summary>
+    public DateTimeOffset? LastStartedAt { get; init; }
+
+    /// <summary>How many runs this history entry stands for (1 unless collapsed).</summary>
+    public int RunCount => CollapsedRuns ?? 1;
+
     public bool IsOpen => State is RunState.Queued or RunState.Running;
 }

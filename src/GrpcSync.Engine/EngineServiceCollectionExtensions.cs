@@ -4,6 +4,7 @@ using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
 using GrpcSync.Engine.Events;
+using GrpcSync.Engine.History;
 using GrpcSync.Engine.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,9 +20,9 @@ public static class EngineServiceCollectionExtensions
     /// startup), the <see cref="ConnectorRegistry"/> of every registered <see cref="IConnector"/>
     /// (the API needs it too), the per-integration <see cref="ConnectorBudgets"/> (section <c>GrpcSync:Connectors</c>),
     /// and the <see cref="SyncEngine"/> hosted service unless
-    /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
+    /// <c>Enabled</c> is false (an API-only replica), and with it the <see cref="RunRetention"/>, <see cref="EventRetention"/> and <see cref="EventRelay"/> loops
     /// (<see cref="EventOptions"/>, section <c>GrpcSync:Events</c>) and the <see cref="WebhookDeliveryWorker"/> (<see cref="WebhookOptions"/>,
-    /// section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IEventStore</c>, <c>IWebhookDeliveryStore</c>, <see cref="IWebhookSecrets"/>,
+    /// section <c>GrpcSync:Webhooks</c>). The host registers <c>IEngineStore</c>, <c>IRunHistoryStore</c>, <c>IEventStore</c>, <c>IWebhookDeliveryStore</c>, <see cref="IWebhookSecrets"/>,
     /// <see cref="ICredentialSecrets"/> and <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddGrpcSyncEngine(this IServiceCollection services, IConfiguration configuration)
@@ -47,6 +48,8 @@ public static class EngineServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
             services.TryAddSingleton<EventRetention>();
             services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
+            services.TryAddSingleton<RunRetention>();
+            services.AddHostedService(sp => sp.GetRequiredService<RunRetention>());
             services.TryAddSingleton<EventRelay>();
             services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
             services.TryAddSingleton<WebhookSender>();

@@ -57,7 +57,10 @@ public interface ISyncStore
     /// </summary>
     Task<RunsPage?> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after, CancellationToken ct = default);
 
-    /// <summary>One run of a Sync in the scope, or null.</summary>
+    /// <summary>
+    /// One run of a Sync in the scope, or null. A run that changed nothing and was folded into a collapsed history
+    /// entry (<see cref="Domain.RunHistory"/>) is answered by that entry, whose id is its first run's.
+    /// </summary>
     Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default);
 
     // ---- Credentials ----

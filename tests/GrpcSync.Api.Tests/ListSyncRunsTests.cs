@@ -1,6 +1,8 @@
 using Grpc.Core;
 using GrpcSync.Api.Tests.Infrastructure;
+using GrpcSync.Storage;
 using GrpcSync.V1;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcSync.Api.Tests;
 
@@ -60,6 +62,55 @@ public abstract class ListSyncRunsTests(ServerFixture server) : ApiTest(server)
             Assert.Equal("QUEUED", first.GetProperty("state").GetString());
             Assert.Equal("ENABLE", first.GetProperty("trigger").GetString());
             Assert.Equal("CREDENTIAL_CHANGE", json.GetProperty("runs")[2].GetProperty("trigger").GetString());
+        }
+    }
+
+    [Theory, BothTransports]
+    public async Task ListSyncRuns_ShowsACollapsedEntry_WithItsCountAndFirstAndLastStart(Transport transport)
+    {
+        var user = NewUser();
+        var sync = await user.NewSync();
+        var syncId = Guid.Parse(sync.Id);
+        var first = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000); // 2026-01-01T00:00:00Z
+        var last = first.AddMinutes(41);
+        // Written as the finish path leaves it after 42 scheduled runs that changed nothing (RunHistory).
+        var entry = new Domain.SyncRun
+        {
+            Id = Guid.CreateVersion7(first),
+            SyncId = syncId,
+            Type = Domain.RunType.Incremental,
+            Trigger = Domain.RunTrigger.Schedule,
+            State = Domain.RunState.Succeeded,
+            CreatedAt = first,
+            DueAt = first,
+            StartedAt = first,
+            FinishedAt = last.AddSeconds(2),
+            Attempt = 1,
+            CollapsedRuns = 42,
+            LastStartedAt = last,
+        };
+        var engine = Server.Services.GetRequiredService<IEngineStore>();
+        await engine.MutateSyncAsync(syncId, _ => new Domain.SyncChange<bool>(null, [entry], [], true));
+
+        var outcome = await user.ListSyncRuns(transport, sync.Id);
+
+        var runs = outcome.Ok().Runs;
+        Assert.Equal(2, runs.Count);
+        var collapsed = runs[1]; // older than the INITIAL run queued now
+        Assert.Equal((entry.Id.ToString(), 42), (collapsed.Id, collapsed.RunCount));
+        Assert.Equal(first, collapsed.FirstStartedAt.ToDateTimeOffset());
+        Assert.Equal(last, collapsed.LastStartedAt.ToDateTimeOffset());
+        Assert.Equal(first, collapsed.StartedAt.ToDateTimeOffset());
+        Assert.Equal((1, null, null), (runs[0].RunCount, runs[0].FirstStartedAt, runs[0].LastStartedAt));
+        if (transport == Transport.Rest)
+        {
+            var json = outcome.RestJson().GetProperty("runs");
+            Assert.Equal(42, json[1].GetProperty("runCount").GetInt32());
+            Assert.Equal("2026-01-01T00:00:00Z", json[1].GetProperty("firstStartedAt").GetString());
+            Assert.Equal("2026-01-01T00:41:00Z", json[1].GetProperty("lastStartedAt").GetString());
+            Assert.Equal(1, json[0].GetProperty("runCount").GetInt32());
+            Assert.False(json[0].TryGetProperty("firstStartedAt", out _));
+            Assert.False(json[0].TryGetProperty("lastStartedAt", out _));
         }
     }
 

@@ -76,7 +76,9 @@ public class RunRulesDispatchTests
         var change = RunRules.Dispatch(Snapshot(DueSync() with { NextRunAt = Now.AddMinutes(-10) }), Now, Owner, Policy);
 
         Assert.Single(change.RunsToInsert);
-        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 5, TimeSpan.Zero), change.NewSync!.NextRunAt);
+        // Ten minutes late: re-phased to its slot after now + 1 m = 03:05:05 (second 5). SyncId ends in 55555555:
+        // slot = 0x55555555 × 60,000 / 2^32 = 19,999 ms into the minute, so 14,999 ms later (RunRulesRephaseTests).
+        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 19, 999, TimeSpan.Zero), change.NewSync!.NextRunAt);
     }
 
     [Fact]

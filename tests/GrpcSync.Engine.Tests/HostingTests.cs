@@ -2,6 +2,7 @@ using GrpcSync.Engine.Webhooks;
 using GrpcSync.Domain;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Engine.Events;
+using GrpcSync.Engine.History;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Dispatching;
@@ -120,20 +121,24 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
             ["GrpcSync:Engine:Lease"] = "00:00:45",
             ["GrpcSync:Engine:WorkerId"] = "replica-a",
             ["GrpcSync:Events:Retention"] = "7.00:00:00",
+            ["GrpcSync:Engine:RunRetention"] = "3.00:00:00",
         }).BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
         Assert.Equal((7, TimeSpan.FromSeconds(45), "replica-a"), (options.MaxConcurrentRuns, options.Lease, options.WorkerId));
         Assert.Equal(["fake"], provider.GetRequiredService<ConnectorRegistry>().Integrations);
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(4, hosted.Count);
+        Assert.Equal(5, hosted.Count);
         var engine = Assert.IsType<SyncEngine>(hosted[0]);
         Assert.Equal("replica-a", engine.WorkerId);
         Assert.Same(engine, provider.GetRequiredService<SyncEngine>());
         Assert.Same(provider.GetRequiredService<EventRetention>(), Assert.IsType<EventRetention>(hosted[1])); // the retention loop
-        Assert.Same(provider.GetRequiredService<EventRelay>(), Assert.IsType<EventRelay>(hosted[2])); // positions, fan-out
-        Assert.Same(provider.GetRequiredService<WebhookDeliveryWorker>(), Assert.IsType<WebhookDeliveryWorker>(hosted[3]));
+        Assert.Same(provider.GetRequiredService<RunRetention>(), Assert.IsType<RunRetention>(hosted[2])); // run history's
+        Assert.Same(provider.GetRequiredService<EventRelay>(), Assert.IsType<EventRelay>(hosted[3])); // positions, fan-out
+        Assert.Same(provider.GetRequiredService<WebhookDeliveryWorker>(), Assert.IsType<WebhookDeliveryWorker>(hosted[4]));
         Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<IOptions<EventOptions>>().Value.Retention);
+        Assert.Equal(TimeSpan.FromDays(3), options.RunRetention);
+        Assert.Equal(TimeSpan.FromDays(7), new EngineOptions().RunRetention); // the default
     }
 
     [Fact]
@@ -176,6 +181,7 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         services.AddLogging();
         services.AddSingleton<IEngineStore>(H.EngineStore);
         services.AddSingleton<IEventStore>((IEventStore)H.Store);
+        services.AddSingleton<IRunHistoryStore>((IRunHistoryStore)H.Store);
         services.AddSingleton<ICredentialSecrets>(new PassThroughSecrets());
         services.AddSingleton<IWebhookDeliveryStore>((IWebhookDeliveryStore)H.Store);
         services.AddSingleton<IWebhookSecrets>(new PassThroughSecrets());

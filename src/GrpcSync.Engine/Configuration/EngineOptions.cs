@@ -56,6 +56,20 @@ public sealed class EngineOptions
     public int FinishBatch { get; set; } = 256;
 
     /// <summary>
+    /// How long run history is kept (<c>GrpcSync:Engine:RunRetention</c>): older entries are deleted, except each Sync's
+    /// newest 20 (<see cref="RunHistory.KeptPerSync"/>), which are always kept. A collapsed entry counts from its last start.
+    /// </summary>
+    public TimeSpan RunRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Entries one retention step looks at (one short transaction): small, so dispatch and finishes interleave.
+    /// </summary>
+    public int RunRetentionBatch { get; set; } = 500;
+
+    /// <summary>How often a retention pass starts (each walks the history once, in steps).</summary>
+    public TimeSpan RunRetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// The lease owner this process writes on the runs it holds. Unique per process by default
     /// (machine, pid and a random part) so a restarted process never mistakes an old lease for its own.
     /// </summary>
@@ -97,6 +111,10 @@ public sealed class EngineOptions
         Positive(RetryMaxDelay, nameof(RetryMaxDelay));
         if (ShutdownTimeout < TimeSpan.Zero)
             problems.Add($"{SectionName}:ShutdownTimeout must not be negative.");
+        Positive(RunRetention, nameof(RunRetention));
+        if (RunRetentionBatch < 1)
+            problems.Add($"{SectionName}:RunRetentionBatch must be at least 1.");
+        Positive(RunRetentionInterval, nameof(RunRetentionInterval));
         if (string.IsNullOrWhiteSpace(WorkerId))
             problems.Add($"{SectionName}:WorkerId must not be empty.");
         return problems;

@@ -82,7 +82,13 @@ public static class ProtoMapping
             StartedAt = Ts(run.StartedAt),
             FinishedAt = Ts(run.FinishedAt),
             Attempt = run.Attempt,
+            RunCount = run.RunCount,
         };
+        if (run.CollapsedRuns is not null)
+        {
+            message.FirstStartedAt = Ts(run.StartedAt);
+            message.LastStartedAt = Ts(run.LastStartedAt);
+        }
         if (run.Error is not null)
         {
             message.Error = run.Error;

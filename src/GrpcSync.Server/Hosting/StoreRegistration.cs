@@ -26,6 +26,7 @@ public static class StoreRegistration
         services.AddSingleton(sp => (IEngineStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IRecordStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IEventStore)sp.GetRequiredService<ISyncStore>());
+        services.AddSingleton(sp => (IRunHistoryStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IWebhookStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IWebhookDeliveryStore)sp.GetRequiredService<ISyncStore>());
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");

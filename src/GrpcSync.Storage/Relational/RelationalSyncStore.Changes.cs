@@ -98,6 +98,10 @@ public abstract partial class RelationalSyncStore
 
         foreach (var run in change.RunsToUpdate)
         {
+            if (ReferenceEquals(run, change.FoldIntoHistory) && await PlanFoldAsync(connection, tx, current.Id, run, writes, ct))
+            {
+                continue; // folded into the previous entry: its own row goes
+            }
             writes.Add(new Write(UpdateRunSql, RunParameters(run with { SyncId = current.Id }),
                 $"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated."));
         }
@@ -231,13 +235,14 @@ public abstract partial class RelationalSyncStore
     private const string InsertRunSql =
         $"INSERT INTO sync_runs ({RunColumns}) VALUES " +
         "(@id, @sync_id, @run_type, @run_trigger, @state, @created_at, @due_at, @started_at, @finished_at, @attempt, @error, " +
-        "@retries, @lease_owner, @lease_expires_at, @hold)";
+        "@retries, @lease_owner, @lease_expires_at, @hold, @collapsed_runs, @last_started_at)";
 
     /// <summary>A run's id, Sync and kind never change; everything else may.</summary>
     private const string UpdateRunSql =
         "UPDATE sync_runs SET state = @state, due_at = @due_at, started_at = @started_at, " +
         "finished_at = @finished_at, attempt = @attempt, error = @error, retries = @retries, " +
-        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at, hold = @hold WHERE id = @id AND sync_id = @sync_id";
+        "lease_owner = @lease_owner, lease_expires_at = @lease_expires_at, hold = @hold, collapsed_runs = @collapsed_runs, " +
+        "last_started_at = @last_started_at WHERE id = @id AND sync_id = @sync_id";
 
     private async Task InsertRunAsync(StoreConnection connection, DbTransaction tx, SyncRun run, CancellationToken ct) =>
         await ExecuteAsync(connection, tx, InsertRunSql, ct, RunParameters(run));

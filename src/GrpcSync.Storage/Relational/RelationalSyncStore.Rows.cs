@@ -22,7 +22,7 @@ public abstract partial class RelationalSyncStore
 
     private const string RunColumns =
         "id, sync_id, run_type, run_trigger, state, created_at, due_at, started_at, finished_at, attempt, error, " +
-        "retries, lease_owner, lease_expires_at, hold";
+        "retries, lease_owner, lease_expires_at, hold, collapsed_runs, last_started_at";
 
     private const string RecordColumns =
         "sync_id, id, external_id, sequence, deleted, data_json, fingerprint, synced_at";
@@ -37,6 +37,7 @@ public abstract partial class RelationalSyncStore
         ("@due_at", Ms(run.DueAt)), ("@started_at", Ms(run.StartedAt)), ("@finished_at", Ms(run.FinishedAt)),
         ("@attempt", run.Attempt), ("@error", run.Error), ("@retries", run.Retries), ("@lease_owner", run.LeaseOwner),
         ("@lease_expires_at", Ms(run.LeaseExpiresAt)), ("@hold", run.Hold is { } hold ? Name(hold) : null),
+        ("@collapsed_runs", run.CollapsedRuns), ("@last_started_at", Ms(run.LastStartedAt)),
     ];
 
     private const string SyncValues =
@@ -116,6 +117,8 @@ public abstract partial class RelationalSyncStore
         LeaseOwner = NullableString(r, 12),
         LeaseExpiresAt = NullableTime(r, 13),
         Hold = r.IsDBNull(14) ? null : Enum.Parse<RunHold>(r.GetString(14)),
+        CollapsedRuns = r.IsDBNull(15) ? null : r.GetInt32(15),
+        LastStartedAt = NullableTime(r, 16),
     };
 
     private SyncRecord ReadRecord(DbDataReader r) => new()

@@ -251,6 +251,14 @@ public abstract partial class RelationalSyncStore
             "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
             ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
         var found = await ReadAllAsync(command, ReadRun, ct);
-        return found.Count == 0 ? null : found[0];
+        // A run that changed nothing may have been folded into a collapsed entry since its id was seen: the entry answers.
+        return found.Count > 0 ? found[0]
+            : await ScopedSyncExistsAsync(connection, scope, syncId, ct) ? await FindFoldingEntryAsync(connection, syncId, runId, ct)
+            : null;
     }
+
+    private async Task<bool> ScopedSyncExistsAsync(StoreConnection connection, Scope scope, Guid syncId, CancellationToken ct) =>
+        await ScalarAsync(connection, null,
+            "SELECT 1 FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
+            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId)) is not null;
 }
