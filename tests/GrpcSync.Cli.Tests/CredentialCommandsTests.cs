@@ -71,18 +71,19 @@ public sealed class CredentialCommandsTests(CliServer server)
     }
 
     [Fact]
-    public async Task A_secret_the_connector_refuses_is_exit_code_2_with_its_field_violation()
+    public async Task A_request_the_server_refuses_is_exit_code_2_with_its_field_violation()
     {
-        var result = await server.RunAsync(server.NewUserToken(), "credentials", "create", "--integration", "filesystem", "--name", "Outside",
-            "--secret", "/etc");
+        var tooLong = new string('x', 201);
+        var result = await server.RunAsync(server.NewUserToken(), "credentials", "create", "--integration", "filesystem", "--name", tooLong,
+            "--secret", server.NewAccount());
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Equal("INVALID_ARGUMENT", result.Error["code"]!.GetValue<string>());
-        Assert.NotEmpty(result.Error["fieldViolations"]!.AsArray());
+        Assert.Contains(result.Error["fieldViolations"]!.AsArray(), v => v!["field"]!.GetValue<string>() == "displayName");
 
-        var text = await server.RunAsync(server.NewUserToken(), "credentials", "create", "--integration", "filesystem", "--name", "Outside",
-            "--secret", "/etc", "--output", "table");
+        var text = await server.RunAsync(server.NewUserToken(), "credentials", "create", "--integration", "filesystem", "--name", tooLong,
+            "--secret", server.NewAccount(), "--output", "table");
         Assert.True(text.ExitCode == 2, text.ToString());
         Assert.StartsWith("error: INVALID_ARGUMENT: ", text.StdErr);
-        Assert.Matches(@"\n  secret\S*: ", text.StdErr);
+        Assert.Contains("\n  displayName: ", text.StdErr);
     }
 }

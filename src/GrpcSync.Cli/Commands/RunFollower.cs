@@ -14,6 +14,7 @@ namespace GrpcSync.Cli.Commands;
 public static class RunFollower
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StreamGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>The cursor just after the Sync's newest event: pages through its log (1000 a page) to the end.</summary>
     public static async Task<string> LatestCursorAsync(CliContext cli, string syncId, CancellationToken ct)
@@ -94,6 +95,9 @@ public static class RunFollower
                 progress.Observe(run);
                 if (RunProgress.IsFinal(run.State))
                 {
+                    // The stream's run_finished (with the run's counts) is usually a moment away: give it the chance
+                    // to end the wait. A run cancelled while queued has none, and ends here.
+                    await Task.WhenAny(done.Task, Task.Delay(StreamGrace, ct));
                     done.TrySetResult(run);
                     return;
                 }

@@ -79,7 +79,13 @@ public static partial class SyncCommands
             }
             await Task.WhenAny(following, Task.Delay(200, ct));
         }
-        return await following;
+        var finished = await following;
+        if (progress.Key() != shown)
+        {
+            // The records of the last page and the end often commit together: show where the run ended too.
+            await Console.Error.WriteLineAsync($"run {progress.Run.Id} {progress.Describe()}");
+        }
+        return finished;
     }
 
     private static int ShowOutcome(CliContext cli, SyncRun run, RunProgress progress)

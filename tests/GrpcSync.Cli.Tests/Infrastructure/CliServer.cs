@@ -94,6 +94,8 @@ public sealed class CliServer : IAsyncLifetime
     public async Task InitializeAsync() => _server = await _environment.StartServerAsync(new Dictionary<string, string>
     {
         ["GrpcSync__Webhooks__AllowPrivateNetworks"] = "true",
+        // Renewed every 2 s: a cancelled run's worker stops hashing within that (the default lease is 30 s).
+        ["GrpcSync__Engine__Lease"] = "00:00:06",
     });
 
     public async Task DisposeAsync()

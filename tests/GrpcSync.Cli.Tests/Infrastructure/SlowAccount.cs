@@ -10,9 +10,9 @@ public static class SlowAccount
     private const long BigFileSize = 128L * 1024 * 1024;
 
     /// <summary>Adds the big files below the account's <c>root</c> folder (the folder the tests' Syncs read).</summary>
-    public static void AddBigFiles(string account, string prefix)
+    public static void AddBigFiles(string account, string prefix, int count = BigFiles)
     {
-        for (var i = 0; i < BigFiles; i++)
+        for (var i = 0; i < count; i++)
         {
             using var file = File.Create(Path.Combine(account, "root", $"{prefix}-{i:D2}.bin"));
             file.SetLength(BigFileSize);
