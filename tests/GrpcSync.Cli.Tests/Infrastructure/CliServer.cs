@@ -17,8 +17,16 @@ public sealed class CliCollection : ICollectionFixture<CliServer>
 /// </summary>
 public sealed class CliServer : IAsyncLifetime
 {
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["GrpcSync__Webhooks__AllowPrivateNetworks"] = "true",
+        // Renewed every 2 s: a cancelled run's worker stops hashing within that (the default lease is 30 s).
+        ["GrpcSync__Engine__Lease"] = "00:00:06",
+    };
+
     private readonly TestEnvironment _environment = new();
     private ServerProcess? _server;
+    private HttpClient? _http;
 
     public ServerProcess Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
@@ -62,44 +70,72 @@ public sealed class CliServer : IAsyncLifetime
         (await OkAsync(token, "syncs", "enable", "--integration", "filesystem", "--pipeline", "files",
             "--credential", credentialId, "--configuration", """{"folder":"root"}""", "--frequency", frequency)).AsObject();
 
-    /// <summary>Polls `syncs get` until the Sync shows <paramref name="status"/> (at most 60 s).</summary>
+    /// <summary>
+    /// Polls the Sync (over REST: setup and waiting need no CLI process each time) until it shows
+    /// <paramref name="status"/>, at most 60 s.
+    /// </summary>
     public async Task<JsonObject> WaitForStatusAsync(string token, string syncId, string status)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         JsonObject sync;
         do
         {
-            sync = (await OkAsync(token, "syncs", "get", syncId)).AsObject();
+            sync = await RestAsync(HttpMethod.Get, $"api/syncs/{syncId}", token);
             if (sync["status"]?.GetValue<string>() == status)
             {
                 return sync;
             }
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);
         Assert.Fail($"Sync {syncId} did not reach {status}; last: {sync.ToJsonString()}\n--- server ---\n{Server.Output}");
         return sync;
     }
 
-    /// <summary>A Sync of a fresh account whose INITIAL run has finished (IDLE).</summary>
+    /// <summary>A Sync of a fresh account whose INITIAL run has finished (IDLE), set up over REST.</summary>
     public async Task<(string Account, string CredentialId, string SyncId)> IdleSyncAsync(string token)
     {
         var account = NewAccount();
-        var credentialId = await CreateCredentialAsync(token, account);
-        var syncId = (await EnableAsync(token, credentialId))["id"]!.GetValue<string>();
+        var credential = await RestAsync(HttpMethod.Post, "api/credentials", token,
+            new JsonObject { ["integration"] = "filesystem", ["displayName"] = "Files", ["secret"] = account });
+        var credentialId = credential["id"]!.GetValue<string>();
+        var sync = await RestAsync(HttpMethod.Post, "api/syncs", token, new JsonObject
+        {
+            ["integration"] = "filesystem",
+            ["pipeline"] = "files",
+            ["credentialId"] = credentialId,
+            ["configuration"] = new JsonObject { ["folder"] = "root" },
+            ["incrementalAccumulatorFrequency"] = "1h",
+        });
+        var syncId = sync["id"]!.GetValue<string>();
         await WaitForStatusAsync(token, syncId, "IDLE");
         return (account, credentialId, syncId);
     }
 
-    public async Task InitializeAsync() => _server = await _environment.StartServerAsync(new Dictionary<string, string>
+    private async Task<JsonObject> RestAsync(HttpMethod method, string path, string token, JsonObject? body = null)
     {
-        ["GrpcSync__Webhooks__AllowPrivateNetworks"] = "true",
-        // Renewed every 2 s: a cancelled run's worker stops hashing within that (the default lease is 30 s).
-        ["GrpcSync__Engine__Lease"] = "00:00:06",
-    });
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        }
+        using var response = await (_http ?? throw new InvalidOperationException("The server has not started.")).SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public async Task InitializeAsync()
+    {
+        _server = await _environment.StartServerAsync(Settings);
+        _http = new HttpClient { BaseAddress = _server.RestBaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
 
     public async Task DisposeAsync()
     {
+        _http?.Dispose();
         if (_server is not null)
         {
             await _server.DisposeAsync();

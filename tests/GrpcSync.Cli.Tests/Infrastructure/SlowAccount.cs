@@ -2,11 +2,12 @@ namespace GrpcSync.Cli.Tests.Infrastructure;
 
 /// <summary>
 /// Makes a filesystem run take seconds without disk space: sparse files of 128 MiB, which the connector reads
-/// and hashes whole (SHA-256 of zeros). Four of them keep a run busy for a few seconds on a small machine.
+/// and hashes whole (SHA-256 of zeros). Six of them keep a run busy for a few seconds on a small machine (~3 s on
+/// 2 cores).
 /// </summary>
 public static class SlowAccount
 {
-    public const int BigFiles = 4;
+    public const int BigFiles = 6;
     private const long BigFileSize = 128L * 1024 * 1024;
 
     /// <summary>Adds the big files below the account's <c>root</c> folder (the folder the tests' Syncs read).</summary>
