@@ -24,8 +24,12 @@ public sealed class TestSigningKey : IDisposable
         return path;
     }
 
-    /// <summary>A token with the claims the service requires: aud = host/project, sub, iat, nbf, exp.</summary>
-    public string CreateToken(string userId, TimeSpan? lifetime = null, string audienceHost = AudienceHost, string projectId = ProjectId)
+    /// <summary>
+    /// A token with the claims the service requires: aud = host/project, sub, iat, nbf, exp; with
+    /// <paramref name="admin"/> also <c>"role": "admin"</c> (a project administrator).
+    /// </summary>
+    public string CreateToken(string userId, TimeSpan? lifetime = null, string audienceHost = AudienceHost, string projectId = ProjectId,
+        bool admin = false)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var header = new Dictionary<string, object> { ["alg"] = "RS256", ["typ"] = "JWT" };
@@ -37,6 +41,10 @@ public sealed class TestSigningKey : IDisposable
             ["nbf"] = now,
             ["exp"] = now + (long)(lifetime ?? TimeSpan.FromHours(1)).TotalSeconds,
         };
+        if (admin)
+        {
+            payload["role"] = "admin";
+        }
         var signingInput = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";
         var signature = _rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return $"{signingInput}.{Base64Url(signature)}";
