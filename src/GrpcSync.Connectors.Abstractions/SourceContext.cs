@@ -11,4 +11,11 @@ public sealed record SourceContext(string Pipeline, JsonElement Configuration, s
     /// set one.
     /// </summary>
     public IRequestGate Requests { get; init; } = RequestGate.Unlimited;
+
+    /// <summary>
+    /// For a connector that implements <see cref="IOAuthGrants"/>: the credential's access tokens, refreshed by the
+    /// engine once per credential at a time (call <see cref="IAccessTokens.GetAsync"/> before requests and
+    /// <see cref="IAccessTokens.RenewAsync"/> after a 401). Null for other connectors.
+    /// </summary>
+    public IAccessTokens? AccessTokens { get; init; }
 }
