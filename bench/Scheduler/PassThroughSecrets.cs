@@ -7,4 +7,6 @@ namespace GrpcSync.SchedulerBench;
 internal sealed class PassThroughSecrets : ICredentialSecrets, IWebhookSecrets
 {
     public string Reveal(string protectedSecret) => protectedSecret;
+
+    public string Protect(string secret) => secret;
 }

@@ -28,7 +28,8 @@ public interface IConnector
 
     /// <summary>
     /// Records created or changed since <paramref name="cursor"/> (a value of a previous
-    /// <see cref="SourcePage.Cursor"/>; null = since the beginning). Need not report deletions.
+    /// <see cref="SourcePage.Cursor"/>; null = since the beginning). A connector with a change feed reports deletions
+    /// in <see cref="SourcePage.Deleted"/>; one without need not report them (the next FULL run reconciles).
     /// </summary>
     IAsyncEnumerable<SourcePage> ChangesSinceAsync(SourceContext context, string? cursor, CancellationToken ct);
 
@@ -39,4 +40,15 @@ public interface IConnector
     /// none; a source that cannot serve ranges returns the whole content with <see cref="SourceContent.Range"/> null.
     /// </summary>
     Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, CancellationToken ct);
+
+    /// <summary>
+    /// <see cref="DownloadAsync(SourceContext, string, ByteRange?, CancellationToken)"/> in another representation, for
+    /// sources whose documents have no bytes of their own (Google Docs are exported, e.g. <c>pdf</c>, <c>docx</c>).
+    /// <paramref name="format"/> null is the plain download. A connector that exports nothing refuses any format with
+    /// <see cref="PermanentSourceException"/> <c>FORMAT_UNSUPPORTED</c> (the API answers 400), as this default does.
+    /// </summary>
+    Task<SourceContent> DownloadAsync(SourceContext context, string externalId, ByteRange? range, string? format, CancellationToken ct) =>
+        format is null
+            ? DownloadAsync(context, externalId, range, ct)
+            : throw new PermanentSourceException("FORMAT_UNSUPPORTED", $"The {Integration} integration serves content as it is stored; it cannot convert it to another format.");
 }

@@ -17,4 +17,11 @@ public sealed record SourceContext(string Pipeline, JsonElement Configuration, s
     /// changed. <see cref="KnownRecords.None"/> unless the engine set it.
     /// </summary>
     public IKnownRecords Known { get; init; } = KnownRecords.None;
+
+    /// <summary>
+    /// For a connector that implements <see cref="IOAuthGrants"/>: the credential's access tokens, refreshed by the
+    /// engine once per credential at a time (call <see cref="IAccessTokens.GetAsync"/> before requests and
+    /// <see cref="IAccessTokens.RenewAsync"/> after a 401). Null for other connectors.
+    /// </summary>
+    public IAccessTokens? AccessTokens { get; init; }
 }

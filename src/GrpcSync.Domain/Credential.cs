@@ -12,4 +12,13 @@ public sealed record Credential
     public required string ProtectedSecret { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? DeletedAt { get; init; }
+
+    /// <summary>
+    /// Bumped by every write of <see cref="ProtectedSecret"/> after creation (an OAuth refresh): the compare-and-swap
+    /// token that keeps two refreshes from overwriting each other's rotated refresh token.
+    /// </summary>
+    public long SecretVersion { get; init; }
+
+    /// <summary>When the source rejected the credential for good (OAuth <c>invalid_grant</c>); null while usable.</summary>
+    public DateTimeOffset? InvalidAt { get; init; }
 }

@@ -15,6 +15,9 @@ public static class SyncEvents
     /// <summary>Error code of a Sync stopped because its credential was deleted.</summary>
     public const string CredentialDeletedCode = "CREDENTIAL_DELETED";
 
+    /// <summary>Error code of a Sync stopped because the source rejected its credential for good (OAuth <c>invalid_grant</c>).</summary>
+    public const string CredentialRejectedCode = "CREDENTIAL_REJECTED";
+
     public static SyncEvent SyncComplete(Sync after, DateTimeOffset now) => New(EventTypes.SyncComplete, now, new JsonObject
     {
         ["model"] = after.Pipeline,

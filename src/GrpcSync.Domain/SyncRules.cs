@@ -117,6 +117,17 @@ public static class SyncRules
         if (command.CredentialId is { } credentialId && credentialId != current.CredentialId)
         {
             next = next with { CredentialId = credentialId };
+            if (current.Status == SyncStatus.Errored && current.Reason == CredentialRejectedReason)
+            {
+                // Re-authenticated: the new credential is what the Sync was waiting for, so it resumes at once
+                // (its FULL run below reconciles with the account) instead of waiting for a re-enable.
+                next = next with
+                {
+                    Status = current.LastSyncedAt is null ? SyncStatus.Initializing : SyncStatus.Idle,
+                    Reason = null,
+                    NextRunAt = PlanNextRun(current, now),
+                };
+            }
             var alreadyQueued = snapshot.OpenRuns.Any(r =>
                 r.State == RunState.Queued && r.Type == RunType.Full && r.Trigger == RunTrigger.CredentialChange);
             if (!alreadyQueued)
@@ -225,6 +236,45 @@ public static class SyncRules
             [
                 .. SyncEvents.CancelledRuns(snapshot.OpenRuns, cancelled, now),
                 SyncEvents.SyncErrored(SyncEvents.CredentialDeletedCode, next.Reason!, now),
+            ],
+        };
+    }
+
+    /// <summary>Paragon's reason for a Sync whose credential the source rejected for good.</summary>
+    public const string CredentialRejectedReason =
+        "Credentials are no longer valid. Please re-authenticate the user and bind the new credential to the Sync (PATCH credentialId).";
+
+    /// <summary>
+    /// The source rejected the Sync's credential for good (OAuth <c>invalid_grant</c>): the Sync stops with ERRORED,
+    /// <see cref="CredentialRejectedReason"/> and a <c>sync_errored</c> event (code <c>CREDENTIAL_REJECTED</c>); its open
+    /// runs are cancelled. Binding another credential (<see cref="Update"/>) resumes it.
+    /// </summary>
+    public static SyncChange<Sync> CredentialRejected(SyncSnapshot snapshot, DateTimeOffset now)
+    {
+        var current = snapshot.Sync;
+        if (current.Status == SyncStatus.Errored && current.Reason == CredentialRejectedReason && snapshot.OpenRuns.Count == 0)
+        {
+            return SyncChange<Sync>.Nothing(current);
+        }
+        var next = current with
+        {
+            Status = SyncStatus.Errored,
+            Reason = CredentialRejectedReason,
+            NextRunAt = null,
+            RateLimitBackoffMs = null,
+            RateLimitedUntil = null,
+            Version = current.Version + 1,
+            UpdatedAt = now,
+        };
+        var cancelled = snapshot.OpenRuns
+            .Select(r => r with { State = RunState.Cancelled, FinishedAt = now, Error = "Cancelled: the credential was rejected by the source.", LeaseOwner = null, LeaseExpiresAt = null })
+            .ToArray();
+        return new SyncChange<Sync>(next, [], cancelled, next)
+        {
+            Events =
+            [
+                .. SyncEvents.CancelledRuns(snapshot.OpenRuns, cancelled, now),
+                SyncEvents.SyncErrored(SyncEvents.CredentialRejectedCode, CredentialRejectedReason, now),
             ],
         };
     }

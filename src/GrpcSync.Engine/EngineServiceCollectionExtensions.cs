@@ -34,6 +34,10 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
         // GrpcSync:Connectors:<integration>:MaxRunsPerCredential / RequestsPerSecondPerCredential; bad values stop the start.
         services.TryAddSingleton(_ => ConnectorBudgets.FromConfiguration(configuration));
+        // OAuth credentials' access tokens, refreshed under a lease in the store (runs and content downloads).
+        services.TryAddSingleton(sp => new AccessTokenSources(sp.GetRequiredService<GrpcSync.Storage.IEngineStore>(),
+            sp.GetService<GrpcSync.Storage.ICredentialTokenStore>(), sp.GetRequiredService<ICredentialSecrets>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
         // Webhook settings serve the API (URL checks) even on an API-only replica.

@@ -74,7 +74,8 @@ public interface IEngineStore
     /// Writes one page of a run in one transaction, fenced: nothing is written (result Fenced) unless
     /// the run is RUNNING under <see cref="RecordPage.Attempt"/>. Each upsert whose record is new, was a
     /// tombstone, or has another fingerprint gets the next change sequence of the Sync; unchanged records
-    /// are only marked as seen by this run. With <see cref="RecordPage.ReconcileUnseen"/>, every live
+    /// are only marked as seen by this run. Each of <see cref="RecordPage.Deletions"/> that is a live record of the
+    /// Sync becomes a tombstone with a new sequence. With <see cref="RecordPage.ReconcileUnseen"/>, every live
     /// record of the Sync not seen by this run becomes a tombstone with a new sequence. Updates the
     /// Sync's summary (totals, latest record sequence) and, when given, its source cursor. Unless the run is the
     /// INITIAL one, each change is also logged, in the same transaction, as record_created (new or back from a

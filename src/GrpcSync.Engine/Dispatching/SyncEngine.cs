@@ -36,6 +36,7 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly FinishWriter? _finisher; // group commit of run endings (null: one transaction per run)
     private readonly ConnectorBudgets _budgets; // per integration: runs per credential at once, requests/s
     private readonly CredentialRateGates _rateGates; // this replica's token buckets per credential
+    private readonly AccessTokenSources? _accessTokens; // OAuth credentials' access tokens (null: no OAuth connector can run)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Task> _inFlight = []; // by worker number: one run may be worked twice (a stuck old attempt)
@@ -48,8 +49,10 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly SemaphoreSlim _slotFreed = new(0); // a stale release only causes one early extra round
 
     public SyncEngine(IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets, TimeProvider time,
-        IOptions<EngineOptions> options, ILoggerFactory loggerFactory, ConnectorBudgets? budgets = null)
+        IOptions<EngineOptions> options, ILoggerFactory loggerFactory, ConnectorBudgets? budgets = null,
+        AccessTokenSources? accessTokens = null)
     {
+        _accessTokens = accessTokens;
         _budgets = budgets ?? ConnectorBudgets.Default;
         _rateGates = new CredentialRateGates(_budgets, time);
         _store = store;
@@ -267,7 +270,7 @@ public sealed partial class SyncEngine : BackgroundService
     private void StartWorker(Sync sync, SyncRun run)
     {
         var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher,
-            _rateGates);
+            _rateGates, _accessTokens);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long number;
         lock (_gate)

@@ -25,6 +25,7 @@ internal sealed partial class RunWorker
     private readonly RunPolicy _policy;
     private readonly FinishWriter? _finisher;
     private readonly CredentialRateGates? _rateGates;
+    private readonly AccessTokenSources? _accessTokens;
     private readonly ILogger _logger;
 
     private int _leaseLost; // 1 once RenewLeaseAsync said the run is no longer ours
@@ -35,8 +36,10 @@ internal sealed partial class RunWorker
     private long _deleted;
 
     public RunWorker(Sync sync, SyncRun run, IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets,
-        TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null, CredentialRateGates? rateGates = null)
+        TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null, CredentialRateGates? rateGates = null,
+        AccessTokenSources? accessTokens = null)
     {
+        _accessTokens = accessTokens;
         _finisher = finisher;
         _rateGates = rateGates;
         _sync = sync;
@@ -113,6 +116,11 @@ internal sealed partial class RunWorker
         {
             return await CredentialGoneAsync(credentialId, ct);
         }
+        if (credential.InvalidAt is not null)
+        {
+            // Rejected by the source for good (OAuth invalid_grant): only a new credential helps.
+            return new RunOutcome.PermanentFailure(SyncRules.CredentialRejectedReason, SyncEvents.CredentialRejectedCode);
+        }
         if (!_connectors.TryGet(_sync.Integration, out var connector))
         {
             return new RunOutcome.PermanentFailure($"Integration '{_sync.Integration}' is not available on this server.");
@@ -139,6 +147,7 @@ internal sealed partial class RunWorker
             {
                 Requests = _rateGates?.For(credential.Id, _sync.Integration) ?? RequestGate.Unlimited,
                 Known = new StoredRecords(_store, _sync.Id),
+                AccessTokens = _accessTokens?.For(connector, credential.Id, $"{_run.LeaseOwner ?? "engine"}/{_run.Id}/{_run.Attempt}"),
             };
             return _run.Type == RunType.Incremental
                 ? await IncrementalAsync(connector, context, ct)
@@ -168,18 +177,21 @@ internal sealed partial class RunWorker
         return new RunOutcome.Succeeded(cursor);
     }
 
-    /// <summary>INCREMENTAL: changes since the stored cursor; deletions are left to the next FULL run.</summary>
+    /// <summary>
+    /// INCREMENTAL: changes since the stored cursor. Deletions a page reports (a change feed's removals) become
+    /// tombstones with that page; a connector without a feed reports none, and those wait for the next FULL run.
+    /// </summary>
     private async Task<RunOutcome?> IncrementalAsync(IConnector connector, SourceContext context, CancellationToken ct)
     {
         string? cursor = null;
         await foreach (var page in connector.ChangesSinceAsync(context, _sync.SourceCursor, ct).WithCancellation(ct))
         {
             cursor = page.Cursor ?? cursor;
-            if (page.Records.Count == 0 && page.Cursor is null)
+            if (page.Records.Count == 0 && page.Deleted.Count == 0 && page.Cursor is null)
             {
                 continue; // nothing to store
             }
-            if (!await WritePageAsync(page.Records, reconcile: false, page.Cursor, ct))
+            if (!await WritePageAsync(page.Records, reconcile: false, page.Cursor, ct, page.Deleted))
             {
                 return null;
             }
@@ -191,7 +203,8 @@ internal sealed partial class RunWorker
     /// Stores one page with its source cursor in one fenced transaction, so a crash resumes after the
     /// last stored page. False when fenced.
     /// </summary>
-    private async Task<bool> WritePageAsync(IReadOnlyList<SourceRecord> records, bool reconcile, string? cursor, CancellationToken ct)
+    private async Task<bool> WritePageAsync(IReadOnlyList<SourceRecord> records, bool reconcile, string? cursor, CancellationToken ct,
+        IReadOnlyList<string>? deleted = null)
     {
         var upserts = new List<RecordUpsert>(records.Count);
         var positions = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -212,7 +225,11 @@ internal sealed partial class RunWorker
         }
 
         var result = await _store.WriteRecordPageAsync(
-            new RecordPage(_sync.Id, _run.Id, _run.Attempt, upserts, reconcile, cursor, _time.GetUtcNow()), ct);
+            new RecordPage(_sync.Id, _run.Id, _run.Attempt, upserts, reconcile, cursor, _time.GetUtcNow())
+            {
+                // An id both changed and deleted in one page: the change wins (it is what the source has now).
+                Deletions = deleted is { Count: > 0 } ? [.. deleted.Where(id => !positions.ContainsKey(id))] : [],
+            }, ct);
         if (result.Fenced)
         {
             LogPageFenced(_sync.Id, _run.Id, _run.Attempt);

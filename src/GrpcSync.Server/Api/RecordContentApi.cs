@@ -28,7 +28,7 @@ namespace GrpcSync.Server.Api;
 /// </para>
 /// </summary>
 public sealed class RecordContentApi(IRecordStore records, IEngineStore engineStore, ConnectorRegistry connectors,
-    ICredentialSecrets secrets, ILogger<RecordContentApi> logger)
+    ICredentialSecrets secrets, AccessTokenSources accessTokens, ILogger<RecordContentApi> logger)
 {
     /// <summary>Bytes per read from the source, and per HttpBody message for gRPC callers (well under gRPC's 4 MB default).</summary>
     public const int ChunkBytes = 64 * 1024;
@@ -52,7 +52,7 @@ public sealed class RecordContentApi(IRecordStore records, IEngineStore engineSt
         SourceContent content;
         try
         {
-            content = await OpenAsync(scope, syncId, recordId, request.RecordId, range, ct);
+            content = await OpenAsync(scope, syncId, recordId, request.RecordId, range, Format(request.Format), ct);
         }
         catch (RangeNotSatisfiableException unsatisfiable)
         {
@@ -116,8 +116,25 @@ public sealed class RecordContentApi(IRecordStore records, IEngineStore engineSt
         return (syncId!.Value, recordId!.Value, range);
     }
 
+    /// <summary>The <c>format</c> field: null when absent; a short name of letters and digits (the connector judges it).</summary>
+    private static string? Format(string format)
+    {
+        if (format.Length == 0)
+        {
+            return null;
+        }
+        if (format.Length > 16 || !format.All(char.IsAsciiLetterOrDigit))
+        {
+            var v = new Violations();
+            v.Add("format", "must be a short format name such as pdf, docx or csv.");
+            v.ThrowIfAny();
+        }
+        return format.ToLowerInvariant();
+    }
+
     /// <summary>Finds the record, its Sync's connector and credential, and opens the content at the source.</summary>
-    private async Task<SourceContent> OpenAsync(Scope scope, Guid syncId, Guid recordId, string recordIdText, ByteRange? range, CancellationToken ct)
+    private async Task<SourceContent> OpenAsync(Scope scope, Guid syncId, Guid recordId, string recordIdText, ByteRange? range, string? format,
+        CancellationToken ct)
     {
         var record = await records.GetRecordAsync(scope, syncId, recordId, ct);
         if (record is null || record.Deleted)
@@ -141,8 +158,19 @@ public sealed class RecordContentApi(IRecordStore records, IEngineStore engineSt
         using var configuration = JsonDocument.Parse(sync.ConfigurationJson);
         try
         {
-            return await connector.DownloadAsync(
-                new SourceContext(sync.Pipeline, configuration.RootElement, secrets.Reveal(credential.ProtectedSecret)), record.ExternalId, range, ct);
+            if (credential.InvalidAt is not null)
+            {
+                throw new DomainException(ErrorKind.FailedPrecondition, SyncEvents.CredentialRejectedCode, SyncRules.CredentialRejectedReason);
+            }
+            var context = new SourceContext(sync.Pipeline, configuration.RootElement, secrets.Reveal(credential.ProtectedSecret))
+            {
+                AccessTokens = accessTokens.For(connector, credential.Id, $"content/{Guid.NewGuid():N}"),
+            };
+            return await connector.DownloadAsync(context, record.ExternalId, range, format, ct);
+        }
+        catch (PermanentSourceException error) when (error.Code is "FORMAT_UNSUPPORTED" or "NOT_EXPORTABLE")
+        {
+            throw new DomainException(ErrorKind.InvalidArgument, error.Code, error.Message);
         }
         catch (PermanentSourceException error) when (error.Code == "NOT_FOUND")
         {

@@ -1,4 +1,5 @@
 using GrpcSync.Connectors.Filesystem;
+using GrpcSync.Connectors.GoogleDrive;
 using GrpcSync.Connectors.S3;
 using GrpcSync.Engine;
 using GrpcSync.Engine.Credentials;
@@ -15,6 +16,7 @@ public static class EngineRegistration
         services.AddSingleton<IWebhookSecrets, DataProtectionWebhookSecrets>();
         services.AddFilesystemConnector(configuration);
         services.AddS3Connector(configuration);
+        services.AddGoogleDriveConnector(configuration);
         services.AddGrpcSyncEngine(configuration);
         return services;
     }

@@ -24,6 +24,7 @@ public static class StoreRegistration
         });
         // One store object serves the API, the engine and record reads.
         services.AddSingleton(sp => (IEngineStore)sp.GetRequiredService<ISyncStore>());
+        services.AddSingleton(sp => (ICredentialTokenStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IRecordStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IEventStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IRunHistoryStore)sp.GetRequiredService<ISyncStore>());

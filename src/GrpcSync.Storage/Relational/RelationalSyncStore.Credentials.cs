@@ -22,7 +22,7 @@ public abstract partial class RelationalSyncStore
     private async Task InsertCredentialRowAsync(StoreConnection connection, DbTransaction tx, Credential credential, CancellationToken ct)
     {
         var inserted = await ExecuteAsync(connection, tx,
-            $"INSERT INTO credentials ({CredentialColumns}) VALUES " +
+            $"INSERT INTO credentials ({CredentialInsertColumns}) VALUES " +
             "(@id, @project_id, @user_id, @integration, @display_name, @protected_secret, @created_at, @deleted_at) " +
             "ON CONFLICT (id) DO NOTHING", ct,
             ("@id", IdParameter(credential.Id)), ("@project_id", credential.ProjectId), ("@user_id", credential.UserId),

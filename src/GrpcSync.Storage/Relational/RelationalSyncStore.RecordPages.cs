@@ -35,6 +35,7 @@ public abstract partial class RelationalSyncStore
     {
         ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(page.Upserts);
+        ArgumentNullException.ThrowIfNull(page.Deletions);
         foreach (var upsert in page.Upserts)
         {
             ArgumentNullException.ThrowIfNull(upsert);
@@ -125,6 +126,21 @@ public abstract partial class RelationalSyncStore
         }
 
         var deleted = 0;
+        foreach (var externalId in page.Deletions.Distinct(StringComparer.Ordinal))
+        {
+            if (!stored.TryGetValue(externalId, out var record) || record.Deleted)
+            {
+                continue;
+            }
+            Announce(EventTypes.RecordDeleted, record.Id, externalId);
+            await ExecuteAsync(connection, tx,
+                "UPDATE sync_records SET sequence = @sequence, deleted = @deleted, synced_at = @synced_at " +
+                "WHERE sync_id = @sync_id AND id = @id", ct,
+                ("@sequence", ++sequence), ("@deleted", true), ("@synced_at", Ms(page.Now)),
+                ("@sync_id", syncId), ("@id", IdParameter(record.Id)));
+            stored[externalId] = record with { Deleted = true };
+            deleted++;
+        }
         if (page.ReconcileUnseen)
         {
             IReadOnlyList<(Guid Id, string ExternalId)> unseen;
@@ -144,7 +160,7 @@ public abstract partial class RelationalSyncStore
                     ("@sequence", ++sequence), ("@deleted", true), ("@synced_at", Ms(page.Now)),
                     ("@sync_id", syncId), ("@id", IdParameter(id)));
             }
-            deleted = unseen.Count;
+            deleted += unseen.Count;
         }
 
         await UpdateRecordSummaryAsync(connection, tx, page, sequence, ct);
@@ -198,7 +214,7 @@ public abstract partial class RelationalSyncStore
     {
         // Both databases compare text byte for byte here (SQLite BINARY; PostgreSQL's deterministic collations).
         var stored = new Dictionary<string, StoredRecord>(StringComparer.Ordinal);
-        var externalIds = page.Upserts.Select(u => u.ExternalId).Distinct(StringComparer.Ordinal).ToArray();
+        var externalIds = page.Upserts.Select(u => u.ExternalId).Concat(page.Deletions).Distinct(StringComparer.Ordinal).ToArray();
         foreach (var chunk in externalIds.Chunk(InListChunk))
         {
             var select = OneOffCommand(connection, tx,

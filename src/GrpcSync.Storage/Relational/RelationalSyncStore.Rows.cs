@@ -27,8 +27,12 @@ public abstract partial class RelationalSyncStore
     private const string RecordColumns =
         "sync_id, id, external_id, sequence, deleted, data_json, fingerprint, synced_at";
 
-    private const string CredentialColumns =
+    /// <summary>The columns a credential is inserted with.</summary>
+    private const string CredentialInsertColumns =
         "id, project_id, user_id, integration, display_name, protected_secret, created_at, deleted_at";
+
+    /// <summary>The columns <see cref="ReadCredential"/> reads: the inserted ones, then the OAuth refresh state.</summary>
+    private const string CredentialColumns = CredentialInsertColumns + ", secret_version, invalid_at";
 
     private (string Name, object? Value)[] RunParameters(SyncRun run) =>
     [
@@ -143,6 +147,8 @@ public abstract partial class RelationalSyncStore
         ProtectedSecret = r.GetString(5),
         CreatedAt = Time(r, 6),
         DeletedAt = NullableTime(r, 7),
+        SecretVersion = r.GetInt64(8),
+        InvalidAt = NullableTime(r, 9),
     };
 
     private static DateTimeOffset Time(DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));

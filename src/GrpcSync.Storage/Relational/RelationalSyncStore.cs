@@ -17,7 +17,7 @@ namespace GrpcSync.Storage.Relational;
 /// Open runs are those in state Queued or Running; snapshots list them oldest first (created_at, id).
 /// Lock order, everywhere: a Sync's row first, then its runs and records.
 /// </remarks>
-public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore
+public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IRecordStore, ICredentialTokenStore
 {
     private const string OpenStates = "state IN " + SqlLiterals.OpenRunStates;
 

@@ -37,4 +37,6 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 public sealed class PassThroughSecrets : ICredentialSecrets, GrpcSync.Engine.Webhooks.IWebhookSecrets
 {
     public string Reveal(string protectedSecret) => protectedSecret;
+
+    public string Protect(string secret) => secret;
 }
