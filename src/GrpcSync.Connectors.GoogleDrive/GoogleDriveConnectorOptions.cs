@@ -6,6 +6,9 @@ public sealed class GoogleDriveConnectorOptions
     /// <summary>The configuration section these options are bound from.</summary>
     public const string SectionName = "GrpcSync:Connectors:GoogleDrive";
 
+    /// <summary>False: the integration is not served by this server (no connector registered).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>The OAuth client's id (Google Cloud console → APIs &amp; Services → Credentials).</summary>
     public string ClientId { get; set; } = "";
 

@@ -118,6 +118,9 @@ public abstract class ServerFixture(TestStore store) : IAsyncLifetime
                 [$"GrpcSync:Auth:Projects:{ProjectA}:PublicKeyPem"] = KeyA.ExportSubjectPublicKeyInfoPem(),
                 [$"GrpcSync:Auth:Projects:{ProjectB}:PublicKeyPem"] = KeyB.ExportSubjectPublicKeyInfoPem(),
                 ["GrpcSync:Engine:Enabled"] = "false",
+                // The API scenarios use "googledrive" as a catalogue integration with plain secrets
+                // (CatalogConnector); the real connector is tested in GrpcSync.Connectors.GoogleDrive.Tests and EndToEnd.
+                ["GrpcSync:Connectors:GoogleDrive:Enabled"] = "false",
                 // Local receivers (127.0.0.1, http) as in Development; StrictWebhookServer turns it off.
                 ["GrpcSync:Webhooks:AllowPrivateNetworks"] = "true",
                 // Limits on, but far above what a test sends: the suite fires bad tokens and bursts from one
