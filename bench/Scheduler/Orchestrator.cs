@@ -15,6 +15,7 @@ internal static class Orchestrator
                  [--profile tuned|default] [--set EngineKey=Value ...] [--log-level Warning|Information]
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
+                 [--template-cache DIR]
         """;
 
     /// <summary>
@@ -45,6 +46,7 @@ internal static class Orchestrator
         var pgOptions = a.Get("pg-connection-options", "");
         var label = a.Get("label", "latest");
         var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
+        var templateCache = a.Has("template-cache") ? a.Get("template-cache") : null;
         var work = a.Has("work") ? a.Get("work") : Directory.CreateTempSubdirectory("grpcsync-sched.").FullName;
         Directory.CreateDirectory(work);
         foreach (var phase in phases)
@@ -70,9 +72,22 @@ internal static class Orchestrator
                     "postgres" => new PostgresBenchDatabase(await StartPostgresAsync(work, pgSync), pgOptions),
                     _ => throw new ArgumentException($"unknown store '{store}'"),
                 };
-                Log($"[{store}] seeding {syncs:N0} Syncs through the store API …");
-                var seedTime = await db.SeedAsync(syncs, store == "sqlite" ? 4 : 16, Log);
-                Log($"[{store}] seeded in {seedTime.TotalSeconds:0.0} s ({syncs / seedTime.TotalSeconds:N0} Syncs/s)");
+                TimeSpan seedTime;
+                if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs))
+                {
+                    seedTime = TimeSpan.Zero;
+                    Log($"[{store}] template of {syncs:N0} Syncs restored from {templateCache} (not seeded again)");
+                }
+                else
+                {
+                    Log($"[{store}] seeding {syncs:N0} Syncs through the store API …");
+                    seedTime = await db.SeedAsync(syncs, store == "sqlite" ? 4 : 16, Log);
+                    Log($"[{store}] seeded in {seedTime.TotalSeconds:0.0} s ({syncs / seedTime.TotalSeconds:N0} Syncs/s)");
+                    if (templateCache is not null)
+                    {
+                        db.SaveTemplate(templateCache, syncs);
+                    }
+                }
                 foreach (var phase in phases)
                 {
                     var row = await RunPhaseAsync(db, phase, syncs, settings, logLevel, warmup, window, idle, catchupMax, work);

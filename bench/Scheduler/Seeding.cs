@@ -25,8 +25,9 @@ namespace GrpcSync.SchedulerBench;
 /// <c>{"n": index}</c>, configuration name <c>c{index}</c>.
 /// </para>
 /// <para>
-/// Phase schedule (bench-only SQL, the one statement that bypasses the store): next_run_at of Sync i is
-/// <c>from + i * span / count</c> (uniform over [from, from + span)), last_run_started_at one interval earlier.
+/// Phase schedule (bench-only SQL, the one statement that bypasses the store): Sync i takes slot
+/// <c>(i % 10) * users + i / 10</c> and next_run_at is <c>from + slot * span / (users * 10)</c> (uniform over
+/// [from, from + span), one user's 10 Syncs a tenth of the span apart), last_run_started_at one interval earlier.
 /// </para>
 /// </summary>
 internal abstract class BenchDatabase : IAsyncDisposable
@@ -53,6 +54,18 @@ internal abstract class BenchDatabase : IAsyncDisposable
     protected abstract Task AfterScheduleAsync(DbConnection connection);
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Seeding 1,000,000 Syncs takes about 10 minutes, so a template can be kept between bench invocations
+    /// (<c>--template-cache DIR</c>): only reuse one seeded by the same seeding code. A template made before a new
+    /// migration is still valid: the server applies newer migrations when it starts on the copy. SQLite only.
+    /// </summary>
+    public virtual bool TryRestoreTemplate(string cacheDirectory, int syncs) => false;
+
+    /// <summary>Keeps the seeded template in the cache (see <see cref="TryRestoreTemplate"/>).</summary>
+    public virtual void SaveTemplate(string cacheDirectory, int syncs)
+    {
+    }
 
     public async Task<TimeSpan> SeedAsync(int syncs, int parallelism, Action<string> log)
     {
@@ -114,7 +127,7 @@ internal abstract class BenchDatabase : IAsyncDisposable
 
     private static string User(int u) => "u" + u.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>next_run_at of Sync i := from + i * span / count; last_run_started_at one minute earlier.</summary>
+    /// <summary>next_run_at of Sync i := from + slot(i) * span / slots (see the class summary); last_run_started_at one minute earlier.</summary>
     public async Task<TimeSpan> ScheduleAsync(string connectionString, long fromMs, long spanMs, int count)
     {
         var clock = Stopwatch.StartNew();
@@ -123,12 +136,18 @@ internal abstract class BenchDatabase : IAsyncDisposable
         await using (var command = connection.CreateCommand())
         {
             command.CommandTimeout = 600;
+            // Slot of Sync n: (n % 10) * users + n / 10, so the 10 Syncs of one user (one credential) are spread over the
+            // span, a tenth of it apart, as the engine's own phase (RunRules.PhaseOffset, a hash of the Sync id) spreads
+            // them. Due one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
+            var slot = $"((CAST(substr(configuration_name, 2) AS BIGINT) % {SyncsPerUser}) * @users + CAST(substr(configuration_name, 2) AS BIGINT) / {SyncsPerUser})";
             command.CommandText =
-                "UPDATE syncs SET next_run_at = @from + (CAST(substr(configuration_name, 2) AS BIGINT) * @span) / @count, " +
-                "last_run_started_at = @from + (CAST(substr(configuration_name, 2) AS BIGINT) * @span) / @count - 60000";
+                $"UPDATE syncs SET next_run_at = @from + ({slot} * @span) / @slots, " +
+                $"last_run_started_at = @from + ({slot} * @span) / @slots - 60000";
             Add(command, "@from", fromMs);
             Add(command, "@span", spanMs);
-            Add(command, "@count", (long)count);
+            var users = (count + SyncsPerUser - 1) / SyncsPerUser;
+            Add(command, "@users", (long)users);
+            Add(command, "@slots", (long)users * SyncsPerUser);
             var updated = await command.ExecuteNonQueryAsync();
             if (updated != count)
             {
@@ -168,6 +187,26 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
         }
         ((SqliteSyncStore)store).Dispose();
         SqliteConnection.ClearAllPools();
+    }
+
+    private static string CachedTemplate(string cacheDirectory, int syncs) =>
+        Path.Combine(cacheDirectory, $"sqlite-{syncs.ToString(CultureInfo.InvariantCulture)}.db");
+
+    public override bool TryRestoreTemplate(string cacheDirectory, int syncs)
+    {
+        var cached = CachedTemplate(cacheDirectory, syncs);
+        if (!File.Exists(cached))
+        {
+            return false;
+        }
+        File.Copy(cached, TemplatePath, overwrite: true);
+        return true;
+    }
+
+    public override void SaveTemplate(string cacheDirectory, int syncs)
+    {
+        Directory.CreateDirectory(cacheDirectory);
+        File.Copy(TemplatePath, CachedTemplate(cacheDirectory, syncs), overwrite: true);
     }
 
     public override Task<string> CopyAsync(string name)

@@ -65,10 +65,12 @@ internal static class ServerMode
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+        // As the server reads it (Hosting/StoreRegistration): --set GrpcSync:Store:EventLog=false measures without the event log.
+        var logEvents = !string.Equals(builder.Configuration["GrpcSync:Store:EventLog"], "false", StringComparison.OrdinalIgnoreCase);
         RelationalSyncStore inner = store switch
         {
-            "sqlite" => new SqliteSyncStore(connectionString),
-            "postgres" => new PostgresSyncStore(connectionString),
+            "sqlite" => new SqliteSyncStore(connectionString) { LogEvents = logEvents },
+            "postgres" => new PostgresSyncStore(connectionString) { LogEvents = logEvents },
             _ => throw new ArgumentException($"unknown store '{store}'"),
         };
         var measuring = new MeasuringEngineStore(inner, recorder);
