@@ -85,7 +85,7 @@ public static class RunRules
         var change = inserted
             ? new SyncChange<SyncRun?>(nextSync, [started], [], started)
             : new SyncChange<SyncRun?>(nextSync, [], [started], started);
-        return change with { Events = [SyncEvents.RunStarted(started, now)] };
+        return change with { Events = SyncEvents.AnnouncesStart(started) ? [SyncEvents.RunStarted(started, now)] : [] };
     }
 
     /// <summary>
@@ -240,7 +240,9 @@ public static class RunRules
         return new SyncChange<FinishResult>(nextSync, [], [nextRun], new FinishResult(false, nextRun))
         {
             FoldIntoHistory = changedNothing ? nextRun : null,
-            Events = FinishEvents(run, nextRun, nextSync, outcome, counts ?? RunCounts.None, now),
+            Events = changedNothing && !SyncEvents.AnnouncesStart(run)
+                ? [] // a quiet run that changed nothing: nothing to report (SyncEvents.AnnouncesStart)
+                : FinishEvents(run, nextRun, nextSync, outcome, counts ?? RunCounts.None, now),
             // The source throttles the credential, not this Sync: every Sync on it waits as long (Dispatch).
             CredentialHold = outcome is RunOutcome.RateLimited rateLimited && sync.CredentialId is { } credentialId
                 ? new CredentialHold(credentialId, now + rateLimited.Backoff, rateLimited.Error)
@@ -250,9 +252,17 @@ public static class RunRules
 
     /// <summary>
     /// What a finish announces: run_finished once the run has ended (not when it is queued again), with
-    /// sync_complete after a successful INITIAL run, sync_errored when the Sync stops, sync_rate_limited.
+    /// sync_complete after a successful INITIAL run, sync_errored when the Sync stops, sync_rate_limited; a quiet run's
+    /// run_started goes just before its run_finished (<see cref="SyncEvents.LateStart"/>).
     /// </summary>
     private static SyncEvent[] FinishEvents(SyncRun run, SyncRun nextRun, Sync nextSync, RunOutcome outcome, RunCounts counts,
+        DateTimeOffset now)
+    {
+        var events = EndEvents(run, nextRun, nextSync, outcome, counts, now);
+        return events.Length > 0 && events[0].Type == EventTypes.RunFinished ? [.. SyncEvents.LateStart(run), .. events] : events;
+    }
+
+    private static SyncEvent[] EndEvents(SyncRun run, SyncRun nextRun, Sync nextSync, RunOutcome outcome, RunCounts counts,
         DateTimeOffset now) => outcome switch
     {
         RunOutcome.Succeeded when run.Type == RunType.Initial =>

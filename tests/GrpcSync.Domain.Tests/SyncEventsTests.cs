@@ -8,8 +8,8 @@ public class SyncEventsTests
 {
     private static readonly RunPolicy Policy = new();
 
-    private static SyncRun Running(RunType type) =>
-        Run(type, RunTrigger.Schedule, RunState.Running) with { Attempt = 1, LeaseOwner = "w", LeaseExpiresAt = Now.AddSeconds(30) };
+    private static SyncRun Running(RunType type, RunTrigger trigger = RunTrigger.Manual) =>
+        Run(type, trigger, RunState.Running) with { Attempt = 1, StartedAt = Now.AddSeconds(-2), LeaseOwner = "w", LeaseExpiresAt = Now.AddSeconds(30) };
 
     private static IEnumerable<string> Types<T>(SyncChange<T> change) => change.Events.Select(e => e.Type);
 
@@ -33,8 +33,44 @@ public class SyncEventsTests
         var finished = Finish(incremental, new RunOutcome.Succeeded(null)).Events[0];
         Assert.Equal(Now, finished.Timestamp);
         Assert.Equal(
-            $$"""{"runId":"{{incremental.Id}}","type":"INCREMENTAL","trigger":"SCHEDULE","state":"SUCCEEDED","attempt":1,"created":3,"updated":2,"deleted":1}""",
+            $$"""{"runId":"{{incremental.Id}}","type":"INCREMENTAL","trigger":"MANUAL","state":"SUCCEEDED","attempt":1,"created":3,"updated":2,"deleted":1}""",
             finished.DataJson);
+    }
+
+    [Fact]
+    public void A_scheduled_incremental_run_is_quiet_unless_it_has_something_to_report()
+    {
+        var sync = IdleSync() with { Status = SyncStatus.Active, NextRunAt = Now.AddSeconds(-1), LastRunStartedAt = Now.AddMinutes(-1), LastFullSyncAt = Now.AddHours(-1) };
+        var scheduled = RunRules.Dispatch(Snapshot(sync), Now, "w", Policy);
+        var quiet = scheduled.Result!;
+        Assert.Equal((RunType.Incremental, RunTrigger.Schedule), (quiet.Type, quiet.Trigger));
+        Assert.Empty(scheduled.Events); // no run_started at the claim
+        var manual = RunRules.Dispatch(Snapshot(sync, Run(RunType.Incremental, RunTrigger.Manual, RunState.Queued) with { DueAt = Now }), Now, "w", Policy);
+        Assert.Equal([EventTypes.RunStarted], Types(manual)); // every other run announces itself at once
+
+        var running = Running(RunType.Incremental, RunTrigger.Schedule);
+        SyncChange<FinishResult> Finish(RunOutcome outcome, RunCounts counts) =>
+            RunRules.Finish(Snapshot(sync, running), running.Id, 1, outcome, Now, Policy, counts);
+
+        Assert.Empty(Finish(new RunOutcome.Succeeded(null), RunCounts.None).Events); // changed nothing: nothing at all
+        var changed = Finish(new RunOutcome.Succeeded(null), new RunCounts(1, 0, 0));
+        Assert.Equal([EventTypes.RunStarted, EventTypes.RunFinished], Types(changed));
+        Assert.Equal(running.StartedAt, changed.Events[0].Timestamp); // stamped with the run's start, logged at its end
+        Assert.Contains("\"state\":\"RUNNING\"", changed.Events[0].DataJson);
+        Assert.Contains(running.Id.ToString(), changed.Events[0].DataJson);
+        Assert.Equal([EventTypes.RunStarted, EventTypes.RunFinished, EventTypes.SyncErrored],
+            Types(Finish(new RunOutcome.PermanentFailure("gone"), RunCounts.None)));
+        Assert.Equal([EventTypes.RunStarted, EventTypes.RunFinished],
+            Types(running with { Retries = Policy.MaxRetries } is var last
+                ? RunRules.Finish(Snapshot(sync, last), last.Id, 1, new RunOutcome.TransientFailure("flaky"), Now, Policy, RunCounts.None)
+                : throw new InvalidOperationException()));
+        Assert.Empty(Finish(new RunOutcome.TransientFailure("flaky"), RunCounts.None).Events); // queued again: still quiet
+        Assert.Equal([EventTypes.SyncRateLimited], Types(Finish(new RunOutcome.RateLimited(TimeSpan.FromSeconds(9), "429"), RunCounts.None)));
+
+        // Cancelled while running: its start and its end, once each.
+        var cancelled = RunRules.Cancel(Snapshot(sync, running), running.Id, Now);
+        Assert.Equal([EventTypes.RunStarted, EventTypes.RunFinished], Types(cancelled));
+        Assert.Contains("\"state\":\"CANCELLED\"", cancelled.Events[1].DataJson);
     }
 
     [Fact]
