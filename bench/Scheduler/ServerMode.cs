@@ -69,7 +69,12 @@ internal static class ServerMode
         var logEvents = !string.Equals(builder.Configuration["GrpcSync:Store:EventLog"], "false", StringComparison.OrdinalIgnoreCase);
         RelationalSyncStore inner = store switch
         {
-            "sqlite" => new SqliteSyncStore(connectionString) { LogEvents = logEvents },
+            "sqlite" => new SqliteSyncStore(connectionString)
+            {
+                LogEvents = logEvents,
+                WalAutocheckpointPages = int.TryParse(builder.Configuration["GrpcSync:Store:SqliteWalAutocheckpointPages"], out var pages)
+                    ? pages : SqliteSyncStore.DefaultWalAutocheckpointPages,
+            },
             "postgres" => new PostgresSyncStore(connectionString) { LogEvents = logEvents },
             _ => throw new ArgumentException($"unknown store '{store}'"),
         };

@@ -1,3 +1,5 @@
+using GrpcSync.Storage.Sqlite;
+
 namespace GrpcSync.Server.Hosting;
 
 public sealed class StoreOptions
@@ -16,6 +18,9 @@ public sealed class StoreOptions
     /// ones) or <c>Full</c> (every commit is synced to disk before the call returns; several times the cost per write).
     /// </summary>
     public string SqliteDurability { get; set; } = "Normal";
+
+    /// <summary>Sqlite only: the WAL length in pages at which a commit checkpoints (<c>PRAGMA wal_autocheckpoint</c>).</summary>
+    public int SqliteWalAutocheckpointPages { get; set; } = SqliteSyncStore.DefaultWalAutocheckpointPages;
 
     /// <summary>
     /// True (default): every change logs its events (webhooks, event lists and streams read them). False only to

@@ -15,7 +15,11 @@ public static class StoreRegistration
             "sqlite" => new SqliteSyncStore(options.Store.ConnectionString is { Length: > 0 } cs
                 ? cs
                 : $"Data Source={Path.Combine(EnsureDirectory(options.DataDirectory), "grpcsync.db")}",
-                durability: SqliteDurabilityOf(options.Store.SqliteDurability)) { LogEvents = options.Store.EventLog },
+                durability: SqliteDurabilityOf(options.Store.SqliteDurability))
+            {
+                LogEvents = options.Store.EventLog,
+                WalAutocheckpointPages = options.Store.SqliteWalAutocheckpointPages,
+            },
             "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
                 ? pg
                 : throw new InvalidOperationException("GrpcSync:Store:ConnectionString is required when GrpcSync:Store:Provider is Postgres."))

@@ -79,6 +79,26 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         return new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = path }.ToString(), busyTimeout, durability);
     }
 
+    /// <summary>SQLite's own default for <see cref="WalAutocheckpointPages"/>.</summary>
+    public const int DefaultWalAutocheckpointPages = 1000;
+
+    /// <summary>
+    /// <c>PRAGMA wal_autocheckpoint</c> of every connection: the WAL length (in 4 KiB pages) at which a commit copies the
+    /// WAL back into the database file. A longer WAL copies a page written by many commits once, at the cost of a
+    /// longer checkpoint now and then (docs/ARCHITECTURE.md, "Store notes").
+    /// </summary>
+    public int WalAutocheckpointPages
+    {
+        get => _walAutocheckpointPages;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _walAutocheckpointPages = value;
+        }
+    }
+
+    private readonly int _walAutocheckpointPages = DefaultWalAutocheckpointPages;
+
     /// <summary>The normalised connection string the store opens connections with.</summary>
     public string ConnectionString { get; }
 
@@ -110,7 +130,7 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         {
             await connection.OpenAsync(ct);
             await using var setup = connection.CreateCommand();
-            setup.CommandText = _setupPragmas;
+            setup.CommandText = _setupPragmas + $" PRAGMA wal_autocheckpoint = {_walAutocheckpointPages};";
             await setup.ExecuteNonQueryAsync(ct);
             return new StoreConnection(connection, _giveBack);
         }
