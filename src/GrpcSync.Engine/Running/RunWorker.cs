@@ -54,6 +54,9 @@ internal sealed partial class RunWorker
 
     private bool LeaseLost => Volatile.Read(ref _leaseLost) == 1;
 
+    /// <summary>A scheduled INCREMENTAL run: its start and a no-change end are logged at Debug (<see cref="SyncEvents.AnnouncesStart"/>).</summary>
+    private bool Quiet => !SyncEvents.AnnouncesStart(_run);
+
     /// <summary>
     /// Runs to the end. <paramref name="shutdown"/> is cancelled when the engine stops waiting for
     /// in-flight runs: the run is then released (queued again, due now) instead of left to its lease.
@@ -62,7 +65,8 @@ internal sealed partial class RunWorker
     public async Task RunAsync(CancellationToken shutdown)
     {
         var startedAt = _time.GetTimestamp();
-        LogRunStarted(_sync.Id, _run.Id, _run.Type, _run.Trigger, _run.Attempt, _sync.Integration, _sync.Pipeline);
+        LogRunStarted(Quiet ? LogLevel.Debug : LogLevel.Information, _sync.Id, _run.Id, _run.Type, _run.Trigger, _run.Attempt,
+            _sync.Integration, _sync.Pipeline);
 
         using var work = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         using var stopRenewing = new CancellationTokenSource();
@@ -97,7 +101,9 @@ internal sealed partial class RunWorker
         }
 
         var fenced = !await FinishAsync(outcome);
-        LogRunFinished(_sync.Id, _run.Id, _run.Type, _run.Attempt, Describe(outcome), fenced, (long)duration.TotalMilliseconds,
+        // A quiet run that changed nothing is as quiet in the log as in the event log (two lines a minute per Sync otherwise).
+        var level = Quiet && outcome is RunOutcome.Succeeded && _created + _updated + _deleted == 0 ? LogLevel.Debug : LogLevel.Information;
+        LogRunFinished(level, _sync.Id, _run.Id, _run.Type, _run.Attempt, Describe(outcome), fenced, (long)duration.TotalMilliseconds,
             _pages, _seen, _created, _updated, _deleted);
     }
 
@@ -359,19 +365,19 @@ internal sealed partial class RunWorker
 
     // ---------------------------------------------------------------- logs (ids, counts and reasons only; never secrets)
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 2001,
         Message = "Run {RunId} of Sync {SyncId} started: {RunType} ({Trigger}), attempt {Attempt}, {Integration}/{Pipeline}")]
-    private partial void LogRunStarted(Guid syncId, Guid runId, RunType runType, RunTrigger trigger, int attempt, string integration, string pipeline);
+    private partial void LogRunStarted(LogLevel level, Guid syncId, Guid runId, RunType runType, RunTrigger trigger, int attempt, string integration, string pipeline);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 2002,
         Message = "Run {RunId} of Sync {SyncId} ({RunType}, attempt {Attempt}) finished: {Outcome}{FencedNote} after {DurationMs} ms; " +
                   "{Pages} pages, {Seen} records seen, {Created} created, {Updated} updated, {Deleted} deleted")]
-    private partial void LogRunFinishedCore(Guid syncId, Guid runId, RunType runType, int attempt, string outcome, string fencedNote,
+    private partial void LogRunFinishedCore(LogLevel level, Guid syncId, Guid runId, RunType runType, int attempt, string outcome, string fencedNote,
         long durationMs, int pages, long seen, long created, long updated, long deleted);
 
-    private void LogRunFinished(Guid syncId, Guid runId, RunType runType, int attempt, string outcome, bool fenced,
+    private void LogRunFinished(LogLevel level, Guid syncId, Guid runId, RunType runType, int attempt, string outcome, bool fenced,
         long durationMs, int pages, long seen, long created, long updated, long deleted) =>
-        LogRunFinishedCore(syncId, runId, runType, attempt, outcome, fenced ? " (not recorded: the run was no longer this worker's)" : "",
+        LogRunFinishedCore(level, syncId, runId, runType, attempt, outcome, fenced ? " (not recorded: the run was no longer this worker's)" : "",
             durationMs, pages, seen, created, updated, deleted);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
