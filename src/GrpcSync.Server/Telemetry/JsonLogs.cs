@@ -1,3 +1,4 @@
+using GrpcSync.Server.Hosting;
 using Microsoft.Extensions.Logging.Console;
 
 namespace GrpcSync.Server.Telemetry;

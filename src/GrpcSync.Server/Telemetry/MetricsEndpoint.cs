@@ -1,3 +1,4 @@
+using GrpcSync.Server.Hosting;
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 

@@ -1,3 +1,4 @@
+using GrpcSync.Server.Hosting;
 using GrpcSync.Engine.Telemetry;
 using GrpcSync.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
