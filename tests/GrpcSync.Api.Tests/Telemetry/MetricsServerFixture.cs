@@ -14,11 +14,15 @@ public abstract class MetricsServerFixture(TestStore store) : EngineServerFixtur
         base.Configure(settings);
         settings["GrpcSync:Telemetry:Metrics:SyncCountInterval"] = "00:00:00.200";
     }
+}
 
-    /// <summary>GET /metrics on the REST port, without a token; must answer 200.</summary>
-    public async Task<PrometheusText> ScrapeAsync()
+/// <summary>The scrape of any test host.</summary>
+public static class MetricsScrape
+{
+    /// <summary>GET /metrics on the host's REST port, without a token; must answer 200.</summary>
+    public static async Task<PrometheusText> ScrapeAsync(this ServerFixture server)
     {
-        using var response = await Http.GetAsync("/metrics");
+        using var response = await server.Http.GetAsync("/metrics");
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET /metrics -> {(int)response.StatusCode}{Environment.NewLine}{body}");
         return PrometheusText.Parse(body);

@@ -17,17 +17,15 @@ public abstract class MetricsTests(MetricsServerFixture server) : EngineApiTest(
 
     private static readonly (string, string)[] InitialRun = [("integration", "filesystem"), ("type", "INITIAL"), ("trigger", "ENABLE")];
 
-    private MetricsServerFixture Metrics => (MetricsServerFixture)Server;
-
     [Fact]
     public async Task Scrape_AfterARun_CountsItsStartEndRecordsAndTimings()
     {
-        var before = await Metrics.ScrapeAsync();
+        var before = await Server.ScrapeAsync();
 
         await NewSyncedAccount(); // the standard tree: 7 records created by one INITIAL run
 
         var succeeded = InitialRun.Append(("outcome", "succeeded")).ToArray();
-        var after = await Eventually.Until(Metrics.ScrapeAsync,
+        var after = await Eventually.Until(Server.ScrapeAsync,
             s => Moved(before, s, "grpcsync_runs_finished_total", succeeded) >= 1, "the run's end to be counted", s => s.Text);
         Assert.Equal(1, Moved(before, after, "grpcsync_runs_started_total", InitialRun));
         Assert.Equal(1, Moved(before, after, "grpcsync_runs_finished_total", succeeded));
@@ -55,7 +53,7 @@ public abstract class MetricsTests(MetricsServerFixture server) : EngineApiTest(
         await NewSyncedAccount();
         var idle = await CountInStoreAsync("Idle");
 
-        var scrape = await Eventually.Until(Metrics.ScrapeAsync, s => s.Sum("grpcsync_syncs", ("status", "IDLE")) == idle,
+        var scrape = await Eventually.Until(Server.ScrapeAsync, s => s.Sum("grpcsync_syncs", ("status", "IDLE")) == idle,
             $"the gauge to show {idle} IDLE Syncs", s => string.Join(Environment.NewLine, s.Matching("grpcsync_syncs")));
 
         Assert.Equal("gauge", scrape.Types["grpcsync_syncs"]);
