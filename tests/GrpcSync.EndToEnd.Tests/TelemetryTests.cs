@@ -71,6 +71,81 @@ public sealed class TelemetryTests
         Assert.Contains(scrape.Samples, s => s.Name == "grpcsync_dispatch_lag_seconds_bucket" && s.Labels["le"] == "+Inf" && s.Value == 1);
     }
 
+    [Fact]
+    public async Task Otlp_export_sends_the_run_span_and_metrics_to_the_configured_endpoint_without_the_secret()
+    {
+        using var collector = new OtlpCollector();
+        using var environment = new TestEnvironment();
+        await using var server = await environment.StartServerAsync(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+
+        var (syncId, runId) = await SyncOnceAsync(environment, server);
+
+        // OTLP/protobuf keeps strings as UTF-8 bytes: the span's name and attributes can be found without a decoder.
+        await Poll.UntilAsync(() => Task.FromResult(collector.Text("/v1/traces")),
+            t => t.Contains("grpcsync.run", StringComparison.Ordinal) && t.Contains(runId, StringComparison.Ordinal),
+            _ => server.HasExited, "the run's span at the collector", () => server.Output);
+        await Poll.UntilAsync(() => Task.FromResult(collector.Text("/v1/metrics")),
+            t => t.Contains("grpcsync.runs.finished", StringComparison.Ordinal), _ => server.HasExited,
+            "grpcsync.runs.finished at the collector", () => server.Output);
+        var traces = collector.Text("/v1/traces");
+        Assert.Contains(syncId, traces, StringComparison.Ordinal);
+        Assert.Contains("rpc.method", traces, StringComparison.Ordinal); // the API calls' server spans
+        Assert.DoesNotContain(environment.FilesRoot, traces, StringComparison.Ordinal); // the credential's secret is a path below it
+        Assert.DoesNotContain("Bearer", traces, StringComparison.Ordinal);
+    }
+
+    /// <summary>An OTLP/HTTP receiver on a loopback port: keeps every request body by path, answers 200.</summary>
+    private sealed class OtlpCollector : IDisposable
+    {
+        private readonly System.Net.HttpListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        public OtlpCollector()
+        {
+            var port = LoopbackPorts.OneFree();
+            Endpoint = $"http://127.0.0.1:{port}";
+            _listener.Prefixes.Add(Endpoint + "/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public string Endpoint { get; }
+
+        /// <summary>Every body received on <paramref name="path"/>, decoded as UTF-8 (protobuf strings read as they are).</summary>
+        public string Text(string path) => string.Concat(_received.Where(r => r.Path == path)
+            .Select(r => System.Text.Encoding.UTF8.GetString(r.Body)));
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception) when (!_listener.IsListening)
+                {
+                    return;
+                }
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                _received.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/x-protobuf";
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+
     /// <summary>Enables a filesystem Sync over REST and waits for its INITIAL run: (Sync id, run id).</summary>
     private static async Task<(string SyncId, string RunId)> SyncOnceAsync(TestEnvironment environment, ServerProcess server)
     {
