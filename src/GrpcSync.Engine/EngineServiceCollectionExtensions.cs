@@ -32,6 +32,10 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<EngineOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(sp => new ConnectorRegistry(sp.GetServices<IConnector>()));
+        // grpcsync.* instruments on the host's meter factory (a process-wide meter where there is none).
+        services.TryAddSingleton(sp => sp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters
+            ? new Telemetry.EngineMetrics(meters)
+            : Telemetry.EngineMetrics.Shared);
         // GrpcSync:Connectors:<integration>:MaxRunsPerCredential / RequestsPerSecondPerCredential; bad values stop the start.
         services.TryAddSingleton(_ => ConnectorBudgets.FromConfiguration(configuration));
         // OAuth credentials' access tokens, refreshed under a lease in the store (runs and content downloads).

@@ -4,6 +4,7 @@ using GrpcSync.Engine.Configuration;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Credentials;
 using GrpcSync.Engine.Running;
+using GrpcSync.Engine.Telemetry;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,7 @@ public sealed partial class SyncEngine : BackgroundService
     private readonly ConnectorBudgets _budgets; // per integration: runs per credential at once, requests/s
     private readonly CredentialRateGates _rateGates; // this replica's token buckets per credential
     private readonly AccessTokenSources? _accessTokens; // OAuth credentials' access tokens (null: no OAuth connector can run)
+    private readonly EngineMetrics _metrics; // grpcsync.* instruments
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Task> _inFlight = []; // by worker number: one run may be worked twice (a stuck old attempt)
@@ -50,8 +52,9 @@ public sealed partial class SyncEngine : BackgroundService
 
     public SyncEngine(IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets, TimeProvider time,
         IOptions<EngineOptions> options, ILoggerFactory loggerFactory, ConnectorBudgets? budgets = null,
-        AccessTokenSources? accessTokens = null)
+        AccessTokenSources? accessTokens = null, EngineMetrics? metrics = null)
     {
+        _metrics = metrics ?? EngineMetrics.Shared;
         _accessTokens = accessTokens;
         _budgets = budgets ?? ConnectorBudgets.Default;
         _rateGates = new CredentialRateGates(_budgets, time);
@@ -112,6 +115,7 @@ public sealed partial class SyncEngine : BackgroundService
             var now = _time.GetUtcNow();
             var asked = Math.Min(free, _options.DispatchBatch);
             var moved = 0; // candidates started, or held back by their credential's budget (so no candidate next round)
+            var roundStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var started = await _store.DispatchAsync(now, asked, _budgets.MaxRunsPerCredential, (snapshot, budget) =>
             {
                 var change = RunRules.Dispatch(snapshot, now, _options.WorkerId, _policy, budget);
@@ -122,6 +126,7 @@ public sealed partial class SyncEngine : BackgroundService
                 }
                 return change;
             }, ct);
+            _metrics.DispatchRound(started.Count, roundStarted);
             // Held-back candidates leave the candidate set (their run is due later, or their credential is marked
             // full), so a round that moved as many as it asked for is followed at once, like a full one: a backlog of
             // Syncs on busy credentials must not leave the rest to wait a poll interval per round.
@@ -270,7 +275,7 @@ public sealed partial class SyncEngine : BackgroundService
     private void StartWorker(Sync sync, SyncRun run)
     {
         var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher,
-            _rateGates, _accessTokens);
+            _rateGates, _accessTokens, _metrics);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long number;
         lock (_gate)

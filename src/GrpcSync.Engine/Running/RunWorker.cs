@@ -3,6 +3,7 @@ using GrpcSync.Domain;
 using GrpcSync.Connectors;
 using GrpcSync.Engine.Budgets;
 using GrpcSync.Engine.Credentials;
+using GrpcSync.Engine.Telemetry;
 using GrpcSync.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,7 @@ internal sealed partial class RunWorker
     private readonly CredentialRateGates? _rateGates;
     private readonly AccessTokenSources? _accessTokens;
     private readonly ILogger _logger;
+    private readonly EngineMetrics _metrics;
 
     private int _leaseLost; // 1 once RenewLeaseAsync said the run is no longer ours
     private int _pages;
@@ -37,8 +39,9 @@ internal sealed partial class RunWorker
 
     public RunWorker(Sync sync, SyncRun run, IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets,
         TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null, CredentialRateGates? rateGates = null,
-        AccessTokenSources? accessTokens = null)
+        AccessTokenSources? accessTokens = null, EngineMetrics? metrics = null)
     {
+        _metrics = metrics ?? EngineMetrics.Shared;
         _accessTokens = accessTokens;
         _finisher = finisher;
         _rateGates = rateGates;
@@ -65,6 +68,10 @@ internal sealed partial class RunWorker
     public async Task RunAsync(CancellationToken shutdown)
     {
         var startedAt = _time.GetTimestamp();
+        // Every line of this run (the connector's too) carries its ids; the span is its trace.
+        using var scope = _logger.BeginScope(new RunLogScope(_sync.Id, _run.Id, _run.Attempt));
+        using var activity = EngineTracing.StartRun(_sync, _run);
+        _metrics.RunStarted(_sync, _run);
         LogRunStarted(Quiet ? LogLevel.Debug : LogLevel.Information, _sync.Id, _run.Id, _run.Type, _run.Trigger, _run.Attempt,
             _sync.Integration, _sync.Pipeline);
 
@@ -96,11 +103,16 @@ internal sealed partial class RunWorker
         var duration = _time.GetElapsedTime(startedAt);
         if (outcome is null)
         {
+            _metrics.RunFinished(_sync, _run, TelemetryNames.Outcomes.Abandoned, duration);
+            EngineTracing.Finished(activity, TelemetryNames.Outcomes.Abandoned, _pages, _seen);
             LogRunAbandoned(_sync.Id, _run.Id, _run.Type, _run.Attempt, (long)duration.TotalMilliseconds, _pages, _seen, _created, _updated, _deleted);
             return;
         }
 
         var fenced = !await FinishAsync(outcome);
+        var ended = fenced ? TelemetryNames.Outcomes.NotRecorded : TelemetryNames.Of(outcome);
+        _metrics.RunFinished(_sync, _run, ended, duration);
+        EngineTracing.Finished(activity, ended, _pages, _seen);
         // A quiet run that changed nothing is as quiet in the log as in the event log (two lines a minute per Sync otherwise).
         var level = Quiet && outcome is RunOutcome.Succeeded && _created + _updated + _deleted == 0 ? LogLevel.Debug : LogLevel.Information;
         LogRunFinished(level, _sync.Id, _run.Id, _run.Type, _run.Attempt, Describe(outcome), fenced, (long)duration.TotalMilliseconds,
@@ -168,7 +180,7 @@ internal sealed partial class RunWorker
     private async Task<RunOutcome?> EnumerateAllAsync(IConnector connector, SourceContext context, CancellationToken ct)
     {
         string? cursor = null;
-        await foreach (var page in connector.EnumerateAsync(context, ct).WithCancellation(ct))
+        await foreach (var page in EngineTracing.Traced(connector.EnumerateAsync(context, ct), EngineTracing.EnumerateSpan, ct).WithCancellation(ct))
         {
             cursor = page.Cursor ?? cursor;
             if (!await WritePageAsync(page.Records, reconcile: false, page.Cursor, ct))
@@ -190,7 +202,7 @@ internal sealed partial class RunWorker
     private async Task<RunOutcome?> IncrementalAsync(IConnector connector, SourceContext context, CancellationToken ct)
     {
         string? cursor = null;
-        await foreach (var page in connector.ChangesSinceAsync(context, _sync.SourceCursor, ct).WithCancellation(ct))
+        await foreach (var page in EngineTracing.Traced(connector.ChangesSinceAsync(context, _sync.SourceCursor, ct), EngineTracing.ChangesSpan, ct).WithCancellation(ct))
         {
             cursor = page.Cursor ?? cursor;
             if (page.Records.Count == 0 && page.Deleted.Count == 0 && page.Cursor is null)
@@ -230,12 +242,14 @@ internal sealed partial class RunWorker
             }
         }
 
+        using var span = EngineTracing.StartPage(upserts.Count, reconcile);
         var result = await _store.WriteRecordPageAsync(
             new RecordPage(_sync.Id, _run.Id, _run.Attempt, upserts, reconcile, cursor, _time.GetUtcNow())
             {
                 // An id both changed and deleted in one page: the change wins (it is what the source has now).
                 Deletions = deleted is { Count: > 0 } ? [.. deleted.Where(id => !positions.ContainsKey(id))] : [],
             }, ct);
+        EngineTracing.PageWritten(span, result.Fenced, result.Created, result.Updated, result.Deleted);
         if (result.Fenced)
         {
             LogPageFenced(_sync.Id, _run.Id, _run.Attempt);
@@ -246,6 +260,7 @@ internal sealed partial class RunWorker
         _created += result.Created;
         _updated += result.Updated;
         _deleted += result.Deleted;
+        _metrics.RecordsWritten(_sync.Integration, result.Created, result.Updated, result.Deleted);
         return true;
     }
 
@@ -297,6 +312,7 @@ internal sealed partial class RunWorker
     /// <summary>Reports the outcome; false when fenced (the run was no longer ours) or it could not be written.</summary>
     private async Task<bool> FinishAsync(RunOutcome outcome)
     {
+        using var span = EngineTracing.StartFinish();
         try
         {
             var now = _time.GetUtcNow();
@@ -341,6 +357,7 @@ internal sealed partial class RunWorker
                 if (!renewed)
                 {
                     Volatile.Write(ref _leaseLost, 1);
+                    _metrics.LeaseLost(_sync.Integration);
                     LogLeaseLost(_sync.Id, _run.Id, _run.Attempt);
                     await work.CancelAsync();
                     return;

@@ -25,8 +25,10 @@ public sealed partial class WebhookDeliveryWorker(
     WebhookSender sender,
     TimeProvider time,
     IOptions<WebhookOptions> options,
-    ILogger<WebhookDeliveryWorker> logger) : BackgroundService
+    ILogger<WebhookDeliveryWorker> logger,
+    Telemetry.EngineMetrics? metrics = null) : BackgroundService
 {
+    private readonly Telemetry.EngineMetrics _metrics = metrics ?? Telemetry.EngineMetrics.Shared;
     private readonly WebhookOptions _options = options.Value;
     private readonly RetrySchedule _schedule = options.Value.Schedule;
     private readonly EventPulse _freed = new();
@@ -241,6 +243,7 @@ public sealed partial class WebhookDeliveryWorker(
         // The retry waits from the attempt's end (a slow failure does not eat into the wait); it is recorded at its start.
         var result = DeliveryRules.Decide(delivery.Id, delivery.EndpointId, delivery.Attempts, outcome, time.GetUtcNow(), _schedule,
             Random.Shared.NextDouble() * 2 - 1) with { AttemptedAt = now };
+        _metrics.WebhookDelivered(result.State, delivery.Event.Timestamp, time.GetUtcNow());
         if (result.Effect == EndpointEffect.Gone)
         {
             LogEndpointGone(delivery.EndpointId, delivery.ProjectId);

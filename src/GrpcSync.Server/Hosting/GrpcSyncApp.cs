@@ -1,3 +1,5 @@
+using GrpcSync.Server.Telemetry;
+
 namespace GrpcSync.Server.Hosting;
 
 /// <summary>Builds the whole service; Program.cs and the tests share it.</summary>
@@ -12,6 +14,7 @@ public static class GrpcSyncApp
 
         DevelopmentSetup.Apply(builder, options);
         builder.UseGrpcSyncPorts(options);
+        builder.UseGrpcSyncLogging(options).AddGrpcSyncTelemetry(options);
         builder.Services
             .AddGrpcSyncStore(options)
             .AddGrpcSyncAuth(options)
@@ -21,6 +24,7 @@ public static class GrpcSyncApp
         var app = builder.Build();
         // Fail at start-up, not on the first call, when a project key is misconfigured.
         _ = app.Services.GetRequiredService<Auth.ProjectKeys>();
+        app.UseGrpcSyncMetricsEndpoint(options); // before the API's middleware: no token, no error shape
         app.MapGrpcSyncApi(options);
         return app;
     }

@@ -32,4 +32,10 @@ public sealed class GrpcSyncOptions
 
     /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys.</summary>
     public string? KeysDirectory { get; set; }
+
+    /// <summary>Metrics (the Prometheus scrape) and traces: <c>GrpcSync:Telemetry</c>.</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>Console log format: <c>GrpcSync:Logging:Json</c>.</summary>
+    public Telemetry.LoggingOptions Logging { get; set; } = new();
 }

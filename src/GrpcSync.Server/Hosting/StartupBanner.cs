@@ -11,6 +11,10 @@ public static class StartupBanner
         var options = app.Services.GetRequiredService<IOptions<GrpcSyncOptions>>().Value;
         var rest = $"http://{Host(options)}:{options.RestPort}";
         var grpc = $"{Host(options)}:{options.GrpcPort}";
+        if (Telemetry.JsonLogs.ReplacesBanner(app, rest, grpc))
+        {
+            return;
+        }
         Console.WriteLine($"""
 
             GrpcSync is running ({options.Store.Provider} store)

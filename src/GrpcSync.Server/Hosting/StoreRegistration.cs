@@ -27,7 +27,7 @@ public static class StoreRegistration
             var other => throw new InvalidOperationException($"Unknown GrpcSync:Store:Provider '{other}'; use Sqlite or Postgres."),
         });
         // One store object serves the API, the engine and record reads.
-        services.AddSingleton(sp => (IEngineStore)sp.GetRequiredService<ISyncStore>());
+        services.AddSingleton(sp => Telemetry.TelemetryRegistration.TimedWhenMeasured(sp, (IEngineStore)sp.GetRequiredService<ISyncStore>()));
         services.AddSingleton(sp => (ICredentialTokenStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IRecordStore)sp.GetRequiredService<ISyncStore>());
         services.AddSingleton(sp => (IEventStore)sp.GetRequiredService<ISyncStore>());
