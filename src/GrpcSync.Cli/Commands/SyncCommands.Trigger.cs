@@ -34,11 +34,22 @@ public static partial class SyncCommands
             var cursor = await RunFollower.LatestCursorAsync(cli, syncId, ct);
             var run = await cli.Syncs.TriggerSyncAsync(request, cli.Call(ct));
             var progress = new RunProgress(run);
-            var finished = RunProgress.IsFinal(run.State)
-                ? run
-                : cli.Printer.IsTerminal
-                    ? await WithProgressBarAsync(cli, progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct))
-                    : await WithPlainLinesAsync(progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct), ct);
+            SyncRun finished;
+            try
+            {
+                finished = RunProgress.IsFinal(run.State)
+                    ? run
+                    : cli.Printer.IsTerminal
+                        ? await WithProgressBarAsync(cli, progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct))
+                        : await WithPlainLinesAsync(progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct), ct);
+            }
+            catch (Exception error) when (ct.IsCancellationRequested && error is OperationCanceledException or Grpc.Core.RpcException)
+            {
+                // Ctrl+C: stop following at once, but not as a success: a script must not read "run done".
+                await Console.Error.WriteLineAsync(
+                    $"interrupted: run {progress.Run.Id} was {progress.State}; it goes on on the server (grpcsync syncs runs {syncId}).");
+                return ExitCodes.Interrupted;
+            }
             return ShowOutcome(cli, finished, progress);
         });
         return command;

@@ -30,6 +30,9 @@ public sealed class GrpcSyncOptions
     /// <summary>Per-caller request rate limits.</summary>
     public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
 
-    /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys.</summary>
+    /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys. Same as DataProtection:KeysPath (which wins).</summary>
     public string? KeysDirectory { get; set; }
+
+    /// <summary>The key ring's place and its encryption at rest.</summary>
+    public DataProtectionOptions DataProtection { get; set; } = new();
 }
