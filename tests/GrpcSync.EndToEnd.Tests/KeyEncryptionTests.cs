@@ -10,7 +10,9 @@ namespace GrpcSync.EndToEnd.Tests;
 /// A clean first run in Production (the real server process): no warning on start, the Data Protection keys
 /// encrypted at rest (a key-encryption key file by default, or a certificate), secrets readable across a restart,
 /// and a key-encryption key file that others may read refused with a message that says how to fix it.
+/// The key file's guard is its Unix mode, so these run where the server runs it: Linux and macOS.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed partial class KeyEncryptionTests : IDisposable
 {
     private readonly TestEnvironment _environment = new();
