@@ -55,20 +55,24 @@ public static partial class SyncCommands
         return command;
     }
 
-    /// <summary>On a terminal: a Spectre progress display (the run's total is unknown, so the bar is indeterminate).</summary>
+    /// <summary>
+    /// On a terminal: the run's id, then a Spectre progress display (the run's total is unknown, so the bar is
+    /// indeterminate). The live line carries no id and a short bar, so it stays one line on an 80-column terminal.
+    /// </summary>
     private static async Task<SyncRun> WithProgressBarAsync(CliContext cli, RunProgress progress, Task<SyncRun> following)
     {
+        cli.Printer.Console.WriteLine($"run {progress.Run.Id}");
         return await cli.Printer.Console.Progress()
             .AutoClear(false)
-            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn())
+            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 })
             .StartAsync(async display =>
             {
-                var task = display.AddTask(Markup.Escape($"run {progress.Run.Id} {progress.Describe()}"));
+                var task = display.AddTask(Markup.Escape(progress.Describe()));
                 task.IsIndeterminate = true;
                 while (!following.IsCompleted)
                 {
                     await Task.WhenAny(following, Task.Delay(200));
-                    task.Description = Markup.Escape($"run {progress.Run.Id} {progress.Describe()}");
+                    task.Description = Markup.Escape(progress.Describe());
                 }
                 task.IsIndeterminate = false;
                 task.Value = task.MaxValue;
