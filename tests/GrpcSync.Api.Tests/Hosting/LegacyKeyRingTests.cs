@@ -36,7 +36,7 @@ public sealed class LegacyKeyRingTests : IDisposable
 
         // The next key (rotation every 90 days; made at once here) is written encrypted; the old file is untouched.
         provider.GetRequiredService<IKeyManager>().CreateNewKey(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(90));
-        var newKey = Assert.Single(Directory.GetFiles(keys, "*.xml").Where(f => f != oldKey));
+        var newKey = Assert.Single(Directory.GetFiles(keys, "*.xml"), f => f != oldKey);
         Assert.DoesNotContain("<masterKey", File.ReadAllText(newKey));
         Assert.Contains("AesGcmXmlDecryptor", File.ReadAllText(newKey));
         Assert.Contains("<masterKey", File.ReadAllText(oldKey));
