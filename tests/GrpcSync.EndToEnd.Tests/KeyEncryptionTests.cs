@@ -20,7 +20,7 @@ public sealed partial class KeyEncryptionTests : IDisposable
     public void Dispose() => _environment.Dispose();
 
     private string KeysDirectory => Path.Combine(_environment.DataDirectory, "keys");
-    private string DefaultKeyFile => Path.Combine(_environment.DataDirectory, "key-encryption.key");
+    private string DefaultKeyFile => Path.Combine(KeysDirectory, "key-encryption.key");
 
     [Fact]
     public async Task A_production_start_logs_no_warning_and_its_keys_are_encrypted_with_a_new_0600_key_file()

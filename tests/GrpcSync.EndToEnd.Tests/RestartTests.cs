@@ -112,7 +112,7 @@ public sealed class RestartTests : IDisposable
             // At rest the secrets are ciphertext that the persisted key ring (and only it) opens; the key ring's own
             // keys are encrypted with the key-encryption key file (the default), so only with both.
             KeyRingOnDisk.AssertEncrypted(KeysDirectory);
-            var openedKeys = KeyRingOnDisk.DecryptTo(KeysDirectory, Path.Combine(_environment.DataDirectory, "key-encryption.key"),
+            var openedKeys = KeyRingOnDisk.DecryptTo(KeysDirectory, Path.Combine(KeysDirectory, "key-encryption.key"),
                 Path.Combine(_environment.Root, "opened-keys"));
             var protector = DataProtectionProvider
                 .Create(new DirectoryInfo(openedKeys), b => b.SetApplicationName(DataProtectionApplicationName))

@@ -18,7 +18,7 @@ public sealed class DataProtectionOptions
     public string? CertificatePassword { get; set; }
 
     /// <summary>
-    /// 32 random bytes (AES-256-GCM) that encrypt new keys; default DataDirectory/key-encryption.key, created with mode
+    /// 32 random bytes (AES-256-GCM) that encrypt new keys; default key-encryption.key inside the key ring directory, created with mode
     /// 0600 if missing. Refused at start when group or others may read it. With <see cref="CertificatePath"/> set too,
     /// the file only decrypts keys written under it (moving from the file to a certificate).
     /// </summary>

@@ -18,7 +18,11 @@ public static class DataProtectionRegistration
     public static string KeysPath(GrpcSyncOptions options) =>
         options.DataProtection.KeysPath ?? options.KeysDirectory ?? Path.Combine(options.DataDirectory, "keys");
 
-    public static string DefaultKeyEncryptionKeyFile(GrpcSyncOptions options) => Path.Combine(options.DataDirectory, "key-encryption.key");
+    /// <summary>
+    /// Inside the key ring's directory (Data Protection reads only its *.xml files): replicas that share the key ring
+    /// share its key-encryption key with it. Production should move it elsewhere (README, Key encryption at rest).
+    /// </summary>
+    public static string DefaultKeyEncryptionKeyFile(GrpcSyncOptions options) => Path.Combine(KeysPath(options), "key-encryption.key");
 
     /// <summary>Throws <see cref="StartupProblem"/> for a certificate or key file it cannot use.</summary>
     public static IServiceCollection AddGrpcSyncDataProtection(this IServiceCollection services, GrpcSyncOptions options)
