@@ -6,7 +6,17 @@ if (args is ["token", ..])
     return TokenCommand.Run(args);
 }
 
-var app = GrpcSyncApp.Build(args);
+WebApplication app;
+try
+{
+    app = GrpcSyncApp.Build(args);
+}
+catch (StartupProblem problem)
+{
+    // A configuration to fix (e.g. a key-encryption key file others may read): its message, no stack trace.
+    Console.Error.WriteLine($"GrpcSync cannot start: {problem.Message}");
+    return 1;
+}
 await app.MigrateStoreAsync();
 await app.StartAsync();
 StartupBanner.Print(app);

@@ -65,6 +65,25 @@ public sealed class WaitAndWatchTests(CliServer server)
     }
 
     [Fact]
+    public async Task SIGINT_during_trigger_wait_exits_130_within_a_second_or_two_and_prints_no_outcome()
+    {
+        var token = server.NewUserToken();
+        var (account, _, syncId) = await server.IdleSyncAsync(token);
+        SlowAccount.AddBigFiles(account, "sigint", count: 16);
+
+        using var waiting = server.StartLong(token, "syncs", "trigger", syncId, "--wait");
+        await WaitForRunAsync(token, syncId, "MANUAL");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        waiting.Interrupt();
+        var result = await waiting.ExitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed.TotalSeconds:0.0} s to stop\n{result}");
+        Assert.Equal("", result.StdOut); // no run printed: its outcome is not known
+        Assert.Matches(@"interrupted: run [0-9a-f-]{36} was (QUEUED|RUNNING); it goes on on the server \(grpcsync syncs runs ", result.StdErr);
+    }
+
+    [Fact]
     public async Task Get_watch_prints_the_Sync_again_when_it_changes_and_exits_3_once_it_is_deleted()
     {
         var token = server.NewUserToken();

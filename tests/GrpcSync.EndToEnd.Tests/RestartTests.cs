@@ -12,7 +12,7 @@ namespace GrpcSync.EndToEnd.Tests;
 /// </summary>
 public sealed class RestartTests : IDisposable
 {
-    // The server's names for its key ring and secret protector (ApiRegistration.AddGrpcSyncApi, CredentialApi.SecretPurpose).
+    // The server's names for its key ring and secret protector (DataProtectionRegistration, CredentialApi.SecretPurpose).
     private const string DataProtectionApplicationName = "GrpcSync";
     private const string SecretPurpose = "GrpcSync.Credentials.Secret.v1";
 
@@ -109,9 +109,13 @@ public sealed class RestartTests : IDisposable
 
             Assert.Equal(keysBefore, KeyFiles());
 
-            // At rest the secrets are ciphertext that the persisted key ring (and only it) opens.
+            // At rest the secrets are ciphertext that the persisted key ring (and only it) opens; the key ring's own
+            // keys are encrypted with the key-encryption key file (the default), so only with both.
+            KeyRingOnDisk.AssertEncrypted(KeysDirectory);
+            var openedKeys = KeyRingOnDisk.DecryptTo(KeysDirectory, Path.Combine(KeysDirectory, "key-encryption.key"),
+                Path.Combine(_environment.Root, "opened-keys"));
             var protector = DataProtectionProvider
-                .Create(new DirectoryInfo(KeysDirectory), b => b.SetApplicationName(DataProtectionApplicationName))
+                .Create(new DirectoryInfo(openedKeys), b => b.SetApplicationName(DataProtectionApplicationName))
                 .CreateProtector(SecretPurpose);
             foreach (var (id, secret) in new[] { (credentialId, secretBefore), (credentialAfter, secretAfter) })
             {

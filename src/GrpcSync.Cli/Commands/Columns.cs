@@ -14,27 +14,27 @@ public static class Columns
     public static readonly Column[] Runs =
     [
         new("ID", "id"), new("TYPE", "type"), new("TRIGGER", "trigger"), new("STATE", "state"), new("ATTEMPT", "attempt"),
-        new("CREATED", "createdAt"), new("STARTED", "startedAt"), new("FINISHED", "finishedAt"), new("ERROR", "error"),
+        new("CREATED", "createdAt"), new("STARTED", "startedAt"), new("FINISHED", "finishedAt"), new("ERROR", "error", Wraps: true),
     ];
 
     public static readonly Column[] Records =
     [
-        new("ID", "id"), new("EXTERNAL ID", "externalId"), new("SYNCED AT", "syncedAt"), new("DELETED", "deleted"),
+        new("ID", "id"), new("EXTERNAL ID", "externalId", Wraps: true), new("SYNCED AT", "syncedAt"), new("DELETED", "deleted"),
     ];
 
     public static readonly Column[] Credentials =
     [
-        new("ID", "id"), new("INTEGRATION", "integration"), new("NAME", "displayName"), new("CREATED", "dateCreated"),
+        new("ID", "id"), new("INTEGRATION", "integration"), new("NAME", "displayName", Wraps: true), new("CREATED", "dateCreated"),
     ];
 
     public static readonly Column[] Webhooks =
     [
-        new("ID", "id"), new("URL", "url"), new("ENABLED", "enabled"), new("EVENTS", "events"), new("DESCRIPTION", "description"),
+        new("ID", "id"), new("URL", "url", Wraps: true), new("ENABLED", "enabled"), new("EVENTS", "events", Wraps: true), new("DESCRIPTION", "description", Wraps: true),
     ];
 
     public static readonly Column[] Deliveries =
     [
         new("ID", "id"), new("EVENT", "eventType"), new("STATE", "state"), new("ATTEMPTS", "attempts"),
-        new("LAST STATUS", "lastStatusCode"), new("NEXT ATTEMPT", "nextAttemptAt"), new("LAST ERROR", "lastError"),
+        new("LAST STATUS", "lastStatusCode"), new("NEXT ATTEMPT", "nextAttemptAt"), new("LAST ERROR", "lastError", Wraps: true),
     ];
 }

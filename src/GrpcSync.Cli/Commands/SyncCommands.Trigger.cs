@@ -34,30 +34,45 @@ public static partial class SyncCommands
             var cursor = await RunFollower.LatestCursorAsync(cli, syncId, ct);
             var run = await cli.Syncs.TriggerSyncAsync(request, cli.Call(ct));
             var progress = new RunProgress(run);
-            var finished = RunProgress.IsFinal(run.State)
-                ? run
-                : cli.Printer.IsTerminal
-                    ? await WithProgressBarAsync(cli, progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct))
-                    : await WithPlainLinesAsync(progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct), ct);
+            SyncRun finished;
+            try
+            {
+                finished = RunProgress.IsFinal(run.State)
+                    ? run
+                    : cli.Printer.IsTerminal
+                        ? await WithProgressBarAsync(cli, progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct))
+                        : await WithPlainLinesAsync(progress, RunFollower.FollowAsync(cli, syncId, cursor, progress, ct), ct);
+            }
+            catch (Exception error) when (ct.IsCancellationRequested && error is OperationCanceledException or Grpc.Core.RpcException)
+            {
+                // Ctrl+C: stop following at once, but not as a success: a script must not read "run done".
+                await Console.Error.WriteLineAsync(
+                    $"interrupted: run {progress.Run.Id} was {progress.State}; it goes on on the server (grpcsync syncs runs {syncId}).");
+                return ExitCodes.Interrupted;
+            }
             return ShowOutcome(cli, finished, progress);
         });
         return command;
     }
 
-    /// <summary>On a terminal: a Spectre progress display (the run's total is unknown, so the bar is indeterminate).</summary>
+    /// <summary>
+    /// On a terminal: the run's id, then a Spectre progress display (the run's total is unknown, so the bar is
+    /// indeterminate). The live line carries no id and a short bar, so it stays one line on an 80-column terminal.
+    /// </summary>
     private static async Task<SyncRun> WithProgressBarAsync(CliContext cli, RunProgress progress, Task<SyncRun> following)
     {
+        cli.Printer.Console.WriteLine($"run {progress.Run.Id}");
         return await cli.Printer.Console.Progress()
             .AutoClear(false)
-            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn())
+            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 })
             .StartAsync(async display =>
             {
-                var task = display.AddTask(Markup.Escape($"run {progress.Run.Id} {progress.Describe()}"));
+                var task = display.AddTask(Markup.Escape(progress.Describe()));
                 task.IsIndeterminate = true;
                 while (!following.IsCompleted)
                 {
                     await Task.WhenAny(following, Task.Delay(200));
-                    task.Description = Markup.Escape($"run {progress.Run.Id} {progress.Describe()}");
+                    task.Description = Markup.Escape(progress.Describe());
                 }
                 task.IsIndeterminate = false;
                 task.Value = task.MaxValue;

@@ -19,4 +19,10 @@ public static class ExitCodes
 
     /// <summary>The server could not be reached (connection refused, DNS, timeout before any answer).</summary>
     public const int Unreachable = 5;
+
+    /// <summary>
+    /// Ctrl+C (SIGINT) or SIGTERM while <c>syncs trigger --wait</c> followed a run: its outcome is unknown (the run
+    /// goes on on the server). 128 + SIGINT, as shells report an interrupted program. A watch ended so is 0.
+    /// </summary>
+    public const int Interrupted = 130;
 }

@@ -62,7 +62,7 @@ public sealed class Printer
             return;
         }
         var rows = JsonText.At(json, items) as JsonArray ?? [];
-        Console.Write(Table(rows, columns));
+        Console.Write(Table(rows, columns, Console.Profile.Width));
         if (footer is not null)
         {
             Console.WriteLine(footer);
@@ -83,20 +83,32 @@ public sealed class Printer
         System.Console.Out.Flush();
     }
 
-    public static Table Table(JsonArray rows, IReadOnlyList<Column> columns)
+    /// <summary>
+    /// The rows under the columns that fit <paramref name="width"/> (see <see cref="TableFit"/>); the caption names
+    /// any left out, which <c>--output json</c> or a wider terminal shows.
+    /// </summary>
+    public static Table Table(JsonArray rows, IReadOnlyList<Column> columns, int width)
     {
+        IReadOnlyList<IReadOnlyList<string>> cells = [.. rows.Select(row => (IReadOnlyList<string>)[.. columns.Select(c => JsonText.Cell(JsonText.At(row, c.Path)))])];
+        var shown = TableFit.Choose(columns, cells, width);
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var column in columns)
+        foreach (var i in shown)
         {
-            table.AddColumn(new TableColumn(new Text(column.Header)).NoWrap());
+            var column = new TableColumn(new Text(columns[i].Header));
+            table.AddColumn(columns[i].Wraps ? column : column.NoWrap());
         }
-        foreach (var row in rows)
+        foreach (var row in cells)
         {
-            table.AddRow(columns.Select(c => (IRenderable)new Text(JsonText.Cell(JsonText.At(row, c.Path)))));
+            table.AddRow(shown.Select(i => (IRenderable)new Text(row[i])));
         }
+        var hidden = Enumerable.Range(0, columns.Count).Except(shown).Select(i => columns[i].Header).ToArray();
         if (rows.Count == 0)
         {
             table.Caption("(none)");
+        }
+        else if (hidden.Length > 0)
+        {
+            table.Caption(Markup.Escape($"not shown at {width} columns: {string.Join(", ", hidden)} (see -o json)"));
         }
         return table;
     }

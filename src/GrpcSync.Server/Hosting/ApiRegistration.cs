@@ -2,7 +2,6 @@ using GrpcSync.Server.Api;
 using GrpcSync.Server.Auth;
 using GrpcSync.Server.Errors;
 using GrpcSync.Server.Rest;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.OpenApi.Models;
 
 namespace GrpcSync.Server.Hosting;
@@ -27,9 +26,7 @@ public static class ApiRegistration
     public static IServiceCollection AddGrpcSyncApi(this IServiceCollection services, GrpcSyncOptions options)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddDataProtection()
-            .SetApplicationName("GrpcSync")
-            .PersistKeysToFileSystem(new DirectoryInfo(options.KeysDirectory ?? Path.Combine(options.DataDirectory, "keys")));
+        services.AddGrpcSyncDataProtection(options);
 
         services.AddGrpc(grpc =>
             {

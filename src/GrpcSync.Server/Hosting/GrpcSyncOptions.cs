@@ -30,7 +30,7 @@ public sealed class GrpcSyncOptions
     /// <summary>Per-caller request rate limits.</summary>
     public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
 
-    /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys.</summary>
+    /// <summary>Where Data Protection keys (that encrypt credential secrets) are kept; default DataDirectory/keys. Same as DataProtection:KeysPath (which wins).</summary>
     public string? KeysDirectory { get; set; }
 
     /// <summary>Metrics (the Prometheus scrape) and traces: <c>GrpcSync:Telemetry</c>.</summary>
@@ -38,4 +38,7 @@ public sealed class GrpcSyncOptions
 
     /// <summary>Console log format: <c>GrpcSync:Logging:Json</c>.</summary>
     public Telemetry.LoggingOptions Logging { get; set; } = new();
+
+    /// <summary>The key ring's place and its encryption at rest.</summary>
+    public DataProtectionOptions DataProtection { get; set; } = new();
 }

@@ -165,6 +165,20 @@ public sealed class RunningCli : IDisposable
         }
     }
 
+    /// <summary>Sends SIGINT, what Ctrl+C sends the foreground program of a terminal.</summary>
+    public void Interrupt()
+    {
+        if (SendSignal(_process.Id, SigInt) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGINT) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     public void Dispose()
     {
         if (!_process.HasExited)
