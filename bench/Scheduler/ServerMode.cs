@@ -74,6 +74,8 @@ internal static class ServerMode
                 LogEvents = logEvents,
                 WalAutocheckpointPages = int.TryParse(builder.Configuration["GrpcSync:Store:SqliteWalAutocheckpointPages"], out var pages)
                     ? pages : SqliteSyncStore.DefaultWalAutocheckpointPages,
+                WriterCacheSizeKiB = int.TryParse(builder.Configuration["GrpcSync:Store:SqliteWriterCacheSizeKiB"], out var cache)
+                    ? cache : SqliteSyncStore.DefaultWriterCacheSizeKiB,
             },
             "postgres" => new PostgresSyncStore(connectionString) { LogEvents = logEvents },
             _ => throw new ArgumentException($"unknown store '{store}'"),
