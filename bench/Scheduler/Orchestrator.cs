@@ -121,8 +121,61 @@ internal static class Orchestrator
         await File.WriteAllTextAsync(Path.Combine(outDir, label + ".md"), report);
         await File.WriteAllTextAsync(Path.Combine(outDir, label + ".json"),
             new JsonArray(rows.Select(r => (JsonNode)r).ToArray()).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Log($"wrote {Path.Combine(outDir, label)}.{{md,json}}; total {started.Elapsed.TotalSeconds:0} s");
+        await AppendHistoryAsync(outDir, label, rows);
+        Log($"wrote {Path.Combine(outDir, label)}.{{md,json}} and a line of history.jsonl; total {started.Elapsed.TotalSeconds:0} s");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One line per bench run in <c>history.jsonl</c> beside the result files (date, label, git revision, the headline
+    /// figures of each phase), so the folder keeps <c>latest</c> and a short history instead of a file per run.
+    /// </summary>
+    private static async Task AppendHistoryAsync(string outDir, string label, List<JsonObject> rows)
+    {
+        string[] headline = ["store", "phase", "syncs", "engine", "dispatchesPerSecond", "cpuCores", "rssMaxMB", "serverWriteBytesPerRun",
+            "dbGrowthBytesPerRun", "runRowsPerRun", "lagClaimMs", "machineBusyCores", "loadAvg1Start", "loadAvg1End", "drained", "drainSeconds",
+            "drainRatePerSecond", "error"];
+        var phases = new JsonArray(rows.Select(r =>
+        {
+            var o = new JsonObject();
+            foreach (var key in headline)
+            {
+                if (r[key] is { } value)
+                {
+                    o[key] = value.DeepClone();
+                }
+            }
+            return (JsonNode)o;
+        }).ToArray());
+        var line = new JsonObject
+        {
+            ["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture),
+            ["label"] = label,
+            ["gitRev"] = await GitRevisionAsync(),
+            ["file"] = $"{label}.{{md,json}}",
+            ["phases"] = phases,
+        };
+        await File.AppendAllTextAsync(Path.Combine(outDir, "history.jsonl"), line.ToJsonString() + "\n");
+    }
+
+    private static async Task<string> GitRevisionAsync()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = ProjectDirectory(),
+            })!;
+            var rev = (await git.StandardOutput.ReadToEndAsync()).Trim();
+            await git.WaitForExitAsync();
+            return git.ExitCode == 0 && rev.Length > 0 ? rev : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown"; // no git on the machine
+        }
     }
 
     private static async Task<JsonObject> RunPhaseAsync(BenchDatabase db, string phase, int syncs, List<string> settings,

@@ -148,6 +148,27 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     }
 
     /// <summary>
+    /// The connection an operation gets (under the write turn when <paramref name="write"/>) and its cache_size and
+    /// wal_autocheckpoint, read on it; <paramref name="meanwhile"/> runs while the connection is lent. For tests.
+    /// </summary>
+    internal async Task<(object Connection, long CacheSize, long WalAutocheckpoint)> ProbeConnectionAsync(bool write,
+        Func<Task>? meanwhile = null)
+    {
+        using var turn = write ? await EnterWriteAsync(CancellationToken.None) : null;
+        await using var lease = await OpenConnectionAsync(CancellationToken.None);
+        await using var command = lease.Connection.CreateCommand();
+        command.CommandText = "PRAGMA cache_size";
+        var cacheSize = (long)(await command.ExecuteScalarAsync())!;
+        command.CommandText = "PRAGMA wal_autocheckpoint";
+        var walAutocheckpoint = (long)(await command.ExecuteScalarAsync())!;
+        if (meanwhile is not null)
+        {
+            await meanwhile();
+        }
+        return (lease.Connection, cacheSize, walAutocheckpoint);
+    }
+
+    /// <summary>
     /// A set-up connection from the store's own pool, or a new one. The pool keeps connections open with their
     /// PRAGMAs applied and their prepared statements (<see cref="StoreConnection"/>), so a hot path neither
     /// opens, sets up nor prepares anything; it keeps at most <see cref="MaxIdleConnections"/>.

@@ -218,6 +218,32 @@ public sealed class SqliteDurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_UseOneWriterConnection_WithItsLargeCache_AndReadsUseThePool()
+    {
+        using var store = new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = _file }.ToString())
+        {
+            WriterCacheSizeKiB = 12_345,
+            WalAutocheckpointPages = 4_321,
+        };
+        await store.MigrateAsync();
+
+        var first = await store.ProbeConnectionAsync(write: true);
+        var second = await store.ProbeConnectionAsync(write: true);
+        Assert.Same(first.Connection, second.Connection); // its page cache survives from one write to the next
+        Assert.Equal((-12_345L, 4_321L), (first.CacheSize, first.WalAutocheckpoint));
+
+        // A read while the writer is lent (from the writing flow itself, or any other) gets a pooled connection.
+        (object Connection, long CacheSize, long WalAutocheckpoint) duringWrite = default;
+        var writing = await store.ProbeConnectionAsync(write: true,
+            meanwhile: async () => duringWrite = await Task.Run(() => store.ProbeConnectionAsync(write: false)));
+        var read = await store.ProbeConnectionAsync(write: false);
+        Assert.Same(first.Connection, writing.Connection);
+        Assert.NotSame(first.Connection, duringWrite.Connection);
+        Assert.NotSame(first.Connection, read.Connection);
+        Assert.Equal((-2_000L, 4_321L), (read.CacheSize, read.WalAutocheckpoint)); // readers keep SQLite's default cache
+    }
+
+    [Fact]
     public async Task TheDefault_IsNormal()
     {
         using var store = SqliteSyncStore.ForFile(_file);
