@@ -7,7 +7,7 @@
 #   bench/run.sh --smoke      a few seconds per phase, 1 round: checks that everything runs and answers, not speed
 #   bench/run.sh --postgres   also figure 1 on a throwaway PostgreSQL (combinable with --smoke)
 #   bench/run.sh --events     only figure 7 (webhook deliveries, event streams); writes bench/results/events.{json,md}
-#   bench/run.sh --api        only figures 1 and 2 (6 with --postgres): the transcoding ratios, for a before/after
+#   bench/run.sh --api        only figures 1 to 3 (6 with --postgres): the transcoding and baseline ratios
 #   bench/run.sh --repeat N   N rounds instead of the mode's default (full: 3, smoke: 1); --label TEXT names the run
 #                             in bench/results/history.jsonl (every run but smoke appends one line there)
 #   bench/run.sh --serve      only start + seed GrpcSync and print load-tool and profiler commands (Ctrl+C stops)

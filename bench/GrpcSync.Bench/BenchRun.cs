@@ -58,7 +58,7 @@ public sealed partial class BenchRun(Plan plan)
             ? $"bench ({plan.Mode}): figure 7 only, {plan.EventUsers} users × {plan.EventSyncsPerUser} Syncs, {plan.EventBurst} changes saturated, " +
               $"{plan.Duration.TotalSeconds:0.#} s paced phases; work dir {plan.WorkDirectory}"
             : $"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
-              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure, {plan.Repeat} round(s){(plan.ApiOnly ? ", figures 1, 2 (and 6) only" : "")}; work dir {plan.WorkDirectory}");
+              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure, {plan.Repeat} round(s){(plan.ApiOnly ? ", figures 1 to 3 (and 6) only" : "")}; work dir {plan.WorkDirectory}");
         if (!plan.EventsOnly)
         {
             await ApiAndStoreFiguresAsync(key, publicKey, files);
@@ -140,13 +140,12 @@ public sealed partial class BenchRun(Plan plan)
                 grpcSyncPatch = (await Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{hot.Id}", FixedBody, hot.Owner.Bearer, false)).Body;
                 await server.Process.StopAsync();
             }
+            // ---- Figure 3: the hand-written baseline on the same database file ----
+            await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
             if (plan.ApiOnly)
             {
                 continue;
             }
-
-            // ---- Figure 3: the hand-written baseline on the same database file ----
-            await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
 
             // ---- Figure 4 at the other durability: the server with GrpcSync:Store:SqliteDurability=Full ----
             // (after the baseline, which compares its answers with the state the figures above left)
@@ -755,7 +754,7 @@ public sealed partial class BenchRun(Plan plan)
 
     /// <summary>
     /// Full runs only: wait (at most 2 minutes) until the machine is idle before a figure. Once a wait has run out,
-    /// the box is busy with other work for longer than that: the later waits are at most 10 s each, or a run of
+    /// the box is busy with other work for longer than that: the later waits are at most 5 s each, or a run of
     /// 3 rounds would spend an hour waiting (its figures are marked ⚠ disturbed instead).
     /// </summary>
     private async Task WaitForQuietAsync(Figure figure)
@@ -765,7 +764,7 @@ public sealed partial class BenchRun(Plan plan)
             figure.StartedIdle = await Quiet.WaitAsync(_quietLimit, _stopping.Token);
             if (figure.StartedIdle == false)
             {
-                _quietLimit = TimeSpan.FromSeconds(10);
+                _quietLimit = TimeSpan.FromSeconds(5);
             }
         }
     }

@@ -9,7 +9,7 @@ public sealed record Plan
     public bool Serve { get; init; }
     /// <summary>Only figure 7 (events), on SQLite and with --postgres also on PostgreSQL; results go to events.{json,md}.</summary>
     public bool EventsOnly { get; init; }
-    /// <summary>Only figures 1 and 2 (and 6 with --postgres): the transcoding ratios, for a quick before/after of an API change.</summary>
+    /// <summary>Only figures 1 to 3 (and 6 with --postgres): the transcoding and baseline ratios, for a quick before/after of an API change.</summary>
     public bool ApiOnly { get; init; }
     /// <summary>
     /// How many rounds of the API and store figures one invocation measures (full run: 3, smoke: 1). The rounds
