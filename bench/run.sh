@@ -3,10 +3,13 @@
 # with h2load and wrk, runs the baseline and the store loops, prints one table and writes
 # bench/results/latest.{json,md} (smoke: bench/results/smoke.{json,md}). See bench/README.md.
 #
-#   bench/run.sh              full run (~5 min on 2 cores)
-#   bench/run.sh --smoke      a few seconds per phase: checks that everything runs and answers, not speed
+#   bench/run.sh              full run: 3 interleaved rounds of figures 1-4 (+ figure 7 once), ratios = median of the rounds
+#   bench/run.sh --smoke      a few seconds per phase, 1 round: checks that everything runs and answers, not speed
 #   bench/run.sh --postgres   also figure 1 on a throwaway PostgreSQL (combinable with --smoke)
 #   bench/run.sh --events     only figure 7 (webhook deliveries, event streams); writes bench/results/events.{json,md}
+#   bench/run.sh --api        only figures 1 to 3 (6 with --postgres): the transcoding and baseline ratios
+#   bench/run.sh --repeat N   N rounds instead of the mode's default (full: 3, smoke: 1); --label TEXT names the run
+#                             in bench/results/history.jsonl (every run but smoke appends one line there)
 #   bench/run.sh --serve      only start + seed GrpcSync and print load-tool and profiler commands (Ctrl+C stops)
 #
 # Exits non-zero, with a message, when a tool is missing, a build fails, a figure has zero throughput or
@@ -16,13 +19,14 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 
 postgres=false
-for arg in "$@"; do
-  case "$arg" in
-    --smoke) ;;
+usage="usage: bench/run.sh [--smoke] [--postgres] [--events | --api] [--repeat N] [--label TEXT] | --serve"
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --smoke|--serve|--events|--api) ;;
     --postgres) postgres=true ;;
-    --serve) ;;
-    --events) ;;
-    *) echo "usage: bench/run.sh [--smoke] [--postgres] [--events] | --serve" >&2; exit 2 ;;
+    --repeat|--label) i=$((i + 1)); ((i < ${#args[@]})) || { echo "$usage" >&2; exit 2; } ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 

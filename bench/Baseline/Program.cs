@@ -1,6 +1,7 @@
 // The hand-written REST baseline for bench/ (figure 3): GET and PATCH /api/syncs/{id} as minimal APIs
 // that do the same work as GrpcSync's transcoded routes — the same JWT checks with the same library,
-// the same body validation, the same store calls (GetSyncAsync, then MutateSyncAsync with SyncRules.Update)
+// the same body validation, the same store calls (GetSyncAsync for GET; MutateSyncAsync with SyncRules.Update for
+// PATCH, after GetSyncAsync and GetCredentialAsync only when it binds a credential)
 // and the same JSON shapes — but with System.Text.Json and no gRPC in between.
 //
 // Configuration (command line --Key=value or environment Key=value, ':' as '__'):
@@ -90,15 +91,15 @@ app.MapMethods("/api/syncs/{syncId}", ["PATCH"], async (string syncId, HttpConte
             $"incrementalAccumulatorFrequency must be one of {string.Join(", ", Frequency.Allowed)}; got '{frequency}'.");
     }
 
-    // The same store work as SyncApi.UpdateSync: read (404 and the integration), check a new credential,
-    // then one atomic read-modify-write decided by SyncRules.Update.
-    var current = await store.GetSyncAsync(scope.Value, id, http.RequestAborted);
-    if (current is null)
-    {
-        return Errors.NotFound($"Sync not found: {syncId}");
-    }
+    // The same store work as SyncApi.UpdateSync: only a new credential needs the Sync read first (404 and its
+    // integration, which the credential must fit); a frequency change is the one read-modify-write decided by SyncRules.Update.
     if (credentialId is { } cid)
     {
+        var current = await store.GetSyncAsync(scope.Value, id, http.RequestAborted);
+        if (current is null)
+        {
+            return Errors.NotFound($"Sync not found: {syncId}");
+        }
         var credential = await store.GetCredentialAsync(scope.Value, cid, http.RequestAborted);
         if (credential is null)
         {
@@ -110,7 +111,7 @@ app.MapMethods("/api/syncs/{syncId}", ["PATCH"], async (string syncId, HttpConte
         }
     }
     var etag = body.Etag ?? (http.Request.Headers.IfMatch.ToString() is { Length: > 0 } h && h.Trim() != "*" ? h : null);
-    var command = new UpdateSyncCommand(credentialId, body.IncrementalAccumulatorFrequency, etag);
+    var command = new UpdateSyncCommand(credentialId, body.IncrementalAccumulatorFrequency, etag, scope.Value.UserId);
     var now = DateTimeOffset.UtcNow.TruncateToMilliseconds();
     try
     {

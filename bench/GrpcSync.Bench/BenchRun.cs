@@ -32,6 +32,7 @@ public sealed partial class BenchRun(Plan plan)
     private string? _postgresVersion;
     private int _measuredPid; // the server process whose CPU the figures report
     private string _loadAtStart = "";
+    private int _round = 1; // the round (1 … plan.Repeat) the figures being measured belong to
     private readonly CancellationTokenSource _stopping = new();
 
     public async Task<int> RunAsync()
@@ -57,14 +58,18 @@ public sealed partial class BenchRun(Plan plan)
             ? $"bench ({plan.Mode}): figure 7 only, {plan.EventUsers} users × {plan.EventSyncsPerUser} Syncs, {plan.EventBurst} changes saturated, " +
               $"{plan.Duration.TotalSeconds:0.#} s paced phases; work dir {plan.WorkDirectory}"
             : $"bench ({plan.Mode}): {plan.Users} users × {plan.SyncsPerUser} Syncs, concurrency {plan.Concurrency}, " +
-              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure; work dir {plan.WorkDirectory}");
+              $"{plan.Warmup.TotalSeconds:0.#} s warm-up + {plan.Duration.TotalSeconds:0.#} s per figure, {plan.Repeat} round(s){(plan.ApiOnly ? ", figures 1 to 3 (and 6) only" : "")}; work dir {plan.WorkDirectory}");
         if (!plan.EventsOnly)
         {
             await ApiAndStoreFiguresAsync(key, publicKey, files);
         }
 
-        // ---- Figure 7: events (webhook deliveries, event streams) on a server with the engine on ----
-        await EventFiguresAsync(key, publicKey, files, SqliteStore, "", postgresConnection: null);
+        // ---- Figure 7: events (webhook deliveries, event streams) on a server with the engine on; one round ----
+        if (!plan.ApiOnly)
+        {
+            _round = 1;
+            await EventFiguresAsync(key, publicKey, files, SqliteStore, "", postgresConnection: null);
+        }
 
         // ---- Figure 6: figure 1 on PostgreSQL ----
         if (plan.Postgres)
@@ -76,8 +81,12 @@ public sealed partial class BenchRun(Plan plan)
         var settings = Settings();
         var seconds = clock.Elapsed.TotalSeconds;
         Report.Write(plan, _figures, ratios, _checks, settings, seconds, _postgresVersion);
+        if (!plan.Smoke)
+        {
+            History.Append(plan, _figures, ratios, _loadAtStart, LoadAverage());
+        }
         Console.WriteLine();
-        Console.WriteLine(Report.Table(_figures));
+        Console.WriteLine(Report.Table(_figures, plan.Repeat));
         Console.WriteLine(Report.RatioTable(ratios));
         foreach (var line in Report.NotMeasured)
         {
@@ -101,47 +110,64 @@ public sealed partial class BenchRun(Plan plan)
         return 0;
     }
 
-    /// <summary>Figures 1 to 4: the API on SQLite, the baseline, the server at Full durability and without the event log, the in-process store loops.</summary>
+    /// <summary>
+    /// Figures 1 to 4, <see cref="Plan.Repeat"/> rounds of them: the API on SQLite, the baseline, the server at Full
+    /// durability and without the event log, the in-process store loops. Seeded once; each round restarts the servers
+    /// on the same database file, so round n of every figure runs between round n of the others (drift hits both
+    /// sides of a ratio).
+    /// </summary>
     private async Task ApiAndStoreFiguresAsync(BenchKey key, string publicKey, string files)
     {
-        // ---- GrpcSync on SQLite: figures 1 and 2 ----
         var sqliteData = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "sqlite")).FullName;
         var database = Path.Combine(sqliteData, "grpcsync.db");
-        SeedData seed;
-        string grpcSyncGet, grpcSyncPatch;
-        await using (var server = await StartServerAsync("grpcsync-sqlite", sqliteData, publicKey, files, postgresConnection: null))
+        SeedData? seeded = null;
+        for (_round = 1; _round <= plan.Repeat; _round++)
         {
-            seed = await SeedAsync(server, key, files);
-            await ApiFiguresAsync(server, seed, SqliteStore, "", () => SqliteVersions(database), withHealth: true);
-            // Samples the baseline must answer identically.
-            var hot = seed.HotSet(1)[0];
-            grpcSyncGet = (await Probe.RestAsync(HttpMethod.Get, $"{server.RestUrl}/api/syncs/{hot.Id}", null, hot.Owner.Bearer, false)).Body;
-            grpcSyncPatch = (await Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{hot.Id}", FixedBody, hot.Owner.Bearer, false)).Body;
-            await server.Process.StopAsync();
+            if (plan.Repeat > 1)
+            {
+                Log($"-- round {_round} of {plan.Repeat}");
+            }
+            // ---- GrpcSync on SQLite: figures 1 and 2 ----
+            SeedData seed;
+            string grpcSyncGet, grpcSyncPatch;
+            await using (var server = await StartServerAsync($"grpcsync-sqlite-r{_round}", sqliteData, publicKey, files, postgresConnection: null))
+            {
+                seed = seeded ??= await SeedAsync(server, key, files);
+                await ApiFiguresAsync(server, seed, SqliteStore, "", () => SqliteVersions(database), withHealth: true);
+                // Samples the baseline must answer identically.
+                var hot = seed.HotSet(1)[0];
+                grpcSyncGet = (await Probe.RestAsync(HttpMethod.Get, $"{server.RestUrl}/api/syncs/{hot.Id}", null, hot.Owner.Bearer, false)).Body;
+                grpcSyncPatch = (await Probe.RestAsync(HttpMethod.Patch, $"{server.RestUrl}/api/syncs/{hot.Id}", FixedBody, hot.Owner.Bearer, false)).Body;
+                await server.Process.StopAsync();
+            }
+            // ---- Figure 3: the hand-written baseline on the same database file ----
+            await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
+            if (plan.ApiOnly)
+            {
+                continue;
+            }
+
+            // ---- Figure 4 at the other durability: the server with GrpcSync:Store:SqliteDurability=Full ----
+            // (after the baseline, which compares its answers with the state the figures above left)
+            await using (var server = await StartServerAsync($"grpcsync-sqlite-full-r{_round}", sqliteData, publicKey, files, postgresConnection: null,
+                extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__SqliteDurability"] = "Full" }))
+            {
+                await FullDurabilityFigureAsync(server, seed, () => SqliteVersions(database));
+                await server.Process.StopAsync();
+            }
+
+            // ---- Figure 4, the outbox's cost at the API: the write figure on a server that logs no events ----
+            await using (var server = await StartServerAsync($"grpcsync-sqlite-nolog-r{_round}", sqliteData, publicKey, files, postgresConnection: null,
+                extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__EventLog"] = "false" }))
+            {
+                await EventLogOffFigureAsync(server, seed, () => SqliteVersions(database));
+                await server.Process.StopAsync();
+            }
+
+            // ---- Figure 4: the store in-process, on a copy of the database ----
+            await StoreFiguresAsync(seed, database);
         }
-
-        // ---- Figure 3: the hand-written baseline on the same database file ----
-        await BaselineFiguresAsync(seed, database, publicKey, grpcSyncGet, grpcSyncPatch);
-
-        // ---- Figure 4 at the other durability: the server with GrpcSync:Store:SqliteDurability=Full ----
-        // (after the baseline, which compares its answers with the state the figures above left)
-        await using (var server = await StartServerAsync("grpcsync-sqlite-full", sqliteData, publicKey, files, postgresConnection: null,
-            extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__SqliteDurability"] = "Full" }))
-        {
-            await FullDurabilityFigureAsync(server, seed, () => SqliteVersions(database));
-            await server.Process.StopAsync();
-        }
-
-        // ---- Figure 4, the outbox's cost at the API: the write figure on a server that logs no events ----
-        await using (var server = await StartServerAsync("grpcsync-sqlite-nolog", sqliteData, publicKey, files, postgresConnection: null,
-            extraEnvironment: new Dictionary<string, string> { ["GrpcSync__Store__EventLog"] = "false" }))
-        {
-            await EventLogOffFigureAsync(server, seed, () => SqliteVersions(database));
-            await server.Process.StopAsync();
-        }
-
-        // ---- Figure 4: the store in-process, on a copy of the database ----
-        await StoreFiguresAsync(seed, database);
+        _round = 1;
     }
 
     /// <summary>Stops anything still running (exit handler).</summary>
@@ -352,8 +378,8 @@ public sealed partial class BenchRun(Plan plan)
             ["Baseline__ProjectId"] = Plan.ProjectId,
             ["Baseline__AudienceHost"] = Plan.AudienceHost,
         };
-        await using var baseline = LoggedChild.Start("baseline", "dotnet", [_baselineDll], env,
-            Path.Combine(plan.WorkDirectory, "baseline.log"), Path.GetDirectoryName(_baselineDll));
+        await using var baseline = LoggedChild.Start($"baseline-r{_round}", "dotnet", [_baselineDll], env,
+            Path.Combine(plan.WorkDirectory, $"baseline-r{_round}.log"), Path.GetDirectoryName(_baselineDll));
         await baseline.WaitHealthyAsync(url + "/healthz", TimeSpan.FromSeconds(60));
         _measuredPid = baseline.Pid;
         var hot = seed.HotSet(plan.Groups);
@@ -362,10 +388,10 @@ public sealed partial class BenchRun(Plan plan)
         // Same answers as GrpcSync's transcoded routes (compared as parsed JSON).
         var first = hot[0];
         var get = await Probe.RestAsync(HttpMethod.Get, $"{url}/api/syncs/{first.Id}", null, first.Owner.Bearer, false);
-        _checks.Add(new Check("baseline GET answers the same JSON as GrpcSync's transcoded GET", SameJson(get.Body, grpcSyncGet),
+        _checks.Add(new Check($"baseline GET answers the same JSON as GrpcSync's transcoded GET{RoundWords}", SameJson(get.Body, grpcSyncGet),
             SameJson(get.Body, grpcSyncGet) ? get.Detail : $"baseline: {get.Body}\n  GrpcSync: {grpcSyncGet}"));
         var patch = await Probe.RestAsync(HttpMethod.Patch, $"{url}/api/syncs/{first.Id}", FixedBody, first.Owner.Bearer, false);
-        _checks.Add(new Check("baseline PATCH answers the same JSON as GrpcSync's transcoded PATCH", SameJson(patch.Body, grpcSyncPatch),
+        _checks.Add(new Check($"baseline PATCH answers the same JSON as GrpcSync's transcoded PATCH{RoundWords}", SameJson(patch.Body, grpcSyncPatch),
             SameJson(patch.Body, grpcSyncPatch) ? patch.Detail : $"baseline: {patch.Body}\n  GrpcSync: {grpcSyncPatch}"));
 
         Func<Task<long>> versions = () => SqliteVersions(database);
@@ -404,7 +430,7 @@ public sealed partial class BenchRun(Plan plan)
 
     private async Task StoreFiguresAsync(SeedData seed, string database)
     {
-        var copyDirectory = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "store-loop")).FullName;
+        var copyDirectory = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, $"store-loop-r{_round}")).FullName;
         var copy = Path.Combine(copyDirectory, "grpcsync.db");
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
@@ -498,6 +524,7 @@ public sealed partial class BenchRun(Plan plan)
             Log($"  ({figure.Name}: {figure.OtherCpuCores:0.00} cores of other work during the run; measuring again)");
             figure.Problems.Clear();
         }
+        figure.Round = _round;
         _figures.Add(figure);
         Log(Line(figure));
     }
@@ -528,28 +555,45 @@ public sealed partial class BenchRun(Plan plan)
                 await using var version = new NpgsqlCommand("SHOW server_version", admin);
                 _postgresVersion = (string?)await version.ExecuteScalarAsync() ?? "";
             }
-            await EventFiguresAsync(key, publicKey, files, PostgresStore, "-pg", _postgres.ConnectionString("grpcsync_events"));
+            if (!plan.ApiOnly)
+            {
+                _round = 1;
+                await EventFiguresAsync(key, publicKey, files, PostgresStore, "-pg", _postgres.ConnectionString("grpcsync_events"));
+            }
             if (plan.EventsOnly)
             {
                 return;
             }
             var connection = _postgres.ConnectionString("grpcsync_bench");
             var data = Directory.CreateDirectory(Path.Combine(plan.WorkDirectory, "postgres-server")).FullName;
-            SeedData seed;
-            await using (var server = await StartServerAsync("grpcsync-postgres", data, publicKey, files, connection))
+            SeedData? seeded = null;
+            for (_round = 1; _round <= plan.Repeat; _round++)
             {
-                seed = await SeedAsync(server, key, files);
-                await ApiFiguresAsync(server, seed, PostgresStore, "-pg", () => PostgresVersions(connection), withHealth: false);
-                await server.Process.StopAsync();
+                if (plan.Repeat > 1)
+                {
+                    Log($"-- PostgreSQL round {_round} of {plan.Repeat}");
+                }
+                SeedData seed;
+                await using (var server = await StartServerAsync($"grpcsync-postgres-r{_round}", data, publicKey, files, connection))
+                {
+                    seed = seeded ??= await SeedAsync(server, key, files);
+                    await ApiFiguresAsync(server, seed, PostgresStore, "-pg", () => PostgresVersions(connection), withHealth: false);
+                    await server.Process.StopAsync();
+                }
+                if (plan.ApiOnly)
+                {
+                    continue;
+                }
+                var syncs = seed.Syncs.Take(plan.Concurrency).Select(s => (new Scope(Plan.ProjectId, s.Owner.UserId), Guid.Parse(s.Id))).ToList();
+                var store = new PostgresSyncStore(connection);
+                await StoreFigureAsync(new Figure
+                {
+                    Id = "6.store-mutate-writes-pg", Section = "6", Name = "MutateSyncAsync, every call writes", Server = "in-process",
+                    Transport = "—", Tool = "store loop", Store = PostgresStore,
+                    Workload = $"{plan.Concurrency} tasks, each on its own Sync, alternating the frequency (PostgresSyncStore)",
+                }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: true, plan.StoreWarmup, plan.StoreDuration));
             }
-            var syncs = seed.Syncs.Take(plan.Concurrency).Select(s => (new Scope(Plan.ProjectId, s.Owner.UserId), Guid.Parse(s.Id))).ToList();
-            var store = new PostgresSyncStore(connection);
-            await StoreFigureAsync(new Figure
-            {
-                Id = "6.store-mutate-writes-pg", Section = "6", Name = "MutateSyncAsync, every call writes", Server = "in-process",
-                Transport = "—", Tool = "store loop", Store = PostgresStore,
-                Workload = $"{plan.Concurrency} tasks, each on its own Sync, alternating the frequency (PostgresSyncStore)",
-            }, () => StoreLoops.MutateAsync(store, syncs, plan.Concurrency, alternate: true, plan.StoreWarmup, plan.StoreDuration));
+            _round = 1;
         }
         finally
         {
@@ -676,6 +720,7 @@ public sealed partial class BenchRun(Plan plan)
             var after = versions is null ? 0 : await versions();
             figure.Apply(result);
             figure.Attempts = attempt;
+            figure.Round = _round;
             if (versions is not null && result.Requests > 0)
             {
                 figure.WritesPerRequest = Math.Round((after - before) / (double)result.Requests, 3);
@@ -692,7 +737,13 @@ public sealed partial class BenchRun(Plan plan)
         Log(Line(figure));
     }
 
-    private const int MaxAttempts = 2;
+    /// <summary>
+    /// A disturbed figure is measured once more when it is measured in one round only; with several rounds the
+    /// median of the rounds already keeps one noisy run from deciding a ratio.
+    /// </summary>
+    private int MaxAttempts => plan.Repeat > 1 ? 1 : 2;
+
+    private string RoundWords => plan.Repeat > 1 ? $" (round {_round})" : "";
 
     /// <summary>PostgreSQL's postmaster and backends, for the db CPU column (figure 6); null without PostgreSQL.</summary>
     private Func<IEnumerable<int>>? DatabaseProcesses() =>
@@ -701,14 +752,24 @@ public sealed partial class BenchRun(Plan plan)
     private static string LoadAverage() =>
         ProcStats.LoadAverage1() is { } load ? load.ToString("0.00", CultureInfo.InvariantCulture) : "?";
 
-    /// <summary>Full runs only: wait (at most 2 minutes) until the machine is idle before a figure.</summary>
+    /// <summary>
+    /// Full runs only: wait (at most 2 minutes) until the machine is idle before a figure. Once a wait has run out,
+    /// the box is busy with other work for longer than that: the later waits are at most 5 s each, or a run of
+    /// 3 rounds would spend an hour waiting (its figures are marked ⚠ disturbed instead).
+    /// </summary>
     private async Task WaitForQuietAsync(Figure figure)
     {
         if (!plan.Smoke)
         {
-            figure.StartedIdle = await Quiet.WaitAsync(TimeSpan.FromMinutes(2), _stopping.Token);
+            figure.StartedIdle = await Quiet.WaitAsync(_quietLimit, _stopping.Token);
+            if (figure.StartedIdle == false)
+            {
+                _quietLimit = TimeSpan.FromSeconds(5);
+            }
         }
     }
+
+    private TimeSpan _quietLimit = TimeSpan.FromMinutes(2);
 
     private static string Line(Figure f) => string.Create(CultureInfo.InvariantCulture,
         $"  {f.Section} {f.Name,-44} {f.Server,-10} {f.Transport,-14} {f.ReqPerSec,8:0} req/s  p50 {f.P50Ms,7:0.00} ms  p99 {f.P99Ms,7:0.00} ms" +
@@ -717,21 +778,29 @@ public sealed partial class BenchRun(Plan plan)
     private List<Ratio> Ratios()
     {
         var ratios = new List<Ratio>();
+        // One value per round in which both figures were measured; the ratio is their median.
         void Add(string name, string numerator, string denominator, double? target)
         {
-            var n = _figures.FirstOrDefault(f => f.Id == numerator);
-            var d = _figures.FirstOrDefault(f => f.Id == denominator);
-            if (n is not null && d is not null && d.ReqPerSec > 0)
+            var values = new List<(double Value, bool Disturbed)>();
+            foreach (var n in _figures.Where(f => f.Id == numerator))
             {
-                ratios.Add(new Ratio(name, numerator, denominator, n.ReqPerSec / d.ReqPerSec, target, n.Disturbed || d.Disturbed));
+                if (_figures.FirstOrDefault(f => f.Id == denominator && f.Round == n.Round) is { ReqPerSec: > 0 } d)
+                {
+                    values.Add((n.ReqPerSec / d.ReqPerSec, n.Disturbed || d.Disturbed));
+                }
+            }
+            if (values.Count > 0)
+            {
+                ratios.Add(Ratio.OfRounds(name, numerator, denominator, values, target, atMost: false));
             }
         }
         // Figure 7's targets are on a figure's own number (a rate or a latency), not a ratio.
         void Own(string name, string id, Func<Figure, double> value, double target, bool atMost)
         {
-            if (_figures.FirstOrDefault(f => f.Id == id) is { } f)
+            var values = _figures.Where(f => f.Id == id).Select(f => (value(f), f.Disturbed)).ToList();
+            if (values.Count > 0)
             {
-                ratios.Add(new Ratio(name, id, "—", value(f), target, f.Disturbed, atMost));
+                ratios.Add(Ratio.OfRounds(name, id, "—", values, target, atMost));
             }
         }
         Add("REST h2c GET / gRPC GetSync (JSON cost, same HTTP/2 port)", "1.h2c-get", "1.grpc-get", 0.9);

@@ -29,6 +29,8 @@ public sealed class Figure
     /// <summary>Measured runs made (a disturbed run is measured once more); whether the machine was idle before the last.</summary>
     public int Attempts { get; set; } = 1;
     public bool? StartedIdle { get; set; }
+    /// <summary>Which round of the run (1 … --repeat) this measurement is; figure 7 is measured in round 1 only.</summary>
+    public int Round { get; set; } = 1;
 
     public void SetCpu(CpuCores cores)
     {
@@ -82,6 +84,30 @@ public sealed class Figure
 public sealed record Ratio(string Name, string Numerator, string Denominator, double Value, double? Target, bool Disturbed, bool AtMost = false)
 {
     public bool? Meets => Target is { } t ? (AtMost ? Value <= t : Value >= t) : null;
+
+    /// <summary>The value of each round, in round order (one entry when measured once).</summary>
+    public IReadOnlyList<double> Values { get; init; } = [];
+
+    /// <summary>Rounds in which a figure of this ratio was ⚠ disturbed.</summary>
+    public int DisturbedRounds { get; init; }
+
+    /// <summary>
+    /// The median of the rounds' values (the mean of the middle two for an even count). Disturbed when half the
+    /// rounds or more were: one noisy round does not decide the verdict, and neither does it hide.
+    /// </summary>
+    public static Ratio OfRounds(string name, string numerator, string denominator, IReadOnlyList<(double Value, bool Disturbed)> rounds,
+        double? target, bool atMost)
+    {
+        var sorted = rounds.Select(r => r.Value).Order().ToList();
+        var middle = sorted.Count / 2;
+        var median = sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        var disturbed = rounds.Count(r => r.Disturbed);
+        return new Ratio(name, numerator, denominator, median, target, disturbed * 2 >= rounds.Count, atMost)
+        {
+            Values = rounds.Select(r => r.Value).ToList(),
+            DisturbedRounds = disturbed,
+        };
+    }
 }
 
 public sealed record Check(string Name, bool Ok, string Detail);
@@ -104,30 +130,46 @@ public static class Report
         "(a few dozen Syncs), and no number is reported for the scheduler; see bench/Scheduler/.",
     ];
 
-    public static string Table(IReadOnlyList<Figure> figures)
+    /// <summary>
+    /// One row per figure. With several rounds, the row is the round with the median req/s (its other columns are
+    /// that round's), and a last column lists every round's req/s; the JSON keeps every round's row.
+    /// </summary>
+    public static string Table(IReadOnlyList<Figure> figures, int repeat)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| # | figure | server | transport | tool | req/s | p50 ms | p99 ms | requests | errors | writes/req | CPU cores: server | tool | db | other | server CPU µs/req |");
-        sb.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var f in figures)
+        var rounds = repeat > 1;
+        sb.AppendLine("| # | figure | server | transport | tool | req/s | p50 ms | p99 ms | requests | errors | writes/req | CPU cores: server | tool | db | other | server CPU µs/req |" +
+                      (rounds ? " req/s per round |" : ""));
+        sb.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (rounds ? "---|" : ""));
+        foreach (var group in figures.GroupBy(f => f.Id))
         {
+            var all = group.OrderBy(f => f.Round).ToList();
+            var f = MedianRound(all);
+            var perRound = rounds ? " " + string.Join(" / ", all.Select(r => r.ReqPerSec.ToString("0", CultureInfo.InvariantCulture) + (r.Disturbed ? " ⚠" : ""))) + " |" : "";
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {f.Section} | {f.Name} | {f.Server} | {f.Transport} | {f.Tool} | {f.ReqPerSec:0} | {f.P50Ms:0.00} | {f.P99Ms:0.00} | {f.Requests} | {f.Errors} | {(f.WritesPerRequest is { } w ? w.ToString("0.00", CultureInfo.InvariantCulture) : "")} | {f.ServerCpuCores:0.00} | {f.ToolCpuCores:0.00} | {f.DatabaseCpuCores:0.00} | {f.OtherCpuCores:0.00}{(f.Disturbed ? " ⚠" : "")} | {f.ServerCpuMicrosPerRequest:0} |"));
+                $"| {f.Section} | {f.Name} | {f.Server} | {f.Transport} | {f.Tool} | {f.ReqPerSec:0} | {f.P50Ms:0.00} | {f.P99Ms:0.00} | {f.Requests} | {f.Errors} | {(f.WritesPerRequest is { } w ? w.ToString("0.00", CultureInfo.InvariantCulture) : "")} | {f.ServerCpuCores:0.00} | {f.ToolCpuCores:0.00} | {f.DatabaseCpuCores:0.00} | {f.OtherCpuCores:0.00}{(f.Disturbed ? " ⚠" : "")} | {f.ServerCpuMicrosPerRequest:0} |{perRound}"));
         }
         return sb.ToString();
     }
 
+    /// <summary>The round with the median req/s (the lower middle one for an even count).</summary>
+    public static Figure MedianRound(IReadOnlyList<Figure> rounds) =>
+        rounds.OrderBy(f => f.ReqPerSec).ElementAt((rounds.Count - 1) / 2);
+
     public static string RatioTable(IReadOnlyList<Ratio> ratios)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| ratio | value | target | verdict |");
-        sb.AppendLine("|---|---:|---:|---|");
+        var rounds = ratios.Any(r => r.Values.Count > 1);
+        sb.AppendLine(rounds ? "| ratio | median | rounds | target | verdict |" : "| ratio | value | target | verdict |");
+        sb.AppendLine(rounds ? "|---|---:|---|---:|---|" : "|---|---:|---:|---|");
         foreach (var r in ratios)
         {
             var verdict = r.Meets switch { true => "meets", false => "**MISSES**", null => "(info)" }
-                          + (r.Disturbed ? " ⚠ disturbed" : "");
+                          + (r.Disturbed ? " ⚠ disturbed" : "")
+                          + (rounds && r.DisturbedRounds > 0 ? $" ({r.DisturbedRounds} of {r.Values.Count} rounds ⚠)" : "");
+            var values = rounds ? " " + string.Join(" / ", r.Values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + " |" : "";
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Value:0.00} | {(r.Target is { } t ? (r.AtMost ? "≤ " : "≥ ") + t.ToString("0.0#", CultureInfo.InvariantCulture) : "")} | {verdict} |"));
+                $"| {r.Name} | {r.Value:0.00} |{values} {(r.Target is { } t ? (r.AtMost ? "≤ " : "≥ ") + t.ToString("0.0#", CultureInfo.InvariantCulture) : "")} | {verdict} |"));
         }
         return sb.ToString();
     }
@@ -158,7 +200,12 @@ public static class Report
             benchSeconds = Math.Round(seconds, 1),
             buildSeconds = Math.Round(plan.BuildSeconds, 1),
             figures,
-            ratios = ratios.Select(r => new { r.Name, r.Numerator, r.Denominator, value = Math.Round(r.Value, 3), r.Target, atMost = r.AtMost ? true : (bool?)null, r.Meets, r.Disturbed }),
+            repeat = plan.Repeat,
+            ratios = ratios.Select(r => new
+            {
+                r.Name, r.Numerator, r.Denominator, value = Math.Round(r.Value, 3), values = r.Values.Select(v => Math.Round(v, 3)).ToList(),
+                r.Target, atMost = r.AtMost ? true : (bool?)null, r.Meets, r.Disturbed, disturbedRounds = r.DisturbedRounds,
+            }),
             checks,
             notMeasured = NotMeasured,
         };
@@ -167,7 +214,7 @@ public static class Report
         var md = new StringBuilder();
         md.AppendLine($"# GrpcSync bench results ({plan.Mode}{(plan.Postgres ? ", with PostgreSQL" : "")})");
         md.AppendLine();
-        md.AppendLine($"Generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run.sh{(plan.Smoke ? " --smoke" : "")}{(plan.EventsOnly ? " --events" : "")}{(plan.Postgres ? " --postgres" : "")}` " +
+        md.AppendLine($"Generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run.sh{(plan.Smoke ? " --smoke" : "")}{(plan.EventsOnly ? " --events" : "")}{(plan.ApiOnly ? " --api" : "")}{(plan.Postgres ? " --postgres" : "")} --repeat {plan.Repeat}` " +
                       $"in {seconds:0} s (+ {plan.BuildSeconds:0} s build). Machine: {machine["cores"]} cores ({machine["cpu"]}), {machine["os"]}, {machine["runtime"]}" +
                       (postgresVersion is null ? "." : $", PostgreSQL {postgresVersion}."));
         md.AppendLine();
@@ -183,7 +230,14 @@ public static class Report
         md.AppendLine();
         md.AppendLine("## Figures");
         md.AppendLine();
-        md.Append(Table(figures));
+        if (plan.Repeat > 1)
+        {
+            md.AppendLine($"{plan.Repeat} rounds, interleaved (every figure of round 1, then of round 2, …; figure 7 in round 1 only). Each row is " +
+                          "the round with the median req/s; the last column gives every round's. Each ratio below is the median of its rounds' values " +
+                          "(round n of the numerator over round n of the denominator); the JSON holds every round's figures (`round`) and values.");
+            md.AppendLine();
+        }
+        md.Append(Table(figures, plan.Repeat));
         md.AppendLine();
         md.AppendLine($"⚠ = more than {Figure.DisturbedAbove:0.00} cores of CPU went to other work during the figure: its numbers are disturbed; rerun on a quiet machine.");
         md.AppendLine();
@@ -200,7 +254,7 @@ public static class Report
         md.AppendLine();
         md.AppendLine("## Workloads and commands");
         md.AppendLine();
-        foreach (var f in figures)
+        foreach (var f in figures.GroupBy(f => f.Id).Select(g => g.First()))
         {
             md.AppendLine($"- **{f.Section} {f.Name}** ({f.Server}, {f.Store}): {f.Workload}  ");
             md.AppendLine($"  `{f.Command}`" + (f.Samples.Count > 0 ? $"  \n  sample: {string.Join("; ", f.Samples.Distinct())}" : ""));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Code = Google.Rpc.Code;
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
@@ -32,7 +33,8 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
 
         var response = context.Response;
         var original = response.Body;
-        var holding = new ErrorHoldingStream(original, response);
+        var originalWriter = response.BodyWriter;
+        using var holding = new ErrorHoldingStream(original, context);
         response.Body = holding;
         try
         {
@@ -75,6 +77,17 @@ public sealed class ErrorShapeMiddleware(RequestDelegate next, ILogger<ErrorShap
             response.Body = original;
         }
 
+        if (holding.HoldsAnswer)
+        {
+            // One write without a flush: the server sends headers, body and the end of the response together.
+            if (!response.HasStarted && response.ContentLength is null)
+            {
+                response.ContentLength = holding.HeldAnswer.Length;
+            }
+            originalWriter.Write(holding.HeldAnswer);
+            holding.ReleaseAnswer();
+            return;
+        }
         if (holding.Held is { } held)
         {
             if (!holding.Overflowed && HasErrorInfo(held))
