@@ -19,7 +19,7 @@ public sealed class EngineOptions
     /// on their source (network I/O), so many fit one process; with no free slot the dispatcher claims again as
     /// soon as one frees up.
     /// </summary>
-    public int MaxConcurrentRuns { get; set; } = 128;
+    public int MaxConcurrentRuns { get; set; } = 1024;
 
     /// <summary>
     /// How often the dispatcher looks for due work when the last round found less than it could take (a full
@@ -47,13 +47,17 @@ public sealed class EngineOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Most Syncs one dispatch round looks at (bounds one store transaction).</summary>
-    public int DispatchBatch { get; set; } = 100;
+    /// <summary>
+    /// Most Syncs one dispatch round looks at (bounds one store transaction). 500 with 1,024 slots and finish batches of
+    /// 1,000 (measured at 1,000,000 Syncs, README "Performance"): SQLite 3,111 → 3,751 dispatches/s against 100/128/256,
+    /// PostgreSQL's 100,000-Sync catch-up 585 → 1,610/s; a round's fixed costs spread over more runs.
+    /// </summary>
+    public int DispatchBatch { get; set; } = 500;
 
     /// <summary>
     /// Most run endings written in one store transaction (group commit); 1 writes each run's end alone.
     /// </summary>
-    public int FinishBatch { get; set; } = 256;
+    public int FinishBatch { get; set; } = 1000;
 
     /// <summary>
     /// How long run history is kept (<c>GrpcSync:Engine:RunRetention</c>): older entries are deleted, except each Sync's

@@ -22,6 +22,9 @@ public sealed class StoreOptions
     /// <summary>Sqlite only: the WAL length in pages at which a commit checkpoints (<c>PRAGMA wal_autocheckpoint</c>).</summary>
     public int SqliteWalAutocheckpointPages { get; set; } = SqliteSyncStore.DefaultWalAutocheckpointPages;
 
+    /// <summary>Sqlite only: page cache (KiB) of the one connection every write runs on.</summary>
+    public int SqliteWriterCacheSizeKiB { get; set; } = SqliteSyncStore.DefaultWriterCacheSizeKiB;
+
     /// <summary>
     /// True (default): every change logs its events (webhooks, event lists and streams read them). False only to
     /// measure what the log costs a write (bench/): nothing is logged, so nothing is delivered or streamed; the

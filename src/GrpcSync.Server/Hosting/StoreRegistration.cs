@@ -19,6 +19,7 @@ public static class StoreRegistration
             {
                 LogEvents = options.Store.EventLog,
                 WalAutocheckpointPages = options.Store.SqliteWalAutocheckpointPages,
+                WriterCacheSizeKiB = options.Store.SqliteWriterCacheSizeKiB,
             },
             "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
                 ? pg
