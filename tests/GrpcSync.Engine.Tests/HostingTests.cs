@@ -94,7 +94,7 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         var options = new EngineOptions();
 
         Assert.True(options.Enabled);
-        Assert.Equal(128, options.MaxConcurrentRuns);
+        Assert.Equal(1024, options.MaxConcurrentRuns);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.PollInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Lease);
         Assert.Equal(TimeSpan.FromHours(24), options.FullSyncEvery);
@@ -102,7 +102,8 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         Assert.Equal(5, options.MaxRetries);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RetryBaseDelay);
         Assert.Equal(TimeSpan.FromMinutes(5), options.RetryMaxDelay);
-        Assert.Equal(100, options.DispatchBatch);
+        Assert.Equal(500, options.DispatchBatch);
+        Assert.Equal(1000, options.FinishBatch);
         Assert.StartsWith($"{Environment.MachineName}-{Environment.ProcessId}-", options.WorkerId, StringComparison.Ordinal);
         Assert.NotEqual(options.WorkerId, new EngineOptions().WorkerId);
         Assert.Empty(options.Validate());
