@@ -109,10 +109,9 @@ public static class SyncEvents
     /// <summary>The events a Sync's run changes imply: run_finished for each started run that was cancelled.</summary>
     public static IEnumerable<SyncEvent> CancelledRuns(IEnumerable<SyncRun> openBefore, IEnumerable<SyncRun> cancelled, DateTimeOffset now)
     {
-        var running = openBefore.Where(r => r.State == RunState.Running).Select(r => r.Id).ToHashSet();
-        var runningBefore = openBefore.Where(r => r.State == RunState.Running).ToDictionary(r => r.Id);
-        return cancelled.Where(r => running.Contains(r.Id))
-            .SelectMany(r => LateStart(runningBefore[r.Id]).Append(RunFinished(r, RunCounts.None, now)));
+        var running = openBefore.Where(r => r.State == RunState.Running).ToDictionary(r => r.Id);
+        return cancelled.Where(r => running.ContainsKey(r.Id))
+            .SelectMany(r => LateStart(running[r.Id]).Append(RunFinished(r, RunCounts.None, now)));
     }
 
     /// <summary>RFC 3339 in UTC with milliseconds, the precision the store keeps.</summary>

@@ -89,17 +89,15 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     /// WAL back into the database file. A longer WAL copies a page written by many commits once, at the cost of a
     /// longer checkpoint now and then (docs/ARCHITECTURE.md, "Store notes").
     /// </summary>
-    public int WalAutocheckpointPages
-    {
-        get => _walAutocheckpointPages;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _walAutocheckpointPages = value;
-        }
-    }
+    public int WalAutocheckpointPages { get => _walAutocheckpointPages; init => _walAutocheckpointPages = AtLeastOne(value); }
 
     private readonly int _walAutocheckpointPages = DefaultWalAutocheckpointPages;
+
+    private static int AtLeastOne(int value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
+        return value;
+    }
 
     /// <summary>The writer connection's page cache by default (KiB).</summary>
     public const int DefaultWriterCacheSizeKiB = 65_536;
@@ -110,15 +108,7 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     /// connection has written since its last transaction); at 1,000,000 Syncs the dispatcher's and the finish writer's
     /// B-tree pages then come from memory instead of a read system call each. Readers keep SQLite's default (2 MiB).
     /// </summary>
-    public int WriterCacheSizeKiB
-    {
-        get => _writerCacheSizeKiB;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _writerCacheSizeKiB = value;
-        }
-    }
+    public int WriterCacheSizeKiB { get => _writerCacheSizeKiB; init => _writerCacheSizeKiB = AtLeastOne(value); }
 
     private readonly int _writerCacheSizeKiB = DefaultWriterCacheSizeKiB;
 
