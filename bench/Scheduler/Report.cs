@@ -97,10 +97,15 @@ internal static class Report
 
     private static double D(JsonObject r, string key) => Orchestrator.D(r, key);
 
-    private static double P99(JsonNode? s) => s?["P99"]?.GetValue<double>() ?? double.NaN;
+    private static double P99(JsonNode? s) => Number(s?["P99"]);
 
     private static string Q(JsonNode? s, string q) =>
-        s?[q]?.GetValue<double>() is { } v && !double.IsNaN(v) ? v.ToString("0", CultureInfo.InvariantCulture) : "–";
+        Number(s?[q]) is var v && !double.IsNaN(v) ? v.ToString("0", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>A percentile as written: a number, or NaN (no samples), which System.Text.Json writes as the string "NaN".</summary>
+    private static double Number(JsonNode? value) =>
+        value is JsonValue v && (v.TryGetValue<double>(out var d) || double.TryParse(v.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d))
+            ? d : double.NaN;
 
     private static long N(JsonNode? s) => s?["Count"]?.GetValue<long>() ?? 0;
 
