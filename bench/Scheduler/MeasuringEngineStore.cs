@@ -72,10 +72,10 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
         return result;
     }
 
-    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    public async Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();
-        try { return await inner.RenewLeaseAsync(runId, attempt, leaseExpiresAt, ct); }
+        try { return await inner.RenewLeaseAsync(syncId, runId, attempt, leaseExpiresAt, ct); }
         finally { Renew.Add(started); }
     }
 

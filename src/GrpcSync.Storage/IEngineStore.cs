@@ -36,10 +36,10 @@ public interface IEngineStore
         DispatchAsync(now, max, static _ => int.MaxValue, (snapshot, _) => decide(snapshot), ct);
 
     /// <summary>
-    /// Extends the lease of a run still RUNNING under <paramref name="attempt"/>. False when the worker
-    /// lost it (cancelled, disabled, reclaimed or finished): the worker must stop.
+    /// Extends the lease of run <paramref name="runId"/> of Sync <paramref name="syncId"/> still RUNNING under
+    /// <paramref name="attempt"/>. False when the worker lost it (cancelled, disabled, reclaimed or finished): the worker must stop.
     /// </summary>
-    Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default);
+    Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default);
 
     /// <summary>Like <see cref="ISyncStore.MutateSyncAsync{T}"/> but by id alone (the engine acts for no caller).</summary>
     Task<SyncChange<T>?> MutateSyncAsync<T>(Guid syncId, Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct = default);

@@ -46,7 +46,7 @@ public abstract class LeaseTests(TestStore store) : EngineTest(store)
         var late = await store.WriteRecordPageAsync(new RecordPage(sync.Id, first.Id, 1,
             [Upsert(sync.Id, "zombie")], false, "zombie-cursor", H.Now));
         Assert.True(late.Fenced);
-        Assert.False(await store.RenewLeaseAsync(first.Id, 1, H.Now + H.Options.Lease));
+        Assert.False(await store.RenewLeaseAsync(first.SyncId, first.Id, 1, H.Now + H.Options.Lease));
         var now = H.Now;
         var lateFinish = await store.MutateSyncAsync(sync.Id,
             s => RunRules.Finish(s, first.Id, 1, new RunOutcome.Succeeded("zombie-cursor"), now, H.Policy));

@@ -93,7 +93,7 @@ public abstract partial class EngineStoreContract
             Assert.Contains(events, e => e.Type == EventTypes.SyncErrored && e.DataJson.Contains("CREDENTIAL_REJECTED", StringComparison.Ordinal));
         }
         Assert.NotEqual(SyncStatus.Errored, (await Store.GetSyncAsync(Alice, unrelated.Id))!.Sync.Status);
-        Assert.False(await Engine.RenewLeaseAsync(running.Id, running.Attempt, now.AddSeconds(30))); // its worker stops
+        Assert.False(await Engine.RenewLeaseAsync(running.SyncId, running.Id, running.Attempt, now.AddSeconds(30))); // its worker stops
         Assert.False(await Tokens.TryTakeRefreshLeaseAsync(credential.Id, "replica-a", now, now.AddSeconds(30))); // invalid: no refresh
     }
 }

@@ -89,7 +89,7 @@ public abstract partial class EngineStoreContract
         var (sync, _) = await InsertSyncAsync(Alice);
         var run = await StartRunAsync(sync.Id, T0.AddSeconds(1));
         await Engine.MutateSyncAsync(sync.Id, s => RunRules.Trigger(s, RunType.Full, T0.AddSeconds(2))); // queued and due
-        Assert.True(await Engine.RenewLeaseAsync(run.Id, run.Attempt, T0.AddHours(1)));
+        Assert.True(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddHours(1)));
         var later = T0.AddMinutes(30); // next_run_at passed too
         var calls = 0;
 
@@ -116,7 +116,7 @@ public abstract partial class EngineStoreContract
             var (busy, _) = await InsertSyncAsync(Alice, $"busy-{i}", at: T0.AddMinutes(-30));
             var run = await StartRunAsync(busy.Id, T0.AddMinutes(-30).AddSeconds(1));
             await Engine.MutateSyncAsync(busy.Id, s => RunRules.Trigger(s, RunType.Full, T0.AddMinutes(-29)));
-            Assert.True(await Engine.RenewLeaseAsync(run.Id, run.Attempt, T0.AddHours(1)));
+            Assert.True(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddHours(1)));
         }
         var (due, dueRun) = await InsertSyncAsync(Alice, "due", at: T0);
 
@@ -242,7 +242,7 @@ public abstract partial class EngineStoreContract
         var (sync, _) = await InsertSyncAsync(Alice);
         var t1 = T0.AddSeconds(1);
         var first = await StartRunAsync(sync.Id, t1, "worker-a");
-        Assert.True(await Engine.RenewLeaseAsync(first.Id, 1, t1.AddSeconds(60)));
+        Assert.True(await Engine.RenewLeaseAsync(first.SyncId, first.Id, 1, t1.AddSeconds(60)));
         Assert.Empty(await DispatchAsync(t1.AddSeconds(45), owner: "worker-b")); // renewed: still held
 
         var reclaimedAt = t1.AddSeconds(61);
@@ -255,18 +255,18 @@ public abstract partial class EngineStoreContract
 
         // The first worker lost the run: its renewals and writes are refused and change nothing.
         var before = await Engine.GetSyncAsync(sync.Id);
-        Assert.False(await Engine.RenewLeaseAsync(first.Id, 1, reclaimedAt.AddMinutes(10)));
+        Assert.False(await Engine.RenewLeaseAsync(first.SyncId, first.Id, 1, reclaimedAt.AddMinutes(10)));
         var fenced = await Engine.WriteRecordPageAsync(Page(first, [Upsert(sync.Id, "a")], reclaimedAt, reconcile: true, "stale"));
         Assert.Equal(new RecordPageResult(true, 0, 0, 0), fenced);
         AssertSameSnapshot(before, await Engine.GetSyncAsync(sync.Id));
         Assert.Empty((await Records.ListRecordsAsync(Alice, sync.Id, 0, 100))!.Records);
 
         // The second one holds it.
-        Assert.True(await Engine.RenewLeaseAsync(second.Id, 2, reclaimedAt.AddSeconds(40)));
+        Assert.True(await Engine.RenewLeaseAsync(second.SyncId, second.Id, 2, reclaimedAt.AddSeconds(40)));
         Assert.Equal(new RecordPageResult(false, 1, 0, 0),
             await Engine.WriteRecordPageAsync(Page(second, [Upsert(sync.Id, "a")], reclaimedAt.AddSeconds(1))));
         await FinishAsync(second, reclaimedAt.AddSeconds(2));
-        Assert.False(await Engine.RenewLeaseAsync(second.Id, 2, reclaimedAt.AddSeconds(60))); // finished
+        Assert.False(await Engine.RenewLeaseAsync(second.SyncId, second.Id, 2, reclaimedAt.AddSeconds(60))); // finished
     }
 
     [Fact]

@@ -11,12 +11,12 @@ public abstract partial class EngineStoreContract
     public async Task RenewLease_OfAQueuedCancelledOrUnknownRun_IsRefused()
     {
         var (sync, initial) = await InsertSyncAsync(Alice);
-        Assert.False(await Engine.RenewLeaseAsync(initial.Id, 0, T0.AddMinutes(1))); // queued
+        Assert.False(await Engine.RenewLeaseAsync(initial.SyncId, initial.Id, 0, T0.AddMinutes(1))); // queued
         var run = await StartRunAsync(sync.Id, T0.AddSeconds(1));
         await Engine.MutateSyncAsync(sync.Id, s => RunRules.Cancel(s, run.Id, T0.AddSeconds(2)));
 
-        Assert.False(await Engine.RenewLeaseAsync(run.Id, run.Attempt, T0.AddMinutes(1)));
-        Assert.False(await Engine.RenewLeaseAsync(Guid.NewGuid(), 1, T0.AddMinutes(1)));
+        Assert.False(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddMinutes(1)));
+        Assert.False(await Engine.RenewLeaseAsync(run.SyncId, Guid.NewGuid(), 1, T0.AddMinutes(1)));
     }
 
     [Fact]

@@ -347,7 +347,7 @@ internal sealed partial class RunWorker
                 bool renewed;
                 try
                 {
-                    renewed = await _store.RenewLeaseAsync(_run.Id, _run.Attempt, _time.GetUtcNow() + _policy.Lease, stop);
+                    renewed = await _store.RenewLeaseAsync(_run.SyncId, _run.Id, _run.Attempt, _time.GetUtcNow() + _policy.Lease, stop);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
                 {

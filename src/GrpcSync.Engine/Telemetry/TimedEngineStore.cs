@@ -49,12 +49,12 @@ public sealed class TimedEngineStore(IEngineStore inner, EngineMetrics metrics) 
         }
     }
 
-    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    public async Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await inner.RenewLeaseAsync(runId, attempt, leaseExpiresAt, ct);
+            var result = await inner.RenewLeaseAsync(syncId, runId, attempt, leaseExpiresAt, ct);
             metrics.StoreOperation("renew_lease", started);
             return result;
         }

@@ -34,9 +34,13 @@ public abstract partial class RelationalSyncStore
     /// if the worker died). Read by the running-lease index: O(runs running), whatever the number of Syncs.
     /// </summary>
     private const string RunningPerCredentialSql =
-        "SELECT s.credential_id, COUNT(*), MIN(r.lease_expires_at) FROM sync_runs r JOIN syncs s ON s.id = r.sync_id " +
+        "SELECT credential_id, COUNT(*), MIN(lease) FROM (" +
+        "SELECT s.credential_id, r.lease_expires_at AS lease FROM sync_runs r JOIN syncs s ON s.id = r.sync_id " +
         "WHERE r.state = " + SqlLiterals.Running + " AND r.lease_expires_at > @now AND s.credential_id IS NOT NULL " +
-        "GROUP BY s.credential_id";
+        // Runs kept on their Sync's row, by ix_syncs_row_run_lease.
+        "UNION ALL SELECT s.credential_id, s.row_run_lease_expires_at FROM syncs s " +
+        "WHERE s.row_run_id IS NOT NULL AND s.row_run_lease_expires_at > @now AND s.credential_id IS NOT NULL" +
+        ") running GROUP BY credential_id";
 
     /// <summary>
     /// The condition a dispatch candidate (a Sync aliased <paramref name="sync"/>) meets unless its credential is marked

@@ -9,10 +9,10 @@ namespace GrpcSync.Storage.Relational;
 /// <summary>The one funnel from a SyncChange to planned writes: read inside the transaction, validate, plan, execute.</summary>
 public abstract partial class RelationalSyncStore
 {
-    private async Task<Sync?> ReadSyncAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
+    private async Task<StoredSync?> ReadSyncAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Scope? scope, bool lockRow,
         CancellationToken ct)
     {
-        var sql = $"SELECT {SyncReadColumns} FROM syncs WHERE id = @id" +
+        var sql = $"SELECT {SyncRowColumns} FROM syncs WHERE id = @id" +
                   (scope is null ? "" : " AND project_id = @project_id AND user_id = @user_id") +
                   (lockRow ? LockClause : "");
         var command = Command(connection, tx, sql, ("@id", IdParameter(syncId)));
@@ -21,24 +21,25 @@ public abstract partial class RelationalSyncStore
             AddParameter(command, "@project_id", s.ProjectId);
             AddParameter(command, "@user_id", s.UserId);
         }
-        var found = await ReadAllAsync(command, ReadSync, ct);
+        var found = await ReadAllAsync(command, ReadStoredSync, ct);
         return found.Count == 0 ? null : found[0];
     }
 
-    private async Task<IReadOnlyList<SyncRun>> ReadOpenRunsAsync(StoreConnection connection, DbTransaction tx, Guid syncId,
+    /// <summary>The stored Sync with its open runs: those in sync_runs and the one its row keeps.</summary>
+    private async Task<SyncSnapshot> ReadSnapshotAsync(StoreConnection connection, DbTransaction tx, StoredSync stored,
         CancellationToken ct)
     {
         var command = Command(connection, tx,
             $"SELECT {RunColumns} FROM sync_runs WHERE sync_id = @sync_id AND {OpenStates} ORDER BY created_at, id",
-            ("@sync_id", IdParameter(syncId)));
-        return await ReadAllAsync(command, ReadRun, ct);
+            ("@sync_id", IdParameter(stored.Sync.Id)));
+        return new SyncSnapshot(stored.Sync, WithRowRun(await ReadAllAsync(command, ReadRun, ct), stored.Row));
     }
 
-    private async Task ApplyAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
-        CancellationToken ct)
+    private async Task ApplyAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, RowState row,
+        SyncChange<T>? change, CancellationToken ct)
     {
         var writes = new List<Write>();
-        await PlanWritesAsync(connection, tx, before, change, writes, endedRunsFreeSlots: true, ct);
+        await PlanWritesAsync(connection, tx, before, row, change, writes, endedRunsFreeSlots: true, ct);
         await ExecuteWritesAsync(connection, tx, writes, ct);
     }
 
@@ -57,8 +58,8 @@ public abstract partial class RelationalSyncStore
     /// (<see cref="PlanBudgetWrites{T}"/>); the dispatcher passes false (the runs it takes back had a dead lease,
     /// which no count included).
     /// </summary>
-    private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, SyncChange<T>? change,
-        List<Write> writes, bool endedRunsFreeSlots, CancellationToken ct)
+    private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, RowState row,
+        SyncChange<T>? change, List<Write> writes, bool endedRunsFreeSlots, CancellationToken ct)
     {
         if (change is null)
         {
@@ -67,44 +68,34 @@ public abstract partial class RelationalSyncStore
         var current = before.Sync;
         Validate(current, change);
 
-        if (change.NewSync is { } next)
+        // The run writes first (they decide what the Sync's row keeps for its runs), then the row, then the runs' rows.
+        var runWrites = new List<Write>();
+        var rowAfter = await PlanRunWritesAsync(connection, tx, current.Id, row, change, runWrites, ct);
+        var next = change.NewSync ?? current;
+        if (change.NewSync is not null && next.CredentialId != current.CredentialId)
         {
-            if (next.CredentialId != current.CredentialId)
+            await EnsureCredentialLiveAsync(connection, tx, next.Scope, next.CredentialId, ct);
+        }
+        // Only the columns that changed: an index is rewritten only when the UPDATE names one of its columns.
+        object?[] old = [.. SyncRowValues(current), .. RowStateValues(row)];
+        object?[] after = [.. SyncRowValues(next), .. RowStateValues(rowAfter)];
+        var parameters = new List<(string Name, object? Value)> { ("@id", IdParameter(current.Id)), ("@previous_version", current.Version) };
+        var changed = 0L;
+        for (var i = 0; i < after.Length; i++)
+        {
+            if (!Equals(old[i], after[i]))
             {
-                await EnsureCredentialLiveAsync(connection, tx, next.Scope, next.CredentialId, ct);
+                changed |= 1L << i;
+                parameters.Add((WritableParameterNames[i], after[i]));
             }
-            // Only the columns that changed: an index is rewritten only when the UPDATE names one of its columns.
-            var old = SyncRowValues(current);
-            var after = SyncRowValues(next);
-            var parameters = new List<(string Name, object? Value)> { ("@id", IdParameter(current.Id)), ("@previous_version", current.Version) };
-            var changed = 0L;
-            for (var i = 0; i < after.Length; i++)
-            {
-                if (!Equals(old[i], after[i]))
-                {
-                    changed |= 1L << i;
-                    parameters.Add((SyncParameterNames[i], after[i]));
-                }
-            }
+        }
+        if (changed != 0)
+        {
             // Cannot fail while the row is locked; if it does, the lock is broken: write nothing.
             writes.Add(new Write(UpdateSyncSql(changed), [.. parameters],
                 $"Sync {current.Id} was changed by someone else while locked (expected version {current.Version})."));
         }
-
-        foreach (var run in change.RunsToInsert)
-        {
-            writes.Add(new Write(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted."));
-        }
-
-        foreach (var run in change.RunsToUpdate)
-        {
-            if (ReferenceEquals(run, change.FoldIntoHistory) && await PlanFoldAsync(connection, tx, current.Id, run, writes, ct))
-            {
-                continue; // folded into the previous entry: its own row goes
-            }
-            writes.Add(new Write(UpdateRunSql, RunParameters(run with { SyncId = current.Id }),
-                $"Run {run.Id} of Sync {current.Id} does not exist; it cannot be updated."));
-        }
+        writes.AddRange(runWrites);
 
         // Last, so each event copies the Sync's row as this change left it; same transaction as the change.
         PlanEventWrites(current.Id, change.Events, writes);
@@ -171,16 +162,16 @@ public abstract partial class RelationalSyncStore
         IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct,
         bool endedRunsFreeSlots = true)
     {
-        var syncs = new Dictionary<Guid, Sync>();
+        var syncs = new Dictionary<Guid, StoredSync>();
         var openRuns = new Dictionary<Guid, List<SyncRun>>();
         foreach (var chunk in syncIds.Chunk(InListChunk))
         {
             var parameters = chunk.Select((id, n) => (Name: "@s" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id))).ToArray();
             var selectSyncs = OneOffCommand(connection, tx,
-                $"SELECT {SyncReadColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
-            foreach (var sync in await ReadAllAsync(selectSyncs, ReadSync, ct))
+                $"SELECT {SyncRowColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
+            foreach (var stored in await ReadAllAsync(selectSyncs, ReadStoredSync, ct))
             {
-                syncs[sync.Id] = sync;
+                syncs[stored.Sync.Id] = stored;
             }
             var selectRuns = OneOffCommand(connection, tx,
                 $"SELECT {RunColumns} FROM sync_runs WHERE sync_id IN ({InList("@s", chunk.Length)}) AND {OpenStates} ORDER BY created_at, id",
@@ -195,13 +186,13 @@ public abstract partial class RelationalSyncStore
         var writes = new List<Write>();
         for (var i = 0; i < syncIds.Count; i++)
         {
-            if (!syncs.TryGetValue(syncIds[i], out var sync))
+            if (!syncs.TryGetValue(syncIds[i], out var stored))
             {
                 continue;
             }
-            var snapshot = new SyncSnapshot(sync, openRuns.TryGetValue(sync.Id, out var runs) ? runs : []);
+            var snapshot = new SyncSnapshot(stored.Sync, WithRowRun(openRuns.TryGetValue(stored.Sync.Id, out var runs) ? runs : [], stored.Row));
             var change = decide(i, snapshot);
-            await PlanWritesAsync(connection, tx, snapshot, change, writes, endedRunsFreeSlots, ct);
+            await PlanWritesAsync(connection, tx, snapshot, stored.Row, change, writes, endedRunsFreeSlots, ct);
             results[i] = change;
         }
         await ExecuteWritesAsync(connection, tx, writes, ct);
@@ -249,13 +240,19 @@ public abstract partial class RelationalSyncStore
 
     private static readonly ConcurrentDictionary<long, string> UpdateSyncSqlByColumns = new();
 
+    /// <summary>The Sync's columns, then its row state's: what a change may write to the Sync's row.
+    /// (From the constants: static fields of other files of this partial class may not be initialised yet.)</summary>
+    private static readonly string[] WritableColumnNames = (SyncColumns + ", " + RowStateColumns).Split(", ");
+
+    private static readonly string[] WritableParameterNames = [.. WritableColumnNames.Select(c => "@" + c)];
+
     /// <summary>
-    /// <c>UPDATE syncs SET</c> the columns in <paramref name="changedColumns"/> (bit i = <see cref="SyncColumns"/>[i])
+    /// <c>UPDATE syncs SET</c> the columns in <paramref name="changedColumns"/> (bit i = <see cref="WritableColumnNames"/>[i])
     /// where the id and the previous version match. record_sequence is the store's own: never written here.
     /// </summary>
     private static string UpdateSyncSql(long changedColumns) =>
         UpdateSyncSqlByColumns.GetOrAdd(changedColumns, mask =>
             "UPDATE syncs SET " +
-            string.Join(", ", SyncColumnNames.Where((_, i) => (mask & (1L << i)) != 0).Select(c => $"{c} = @{c}")) +
+            string.Join(", ", WritableColumnNames.Where((_, i) => (mask & (1L << i)) != 0).Select(c => $"{c} = @{c}")) +
             " WHERE id = @id AND version = @previous_version");
 }

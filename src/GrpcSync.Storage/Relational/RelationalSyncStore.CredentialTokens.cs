@@ -62,23 +62,23 @@ public abstract partial class RelationalSyncStore
         {
             return null;
         }
-        IReadOnlyList<Sync> bound;
+        IReadOnlyList<StoredSync> bound;
         {
             var select = Command(connection, tx,
-                $"SELECT {SyncReadColumns} FROM syncs WHERE credential_id = @credential_id ORDER BY created_at, id" + LockClause,
+                $"SELECT {SyncRowColumns} FROM syncs WHERE credential_id = @credential_id ORDER BY created_at, id" + LockClause,
                 ("@credential_id", IdParameter(credentialId)));
-            bound = await ReadAllAsync(select, ReadSync, ct);
+            bound = await ReadAllAsync(select, ReadStoredSync, ct);
         }
         var changed = 0;
-        foreach (var sync in bound)
+        foreach (var stored in bound)
         {
-            var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, sync.Id, ct));
+            var snapshot = await ReadSnapshotAsync(connection, tx, stored, ct);
             var change = onBoundSync(snapshot);
             if (change.NewSync is not null)
             {
                 changed++;
             }
-            await ApplyAsync(connection, tx, snapshot, change, ct);
+            await ApplyAsync(connection, tx, snapshot, stored.Row, change, ct);
         }
         await CommitAsync(connection, tx);
         return changed;

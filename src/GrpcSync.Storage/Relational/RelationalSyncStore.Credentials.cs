@@ -93,20 +93,20 @@ public abstract partial class RelationalSyncStore
             return false;
         }
 
-        IReadOnlyList<Sync> bound;
+        IReadOnlyList<StoredSync> bound;
         {
             var select = Command(connection, tx,
-                $"SELECT {SyncReadColumns} FROM syncs " +
+                $"SELECT {SyncRowColumns} FROM syncs " +
                 "WHERE project_id = @project_id AND user_id = @user_id AND credential_id = @credential_id " +
                 "ORDER BY created_at, id" + LockClause,
                 ("@project_id", scope.ProjectId), ("@user_id", scope.UserId), ("@credential_id", IdParameter(credentialId)));
-            bound = await ReadAllAsync(select, ReadSync, ct);
+            bound = await ReadAllAsync(select, ReadStoredSync, ct);
         }
-        foreach (var sync in bound)
+        foreach (var stored in bound)
         {
-            var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, sync.Id, ct));
+            var snapshot = await ReadSnapshotAsync(connection, tx, stored, ct);
             var change = onBoundSync(snapshot);
-            await ApplyAsync(connection, tx, snapshot, change, ct);
+            await ApplyAsync(connection, tx, snapshot, stored.Row, change, ct);
         }
         await CommitAsync(connection, tx);
         return true;

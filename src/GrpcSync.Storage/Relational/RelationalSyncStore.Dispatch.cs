@@ -14,7 +14,9 @@ public abstract partial class RelationalSyncStore
     /// "Store notes" in docs/ARCHITECTURE.md). Sources:
     /// (f)/(a) <c>next_run_at</c> due and no open run (ix_syncs_next_run): (f) within the window, (a) all;
     /// (bf)/(b) a QUEUED run due and no RUNNING run under a live lease (ix_sync_runs_queued_due), split the same way;
-    /// (c) a RUNNING run whose lease expired, or none: written before leases existed (ix_sync_runs_running_lease).
+    /// (c) a RUNNING run whose lease expired, or none: written before leases existed (ix_sync_runs_running_lease), and a
+    /// run kept on its Sync's row whose lease expired (ix_syncs_row_run_lease). A run on the row also counts as open for (f)/(a)
+    /// and, under a live lease, as RUNNING for (b).
     /// Stopped Syncs are left out, and so are Syncs whose credential is marked full (<see cref="CredentialNotBusy"/>);
     /// each candidate comes with its credential and the hold on it, if any. A Sync found by two sources counts once, in its best tier at its earliest due
     /// moment. The redundant <c>state IN ('Queued', 'Running')</c> terms let the per-Sync checks use the partial
@@ -37,6 +39,11 @@ public abstract partial class RelationalSyncStore
         "WHERE x.state = " + SqlLiterals.Running + " AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= @now) " +
         "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "ORDER BY COALESCE(x.lease_expires_at, 0) LIMIT @max) x" +
+        // (c) the same for runs kept on their Sync's row (ix_syncs_row_run_lease; such a run always has a lease).
+        " UNION ALL SELECT * FROM (SELECT s.id AS sync_id, s.row_run_lease_expires_at AS due, 1 AS tier FROM syncs s " +
+        "WHERE s.row_run_id IS NOT NULL AND s.row_run_lease_expires_at <= @now " +
+        "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
+        "ORDER BY s.row_run_lease_expires_at LIMIT @max) y" +
         ") u GROUP BY sync_id) grouped) ranked) c " +
         "JOIN syncs s ON s.id = c.sync_id " +
         // The source's hold on the candidate's credential, if one is on (a probe of a table that is usually empty).
@@ -48,6 +55,7 @@ public abstract partial class RelationalSyncStore
         $"SELECT * FROM (SELECT s.id AS sync_id, s.next_run_at AS due, {(onTime ? 0 : 1)} AS tier FROM syncs s " +
         "WHERE s.next_run_at <= @now " + (onTime ? "AND s.next_run_at > @fresh " : "") +
         "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
+        "AND s.row_run_id IS NULL " +
         "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN " + SqlLiterals.OpenRunStates + ") " +
         $"ORDER BY s.next_run_at LIMIT @max) {(onTime ? "f" : "a")}";
 
@@ -59,6 +67,7 @@ public abstract partial class RelationalSyncStore
         "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = q.sync_id AND r.state IN " + SqlLiterals.OpenRunStates + " " +
         "AND r.state = " + SqlLiterals.Running + " AND r.lease_expires_at > @now) " +
+        "AND NOT (s.row_run_id IS NOT NULL AND s.row_run_lease_expires_at > @now) " +
         $"ORDER BY q.due_at LIMIT @max) {(onTime ? "bf" : "b")}";
 
     /// <summary>
@@ -188,15 +197,25 @@ public abstract partial class RelationalSyncStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    public async Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt,
+        CancellationToken ct = default)
     {
         using var turn = await EnterWriteAsync(ct);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        // One row of sync_runs and no other lock: it cannot deadlock with the Sync-first writers.
+        // One row and no other lock: it cannot deadlock with the Sync-first writers. The run is kept on its Sync's row
+        // (RelationalSyncStore.RowRuns) or has a row of its own.
         var renewed = await ExecuteAsync(connection, tx,
-            "UPDATE sync_runs SET lease_expires_at = @lease_expires_at WHERE id = @id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
-            ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@attempt", attempt));
+            "UPDATE syncs SET row_run_lease_expires_at = @lease_expires_at " +
+            "WHERE id = @sync_id AND row_run_id = @id AND row_run_attempt = @attempt", ct,
+            ("@lease_expires_at", Ms(leaseExpiresAt)), ("@sync_id", IdParameter(syncId)), ("@id", IdParameter(runId)), ("@attempt", attempt));
+        if (renewed == 0)
+        {
+            renewed = await ExecuteAsync(connection, tx,
+                "UPDATE sync_runs SET lease_expires_at = @lease_expires_at " +
+                "WHERE id = @id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
+                ("@lease_expires_at", Ms(leaseExpiresAt)), ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@attempt", attempt));
+        }
         await CommitAsync(connection, tx);
         return renewed == 1;
     }

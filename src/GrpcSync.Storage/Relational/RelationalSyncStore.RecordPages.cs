@@ -52,16 +52,21 @@ public abstract partial class RelationalSyncStore
         var seenBy = IdParameter(seenMarker);
 
         // The Sync row first (the lock order of every writer), then the fence under it.
-        var syncRow = await ReadAllAsync(Command(connection, tx, "SELECT record_sequence, pipeline FROM syncs WHERE id = @id" + LockClause,
-            ("@id", syncId)), r => (Sequence: r.GetInt64(0), Pipeline: r.GetString(1)), ct);
+        var syncRow = await ReadAllAsync(Command(connection, tx,
+            "SELECT record_sequence, pipeline, row_run_id, row_run_attempt FROM syncs WHERE id = @id" + LockClause,
+            ("@id", syncId)), r => (Sequence: r.GetInt64(0), Pipeline: r.GetString(1),
+                RowRun: r.IsDBNull(2) ? (Guid?)null : ReadId(r, 2), RowRunAttempt: r.IsDBNull(3) ? 0 : r.GetInt32(3)), ct);
         if (syncRow.Count == 0)
         {
             return Fenced;
         }
         var sequence = syncRow[0].Sequence;
-        var runType = await ScalarAsync(connection, tx,
-            "SELECT run_type FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
-            ("@run_id", runId), ("@sync_id", syncId), ("@attempt", page.Attempt));
+        // A run kept on its Sync's row (RelationalSyncStore.RowRuns) is RUNNING under its attempt there.
+        var runType = syncRow[0].RowRun == page.RunId
+            ? (syncRow[0].RowRunAttempt == page.Attempt ? nameof(RunType.Incremental) : null)
+            : await ScalarAsync(connection, tx,
+                "SELECT run_type FROM sync_runs WHERE id = @run_id AND sync_id = @sync_id AND state = " + SqlLiterals.Running + " AND attempt = @attempt", ct,
+                ("@run_id", runId), ("@sync_id", syncId), ("@attempt", page.Attempt));
         if (runType is null)
         {
             return Fenced; // disposal rolls back the (empty) transaction

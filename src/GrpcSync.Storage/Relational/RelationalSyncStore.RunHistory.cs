@@ -29,10 +29,11 @@ public abstract partial class RelationalSyncStore : IRunHistoryStore
     /// <summary>
     /// Plans <paramref name="finished"/> (a no-change run, <see cref="RunHistory.AsStreakOfOne"/>) folded into the
     /// Sync's previous entry when <see cref="RunHistory.Fold"/> allows it; false (nothing planned) when the run keeps
-    /// its own entry. Read under the Sync's row lock, which every writer of its runs takes first.
+    /// its own entry. Read under the Sync's row lock, which every writer of its runs takes first. <paramref name="ownRow"/>:
+    /// the run has a row in sync_runs, which goes (a run kept on its Sync's row has none).
     /// </summary>
     private async Task<bool> PlanFoldAsync(StoreConnection connection, DbTransaction tx, Guid syncId, SyncRun finished,
-        List<Write> writes, CancellationToken ct)
+        bool ownRow, List<Write> writes, CancellationToken ct)
     {
         var command = Command(connection, tx, EntryBeforeSql, ("@sync_id", IdParameter(syncId)),
             ("@created_at", Ms(finished.CreatedAt)), ("@id", IdParameter(finished.Id)));
@@ -48,6 +49,10 @@ public abstract partial class RelationalSyncStore : IRunHistoryStore
                 ("@previous_count", previous!.CollapsedRuns),
             ],
             $"History entry {entry.Id} of Sync {syncId} changed while its Sync was locked."));
+        if (!ownRow)
+        {
+            return true;
+        }
         writes.Add(new Write(DeleteFoldedRunSql, [("@id", IdParameter(finished.Id)), ("@sync_id", IdParameter(syncId))],
             $"Run {finished.Id} of Sync {syncId} does not exist; it cannot be folded into its history."));
         return true;
@@ -57,15 +62,17 @@ public abstract partial class RelationalSyncStore : IRunHistoryStore
     /// A run id that is not stored any more because its run was folded into a collapsed entry: that entry, found as the
     /// Sync's entry just before the id's creation time (its UUIDv7 carries it) and checked to span it; else null.
     /// </summary>
-    private async Task<SyncRun?> FindFoldingEntryAsync(StoreConnection connection, Guid syncId, Guid runId, CancellationToken ct)
+    private async Task<SyncRun?> FindFoldingEntryAsync(StoreConnection connection, DbTransaction tx, Guid syncId, Guid runId,
+        RowStreak? streak, CancellationToken ct)
     {
         if (RunIds.CreatedAt(runId) is not { } createdMs)
         {
             return null;
         }
-        var command = Command(connection, null, EntryBeforeSql, ("@sync_id", IdParameter(syncId)),
+        var command = Command(connection, tx, EntryBeforeSql, ("@sync_id", IdParameter(syncId)),
             ("@created_at", createdMs), ("@id", IdParameter(runId)));
-        var entry = (await ReadAllAsync(command, ReadRun, ct)).FirstOrDefault();
+        var stored = (await ReadAllAsync(command, ReadRun, ct)).FirstOrDefault();
+        var entry = stored is null ? null : WithRowState(stored, streak);
         return entry is not null && RunHistory.Covers(entry, runId) ? entry : null;
     }
 

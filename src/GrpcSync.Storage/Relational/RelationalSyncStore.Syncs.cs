@@ -40,7 +40,7 @@ public abstract partial class RelationalSyncStore
                     await InsertRunAsync(connection, tx, initialRun, ct);
                     await ContinueEventSequenceAsync(connection, tx, IdParameter(sync.Id), ct);
                 }
-                var stored = await ReadSyncAsync(connection, tx, sync.Id, scope: null, lockRow: false, ct);
+                var stored = (await ReadSyncAsync(connection, tx, sync.Id, scope: null, lockRow: false, ct))?.Sync;
                 if (stored is null)
                 {
                     if (attempt < 3)
@@ -71,14 +71,14 @@ public abstract partial class RelationalSyncStore
     {
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginReadAsync(connection.Connection, ct);
-        var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct);
-        if (sync is null)
+        var stored = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct);
+        if (stored is null)
         {
             return null;
         }
-        var openRuns = await ReadOpenRunsAsync(connection, tx, syncId, ct);
+        var snapshot = await ReadSnapshotAsync(connection, tx, stored, ct);
         await CommitAsync(connection, tx);
-        return new SyncSnapshot(sync, openRuns);
+        return snapshot;
     }
 
     /// <inheritdoc />
@@ -135,14 +135,14 @@ public abstract partial class RelationalSyncStore
     private async Task<SyncChange<T>?> MutateOneAsync<T>(StoreConnection connection, DbTransaction tx, Scope? scope, Guid syncId,
         Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
     {
-        var sync = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
-        if (sync is null)
+        var stored = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
+        if (stored is null)
         {
             return null;
         }
-        var snapshot = new SyncSnapshot(sync, await ReadOpenRunsAsync(connection, tx, syncId, ct));
+        var snapshot = await ReadSnapshotAsync(connection, tx, stored, ct);
         var change = decide(snapshot);
-        await ApplyAsync(connection, tx, snapshot, change, ct);
+        await ApplyAsync(connection, tx, snapshot, stored.Row, change, ct);
         return change;
     }
 
@@ -213,17 +213,17 @@ public abstract partial class RelationalSyncStore
     }
 
     /// <inheritdoc />
-    /// <remarks>One read snapshot, so the runs are those of the incarnation returned with them.</remarks>
+    /// <remarks>
+    /// One read snapshot, so the runs are those of the incarnation returned with them. The run kept on the Sync's row and
+    /// the streak's figures (<see cref="RowState"/>) are merged in, so the history reads as if every run had its row.
+    /// </remarks>
     public async Task<RunsPage?> ListRunsAsync(Scope scope, Guid syncId, int limit, RunPosition? after,
         CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginReadAsync(connection.Connection, ct);
-        var incarnation = await ScalarAsync(connection, tx,
-            "SELECT incarnation FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
-            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
-        if (incarnation is null)
+        if (await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct) is not { } stored)
         {
             return null;
         }
@@ -237,28 +237,41 @@ public abstract partial class RelationalSyncStore
             AddParameter(command, "@after_created_at", position.CreatedAt.ToUnixTimeMilliseconds());
             AddParameter(command, "@after_id", IdParameter(position.Id));
         }
-        var runs = await ReadAllAsync(command, ReadRun, ct);
+        var runs = (await ReadAllAsync(command, ReadRun, ct)).Select(r => WithRowState(r, stored.Row.Streak)).ToList();
         await CommitAsync(connection, tx);
-        return new RunsPage(Convert.ToInt64(incarnation, CultureInfo.InvariantCulture), runs);
+        if (stored.Row.Run is { } onRow && (after is not { } cursor || CompareHistoryPositions(onRow.CreatedAt, onRow.Id, cursor.CreatedAt, cursor.Id) < 0))
+        {
+            var at = runs.FindIndex(r => CompareHistoryPositions(r.CreatedAt, r.Id, onRow.CreatedAt, onRow.Id) < 0);
+            runs.Insert(at < 0 ? runs.Count : at, onRow);
+            if (runs.Count > limit)
+            {
+                runs.RemoveAt(runs.Count - 1);
+            }
+        }
+        return new RunsPage(stored.Sync.Incarnation, runs);
     }
 
     /// <inheritdoc />
     public async Task<SyncRun?> GetRunAsync(Scope scope, Guid syncId, Guid runId, CancellationToken ct = default)
     {
         await using var connection = await OpenConnectionAsync(ct);
-        var command = Command(connection, null,
-            $"SELECT {RunColumns} FROM sync_runs WHERE id = @id AND sync_id = @sync_id " +
-            "AND EXISTS (SELECT 1 FROM syncs WHERE id = @sync_id AND project_id = @project_id AND user_id = @user_id)",
-            ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId));
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        if (await ReadSyncAsync(connection, tx, syncId, scope, lockRow: false, ct) is not { } stored)
+        {
+            return null;
+        }
+        if (stored.Row.Run is { } onRow && onRow.Id == runId)
+        {
+            await CommitAsync(connection, tx);
+            return onRow;
+        }
+        var command = Command(connection, tx, $"SELECT {RunColumns} FROM sync_runs WHERE id = @id AND sync_id = @sync_id",
+            ("@id", IdParameter(runId)), ("@sync_id", IdParameter(syncId)));
         var found = await ReadAllAsync(command, ReadRun, ct);
         // A run that changed nothing may have been folded into a collapsed entry since its id was seen: the entry answers.
-        return found.Count > 0 ? found[0]
-            : await ScopedSyncExistsAsync(connection, scope, syncId, ct) ? await FindFoldingEntryAsync(connection, syncId, runId, ct)
-            : null;
+        var run = found.Count > 0 ? WithRowState(found[0], stored.Row.Streak)
+            : await FindFoldingEntryAsync(connection, tx, syncId, runId, stored.Row.Streak, ct);
+        await CommitAsync(connection, tx);
+        return run;
     }
-
-    private async Task<bool> ScopedSyncExistsAsync(StoreConnection connection, Scope scope, Guid syncId, CancellationToken ct) =>
-        await ScalarAsync(connection, null,
-            "SELECT 1 FROM syncs WHERE id = @id AND project_id = @project_id AND user_id = @user_id", ct,
-            ("@id", IdParameter(syncId)), ("@project_id", scope.ProjectId), ("@user_id", scope.UserId)) is not null;
 }

@@ -38,9 +38,9 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
         CancellationToken ct = default) =>
         inner.DispatchAsync(now, max, maxRunsPerCredential, decide, ct);
 
-    public async Task<bool> RenewLeaseAsync(Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
+    public async Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt, CancellationToken ct = default)
     {
-        var renewed = await inner.RenewLeaseAsync(runId, attempt, leaseExpiresAt, ct);
+        var renewed = await inner.RenewLeaseAsync(syncId, runId, attempt, leaseExpiresAt, ct);
         _renewals.Writer.TryWrite(renewed);
         return renewed;
     }
