@@ -15,7 +15,7 @@ internal static class Orchestrator
                  [--profile tuned|default] [--set EngineKey=Value ...] [--log-level Warning|Information]
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
-                 [--template-cache DIR]
+                 [--template-cache DIR] [--prime] [--prime-max 1200]
         """;
 
     /// <summary>
@@ -26,7 +26,7 @@ internal static class Orchestrator
 
     public static async Task<int> RunAsync(string[] argv)
     {
-        var a = Args.Parse(argv, "keep");
+        var a = Args.Parse(argv, "keep", "prime");
         var stores = a.Get("stores", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var phases = a.Get("phases", "idle,steady,catchup").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var syncs = a.GetInt("syncs", 100_000);
@@ -47,6 +47,10 @@ internal static class Orchestrator
         var label = a.Get("label", "latest");
         var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
         var templateCache = a.Has("template-cache") ? a.Get("template-cache") : null;
+        // Prime: before the phases, every Sync runs once on the template (a catch-up run to its end), so the phases start
+        // from the state a long-running server is in (each Sync's history entry begun, its row as runs leave it).
+        var prime = a.Flag("prime");
+        var primeMax = a.GetInt("prime-max", 1200);
         var work = a.Has("work") ? a.Get("work") : Directory.CreateTempSubdirectory("grpcsync-sched.").FullName;
         Directory.CreateDirectory(work);
         foreach (var phase in phases)
@@ -76,7 +80,8 @@ internal static class Orchestrator
                 if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs))
                 {
                     seedTime = TimeSpan.Zero;
-                    Log($"[{store}] template of {syncs:N0} Syncs restored from {templateCache} (not seeded again)");
+                    await db.MigrateTemplateAsync();
+                    Log($"[{store}] template of {syncs:N0} Syncs restored from {templateCache} (not seeded again, migrated)");
                 }
                 else
                 {
@@ -87,6 +92,10 @@ internal static class Orchestrator
                     {
                         db.SaveTemplate(templateCache, syncs);
                     }
+                }
+                if (prime)
+                {
+                    await PrimeAsync(db, syncs, settings, logLevel, primeMax, work, templateCache);
                 }
                 foreach (var phase in phases)
                 {
@@ -181,11 +190,38 @@ internal static class Orchestrator
         }
     }
 
+    /// <summary>
+    /// <c>--prime</c>: a catch-up run on a copy of the template until it drained (at most <paramref name="primeMax"/> s),
+    /// then that copy is the template; kept in the template cache as the "-primed" variant, made once per cache.
+    /// </summary>
+    private static async Task PrimeAsync(BenchDatabase db, int syncs, List<string> settings, string logLevel, int primeMax,
+        string work, string? templateCache)
+    {
+        if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs, "-primed"))
+        {
+            await db.MigrateTemplateAsync();
+            Log($"[{db.Store}] primed template restored from {templateCache}");
+            return;
+        }
+        Log($"[{db.Store}] priming: every Sync runs once on the template (catch-up, at most {primeMax} s) …");
+        var row = await RunPhaseAsync(db, "catchup", syncs, settings, logLevel, 0, 0, 0, primeMax, work, promote: true);
+        Log($"[{db.Store}] primed: drained {row["drained"]} in {row["drainSeconds"]} s");
+        if (row["error"] is not null || row["drained"]?.GetValue<bool>() != true)
+        {
+            throw new InvalidOperationException($"priming did not drain within {primeMax} s: {row["error"]}");
+        }
+        if (templateCache is not null)
+        {
+            db.SaveTemplate(templateCache, syncs, "-primed");
+        }
+    }
+
     private static async Task<JsonObject> RunPhaseAsync(BenchDatabase db, string phase, int syncs, List<string> settings,
-        string logLevel, int warmup, int window, int idle, int catchupMax, string work)
+        string logLevel, int warmup, int window, int idle, int catchupMax, string work, bool promote = false)
     {
         var name = $"phase_{phase}";
         var cs = await db.CopyAsync(name);
+        var promoted = false;
         try
         {
             var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000;
@@ -225,11 +261,19 @@ internal static class Orchestrator
                 row["onTimeStarted"] = (row["onTimeDuringDrainClaimMs"]?["Count"]?.GetValue<long>() ?? 0)
                                        + (row["onTimeAfterDrainClaimMs"]?["Count"]?.GetValue<long>() ?? 0);
             }
+            if (promote && row["error"] is null)
+            {
+                await db.PromoteAsync(name);
+                promoted = true;
+            }
             return row;
         }
         finally
         {
-            await db.DropAsync(name);
+            if (!promoted)
+            {
+                await db.DropAsync(name);
+            }
         }
     }
 

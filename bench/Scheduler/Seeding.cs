@@ -60,11 +60,26 @@ internal abstract class BenchDatabase : IAsyncDisposable
     /// (<c>--template-cache DIR</c>): only reuse one seeded by the same seeding code. A template made before a new
     /// migration is still valid: the server applies newer migrations when it starts on the copy. SQLite only.
     /// </summary>
-    public virtual bool TryRestoreTemplate(string cacheDirectory, int syncs) => false;
+    public virtual bool TryRestoreTemplate(string cacheDirectory, int syncs, string variant = "") => false;
 
     /// <summary>Keeps the seeded template in the cache (see <see cref="TryRestoreTemplate"/>).</summary>
-    public virtual void SaveTemplate(string cacheDirectory, int syncs)
+    public virtual void SaveTemplate(string cacheDirectory, int syncs, string variant = "")
     {
+    }
+
+    /// <summary>Makes the copy <paramref name="name"/> (see <see cref="CopyAsync"/>) the template (<c>--prime</c>).</summary>
+    public virtual Task PromoteAsync(string name) =>
+        throw new NotSupportedException($"--prime is built for SQLite only, not for {Store}.");
+
+    /// <summary>
+    /// Brings a restored template to the current schema (migrations since it was seeded), once, so no phase's server
+    /// spends its warm-up migrating.
+    /// </summary>
+    public async Task MigrateTemplateAsync()
+    {
+        var store = await CreateTemplateStoreAsync();
+        await store.MigrateAsync();
+        await ReleaseTemplateAsync(store);
     }
 
     public async Task<TimeSpan> SeedAsync(int syncs, int parallelism, Action<string> log)
@@ -189,12 +204,12 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
         SqliteConnection.ClearAllPools();
     }
 
-    private static string CachedTemplate(string cacheDirectory, int syncs) =>
-        Path.Combine(cacheDirectory, $"sqlite-{syncs.ToString(CultureInfo.InvariantCulture)}.db");
+    private static string CachedTemplate(string cacheDirectory, int syncs, string variant) =>
+        Path.Combine(cacheDirectory, $"sqlite-{syncs.ToString(CultureInfo.InvariantCulture)}{variant}.db");
 
-    public override bool TryRestoreTemplate(string cacheDirectory, int syncs)
+    public override bool TryRestoreTemplate(string cacheDirectory, int syncs, string variant = "")
     {
-        var cached = CachedTemplate(cacheDirectory, syncs);
+        var cached = CachedTemplate(cacheDirectory, syncs, variant);
         if (!File.Exists(cached))
         {
             return false;
@@ -203,10 +218,30 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
         return true;
     }
 
-    public override void SaveTemplate(string cacheDirectory, int syncs)
+    public override void SaveTemplate(string cacheDirectory, int syncs, string variant = "")
     {
         Directory.CreateDirectory(cacheDirectory);
-        File.Copy(TemplatePath, CachedTemplate(cacheDirectory, syncs), overwrite: true);
+        File.Copy(TemplatePath, CachedTemplate(cacheDirectory, syncs, variant), overwrite: true);
+    }
+
+    public override async Task PromoteAsync(string name)
+    {
+        var path = Path.Combine(directory, name + ".db");
+        // The server has exited; fold its WAL into the file so the file alone is the database.
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path }.ToString()))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await command.ExecuteNonQueryAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        File.Move(path, TemplatePath, overwrite: true);
+        foreach (var suffix in new[] { "-wal", "-shm" })
+        {
+            File.Delete(path + suffix);
+            File.Delete(TemplatePath + suffix);
+        }
     }
 
     public override Task<string> CopyAsync(string name)
