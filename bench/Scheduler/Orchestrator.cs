@@ -192,12 +192,14 @@ internal static class Orchestrator
 
     /// <summary>
     /// <c>--prime</c>: a catch-up run on a copy of the template until it drained (at most <paramref name="primeMax"/> s),
-    /// then that copy is the template; kept in the template cache as the "-primed" variant, made once per cache.
+    /// then that copy is the template; kept in the template cache as the "-primed-REV" variant (REV: the git revision).
     /// </summary>
     private static async Task PrimeAsync(BenchDatabase db, int syncs, List<string> settings, string logLevel, int primeMax,
         string work, string? templateCache)
     {
-        if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs, "-primed"))
+        // Primed by this revision's engine: another revision leaves another state (and may not know its schema).
+        var variant = "-primed-" + await GitRevisionAsync();
+        if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs, variant))
         {
             await db.MigrateTemplateAsync();
             Log($"[{db.Store}] primed template restored from {templateCache}");
@@ -212,7 +214,7 @@ internal static class Orchestrator
         }
         if (templateCache is not null)
         {
-            db.SaveTemplate(templateCache, syncs, "-primed");
+            db.SaveTemplate(templateCache, syncs, variant);
         }
     }
 
