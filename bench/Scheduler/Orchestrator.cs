@@ -192,13 +192,13 @@ internal static class Orchestrator
 
     /// <summary>
     /// <c>--prime</c>: a catch-up run on a copy of the template until it drained (at most <paramref name="primeMax"/> s),
-    /// then that copy is the template; kept in the template cache as the "-primed-REV" variant (REV: the git revision).
+    /// then that copy is the template; kept in the template cache as the "-primed-vN" variant (N: the schema version).
     /// </summary>
     private static async Task PrimeAsync(BenchDatabase db, int syncs, List<string> settings, string logLevel, int primeMax,
         string work, string? templateCache)
     {
-        // Primed by this revision's engine: another revision leaves another state (and may not know its schema).
-        var variant = "-primed-" + await GitRevisionAsync();
+        // Primed under one schema version: another version's engine leaves another state (and may not know the schema).
+        var variant = "-primed-v" + (await db.SchemaVersionAsync()).ToString(CultureInfo.InvariantCulture);
         if (templateCache is not null && db.TryRestoreTemplate(templateCache, syncs, variant))
         {
             await db.MigrateTemplateAsync();

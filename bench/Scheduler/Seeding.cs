@@ -67,6 +67,23 @@ internal abstract class BenchDatabase : IAsyncDisposable
     {
     }
 
+    /// <summary>The template's schema version (its latest applied migration).</summary>
+    public async Task<long> SchemaVersionAsync()
+    {
+        var store = await CreateTemplateStoreAsync();
+        await store.MigrateAsync();
+        await ReleaseTemplateAsync(store);
+        await using var connection = Connect(await TemplateConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(version) FROM schema_migrations";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The template's connection string.</summary>
+    protected virtual Task<string> TemplateConnectionStringAsync() =>
+        throw new NotSupportedException($"--prime is built for SQLite only, not for {Store}.");
+
     /// <summary>Makes the copy <paramref name="name"/> (see <see cref="CopyAsync"/>) the template (<c>--prime</c>).</summary>
     public virtual Task PromoteAsync(string name) =>
         throw new NotSupportedException($"--prime is built for SQLite only, not for {Store}.");
@@ -223,6 +240,9 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
         Directory.CreateDirectory(cacheDirectory);
         File.Copy(TemplatePath, CachedTemplate(cacheDirectory, syncs, variant), overwrite: true);
     }
+
+    protected override Task<string> TemplateConnectionStringAsync() =>
+        Task.FromResult(new SqliteConnectionStringBuilder { DataSource = TemplatePath }.ToString());
 
     public override async Task PromoteAsync(string name)
     {
