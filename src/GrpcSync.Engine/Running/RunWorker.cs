@@ -29,6 +29,7 @@ internal sealed partial class RunWorker
     private readonly AccessTokenSources? _accessTokens;
     private readonly ILogger _logger;
     private readonly EngineMetrics _metrics;
+    private readonly RoundCredentials? _credentials; // the dispatch round's read of its runs' credentials (null: read our own)
 
     private int _leaseLost; // 1 once RenewLeaseAsync said the run is no longer ours
     private int _pages;
@@ -39,8 +40,9 @@ internal sealed partial class RunWorker
 
     public RunWorker(Sync sync, SyncRun run, IEngineStore store, ConnectorRegistry connectors, ICredentialSecrets secrets,
         TimeProvider time, RunPolicy policy, ILogger logger, FinishWriter? finisher = null, CredentialRateGates? rateGates = null,
-        AccessTokenSources? accessTokens = null, EngineMetrics? metrics = null)
+        AccessTokenSources? accessTokens = null, EngineMetrics? metrics = null, RoundCredentials? credentials = null)
     {
+        _credentials = credentials;
         _metrics = metrics ?? EngineMetrics.Shared;
         _accessTokens = accessTokens;
         _finisher = finisher;
@@ -128,7 +130,9 @@ internal sealed partial class RunWorker
         {
             return new RunOutcome.PermanentFailure("The Sync has no credential bound.");
         }
-        var credential = await _store.GetCredentialAsync(credentialId, ct);
+        var credential = _credentials is not null
+            ? await _credentials.GetAsync(credentialId, ct)
+            : await _store.GetCredentialAsync(credentialId, ct);
         // A credential of another user is as good as gone: it must never be used for this Sync.
         if (credential is null || credential.ProjectId != _sync.ProjectId || credential.UserId != _sync.UserId)
         {
