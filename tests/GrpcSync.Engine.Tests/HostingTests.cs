@@ -94,7 +94,7 @@ public abstract class HostingTests(TestStore store) : EngineTest(store)
         var options = new EngineOptions();
 
         Assert.True(options.Enabled);
-        Assert.Equal(2048, options.MaxConcurrentRuns);
+        Assert.Equal(1024, options.MaxConcurrentRuns);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.PollInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Lease);
         Assert.Equal(TimeSpan.FromHours(24), options.FullSyncEvery);

@@ -17,12 +17,9 @@ public sealed class EngineOptions
     /// <summary>
     /// Runs this process works on at once; the dispatcher claims no more than the free slots. Runs mostly wait
     /// on their source (network I/O), so many fit one process; with no free slot the dispatcher claims again as
-    /// soon as one frees up. A run holds its slot until its end is committed (the group commit, up to
-    /// <see cref="FinishBatch"/> at once), so there are twice as many slots as one group commit takes: while one
-    /// batch of endings commits, the other half of the slots is claimed and worked (with as many slots as one
-    /// batch, claims and commits take turns instead: PostgreSQL's catch-up drain, README "Performance").
+    /// soon as one frees up.
     /// </summary>
-    public int MaxConcurrentRuns { get; set; } = 2048;
+    public int MaxConcurrentRuns { get; set; } = 1024;
 
     /// <summary>
     /// How often the dispatcher looks for due work when the last round found less than it could take (a full
