@@ -18,6 +18,7 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
     public readonly CallStats Mutate = new();
     public readonly CallStats GetSync = new();
     public readonly CallStats GetCredential = new();
+    public readonly CallStats GetCredentials = new(); // one per dispatch round (RoundCredentials)
     public readonly CallStats WritePage = new();
     private long _dispatchedRuns;
 
@@ -108,6 +109,14 @@ internal sealed class MeasuringEngineStore(IEngineStore inner, Recorder recorder
         var started = Stopwatch.GetTimestamp();
         try { return await inner.GetCredentialAsync(credentialId, ct); }
         finally { GetCredential.Add(started); }
+    }
+
+    public async Task<IReadOnlyDictionary<Guid, Credential>> GetCredentialsAsync(IReadOnlyCollection<Guid> credentialIds,
+        CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try { return await inner.GetCredentialsAsync(credentialIds, ct); }
+        finally { GetCredentials.Add(started); }
     }
 
     public Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,

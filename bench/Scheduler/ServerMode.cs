@@ -321,6 +321,7 @@ internal static class ServerMode
     {
         ["DispatchAsync"] = s.Dispatch.Snapshot(),
         ["GetCredentialAsync"] = s.GetCredential.Snapshot(),
+        ["GetCredentialsAsync(round)"] = s.GetCredentials.Snapshot(),
         ["MutateSyncAsync(Finish)"] = s.Mutate.Snapshot(),
         ["RenewLeaseAsync"] = s.Renew.Snapshot(),
         ["GetSyncAsync"] = s.GetSync.Snapshot(),

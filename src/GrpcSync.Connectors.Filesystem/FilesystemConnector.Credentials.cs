@@ -11,8 +11,7 @@ public sealed partial class FilesystemConnector
     private Scope ResolveScope(SourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Pipeline != FilesPipeline)
-            throw new PermanentSourceException("UNSUPPORTED_PIPELINE", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline.");
+        SinglePipeline.Require(IntegrationName, FilesPipeline, context.Pipeline);
         var problems = ParseConfiguration(context.Configuration, out var folder);
         if (problems.Count > 0)
             throw new PermanentSourceException("INVALID_CONFIGURATION", $"{problems[0].Field} {problems[0].Description}");

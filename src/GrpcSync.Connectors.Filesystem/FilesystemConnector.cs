@@ -66,11 +66,7 @@ public sealed partial class FilesystemConnector : IConnector
     /// </summary>
     public IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration)
     {
-        var problems = new List<ConfigurationProblem>();
-        if (pipeline != FilesPipeline)
-            problems.Add(new ConfigurationProblem("pipeline", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline."));
-        problems.AddRange(ParseConfiguration(configuration, out _));
-        return problems;
+        return SinglePipeline.Validate(IntegrationName, FilesPipeline, pipeline, ParseConfiguration(configuration, out _));
     }
 
     /// <summary>

@@ -50,13 +50,7 @@ public sealed partial class GoogleDriveConnector : IConnector, ICredentialChecks
     /// <summary><c>{}</c> or <c>{"folderId":"…"}</c>, optional boolean <c>includeSharedDrives</c>; no other keys. No source calls.</summary>
     public IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration)
     {
-        var problems = new List<ConfigurationProblem>();
-        if (pipeline != FilesPipeline)
-        {
-            problems.Add(new ConfigurationProblem("pipeline", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline."));
-        }
-        problems.AddRange(DriveConfiguration.Parse(configuration, out _));
-        return problems;
+        return SinglePipeline.Validate(IntegrationName, FilesPipeline, pipeline, DriveConfiguration.Parse(configuration, out _));
     }
 
     public IAsyncEnumerable<SourcePage> EnumerateAsync(SourceContext context, CancellationToken ct) => ListAsync(context, ct);
@@ -79,10 +73,7 @@ public sealed partial class GoogleDriveConnector : IConnector, ICredentialChecks
     private DriveConfiguration ResolveConfiguration(SourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Pipeline != FilesPipeline)
-        {
-            throw new PermanentSourceException("UNSUPPORTED_PIPELINE", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline.");
-        }
+        SinglePipeline.Require(IntegrationName, FilesPipeline, context.Pipeline);
         var problems = DriveConfiguration.Parse(context.Configuration, out var configuration);
         return configuration ?? throw new PermanentSourceException("INVALID_CONFIGURATION", $"{problems[0].Field} {problems[0].Description}");
     }

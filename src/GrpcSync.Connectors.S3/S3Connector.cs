@@ -58,13 +58,7 @@ public sealed partial class S3Connector : IConnector, ICredentialChecks, IDispos
     /// <summary>Requires <c>{"bucket":"…"}</c> with an optional string <c>prefix</c>; no other keys. Does not touch the source.</summary>
     public IReadOnlyList<ConfigurationProblem> ValidateConfiguration(string pipeline, JsonElement configuration)
     {
-        var problems = new List<ConfigurationProblem>();
-        if (pipeline != FilesPipeline)
-        {
-            problems.Add(new ConfigurationProblem("pipeline", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline."));
-        }
-        problems.AddRange(S3Configuration.Parse(configuration, out _));
-        return problems;
+        return SinglePipeline.Validate(IntegrationName, FilesPipeline, pipeline, S3Configuration.Parse(configuration, out _));
     }
 
     /// <summary>Every object and folder under the prefix (INITIAL and FULL runs; the engine reconciles what is gone).</summary>
@@ -131,10 +125,7 @@ public sealed partial class S3Connector : IConnector, ICredentialChecks, IDispos
     private (S3Configuration Configuration, S3Credentials Credentials) ResolveScope(SourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Pipeline != FilesPipeline)
-        {
-            throw new PermanentSourceException("UNSUPPORTED_PIPELINE", $"The {IntegrationName} integration only serves the '{FilesPipeline}' pipeline.");
-        }
+        SinglePipeline.Require(IntegrationName, FilesPipeline, context.Pipeline);
         var problems = S3Configuration.Parse(context.Configuration, out var configuration);
         if (configuration is null)
         {

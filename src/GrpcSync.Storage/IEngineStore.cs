@@ -71,6 +71,26 @@ public interface IEngineStore
     Task<Credential?> GetCredentialAsync(Guid credentialId, CancellationToken ct = default);
 
     /// <summary>
+    /// <see cref="GetCredentialAsync(Guid, CancellationToken)"/> for many ids at once (the credentials of one dispatch
+    /// round's runs): each credential that exists and is not deleted, by id; the others are absent. The default
+    /// implementation reads them one at a time.
+    /// </summary>
+    async Task<IReadOnlyDictionary<Guid, Credential>> GetCredentialsAsync(IReadOnlyCollection<Guid> credentialIds,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(credentialIds);
+        var found = new Dictionary<Guid, Credential>();
+        foreach (var id in credentialIds.Distinct())
+        {
+            if (await GetCredentialAsync(id, ct) is { } credential)
+            {
+                found[id] = credential;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
     /// Writes one page of a run in one transaction, fenced: nothing is written (result Fenced) unless
     /// the run is RUNNING under <see cref="RecordPage.Attempt"/>. Each upsert whose record is new, was a
     /// tombstone, or has another fingerprint gets the next change sequence of the Sync; unchanged records

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using GrpcSync.Cli.Errors;
 using GrpcSync.Cli.Invocation;
 using GrpcSync.V1;
 
@@ -29,19 +28,8 @@ public static class CredentialCommands
         var secretFile = new Option<FileInfo?>("--secret-file") { Description = "Read the secret (a JSON value) from this file; keeps it out of the shell history." };
         var verify = new Option<bool>("--verify") { Description = "Have the connector check the secret with the source first." };
         var idempotencyKey = new Option<string?>("--idempotency-key") { Description = "Retry-safe create: the same key and request return the same credential." };
-        var command = new Command("create", "Store a credential (exactly one of --secret, --secret-json, --secret-file).")
-        {
-            integration, name, secret, secretJson, secretFile, verify, idempotencyKey,
-        };
-        command.Validators.Add(result =>
-        {
-            var given = new[] { secret, secretJson, (System.CommandLine.Option)secretFile }.Count(o => result.GetResult(o) is not null);
-            if (given != 1)
-            {
-                result.AddError("Give exactly one of --secret, --secret-json and --secret-file.");
-            }
-        });
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        var command = CommandBuilder.Showing("create", "Store a credential (exactly one of --secret, --secret-json, --secret-file).",
+            [integration, name, secret, secretJson, secretFile, verify, idempotencyKey], async (cli, parse, ct) =>
         {
             var request = new CreateCredentialRequest
             {
@@ -62,8 +50,15 @@ public static class CredentialCommands
                 request.Secret = ParseValue("--secret-file", await File.ReadAllTextAsync(file.FullName, ct));
             }
             var headers = parse.GetValue(idempotencyKey) is { } key ? new Metadata { { "idempotency-key", key } } : null;
-            cli.Printer.Show(await cli.Credentials.CreateCredentialAsync(request, cli.Call(ct, headers)));
-            return ExitCodes.Ok;
+            return await cli.Credentials.CreateCredentialAsync(request, cli.Call(ct, headers));
+        });
+        command.Validators.Add(result =>
+        {
+            var given = new[] { secret, secretJson, (System.CommandLine.Option)secretFile }.Count(o => result.GetResult(o) is not null);
+            if (given != 1)
+            {
+                result.AddError("Give exactly one of --secret, --secret-json and --secret-file.");
+            }
         });
         return command;
     }
@@ -71,39 +66,16 @@ public static class CredentialCommands
     private static Command List()
     {
         var integration = new Option<string?>("--integration") { Description = "Only credentials of this integration." };
-        var command = new Command("list", "List your credentials.") { integration };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.ShowList(await cli.Credentials.ListCredentialsAsync(
-                new ListCredentialsRequest { Integration = parse.GetValue(integration) ?? "" }, cli.Call(ct)), "data", Columns.Credentials);
-            return ExitCodes.Ok;
-        });
-        return command;
+        return CommandBuilder.Listing("list", "List your credentials.", [integration], (cli, parse, ct) =>
+            cli.Credentials.ListCredentialsAsync(new ListCredentialsRequest { Integration = parse.GetValue(integration) ?? "" }, cli.Call(ct)).ResponseAsync,
+            "data", Columns.Credentials);
     }
 
-    private static Command Get()
-    {
-        var id = Arguments.CredentialId();
-        var command = new Command("get", "Show one credential (never its secret).") { id };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Credentials.GetCredentialAsync(new GetCredentialRequest { CredentialId = parse.GetValue(id)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command Get() => CommandBuilder.ForId("get", "Show one credential (never its secret).", Arguments.CredentialId(),
+        (cli, id, ct) => cli.Credentials.GetCredentialAsync(new GetCredentialRequest { CredentialId = id }, cli.Call(ct)).ResponseAsync);
 
-    private static Command Delete()
-    {
-        var id = Arguments.CredentialId();
-        var command = new Command("delete", "Delete a credential; the Syncs bound to it become ERRORED.") { id };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Credentials.DeleteCredentialAsync(new DeleteCredentialRequest { CredentialId = parse.GetValue(id)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command Delete() => CommandBuilder.ForId("delete", "Delete a credential; the Syncs bound to it become ERRORED.", Arguments.CredentialId(),
+        (cli, id, ct) => cli.Credentials.DeleteCredentialAsync(new DeleteCredentialRequest { CredentialId = id }, cli.Call(ct)).ResponseAsync);
 
     private static Value ParseValue(string option, string json)
     {

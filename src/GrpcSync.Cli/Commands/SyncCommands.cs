@@ -31,18 +31,15 @@ public static partial class SyncCommands
     private static Command List()
     {
         var credential = new Option<string?>("--credential") { Description = "Only Syncs bound to this credential." };
-        var command = new Command("list", "List your Syncs, oldest first.") { credential };
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        return CommandBuilder.Listing("list", "List your Syncs, oldest first.", [credential], (cli, parse, ct) =>
         {
             var request = new ListSyncsRequest();
             if (parse.GetValue(credential) is { } id)
             {
                 request.CredentialId = id;
             }
-            cli.Printer.ShowList(await cli.Syncs.ListSyncsAsync(request, cli.Call(ct)), "data", Columns.Syncs);
-            return ExitCodes.Ok;
-        });
-        return command;
+            return cli.Syncs.ListSyncsAsync(request, cli.Call(ct)).ResponseAsync;
+        }, "data", Columns.Syncs);
     }
 
     private static Command Get()
@@ -61,7 +58,7 @@ public static partial class SyncCommands
                 r.AddError("--interval must be between 0.1 and 3600 seconds.");
             }
         });
-        var command = new Command("get", "Show one Sync: status, summary, schedule, runs, etag.") { id, watch, interval };
+        var command = CommandBuilder.Create("get", "Show one Sync: status, summary, schedule, runs, etag.", id, watch, interval);
         CommandAction.Set(command, async (cli, parse, ct) =>
         {
             var syncId = parse.GetValue(id)!;
@@ -83,11 +80,8 @@ public static partial class SyncCommands
         var name = new Option<string?>("--configuration-name") { Description = "Tells several Syncs of one integration and pipeline apart (default: default)." };
         var credential = new Option<string?>("--credential") { Description = "The credential to read with (default: your oldest of the integration)." };
         var frequency = new Option<string?>("--frequency") { Description = "Incremental frequency: 1m 5m 10m 30m 1h 3h 6h 24h (default 1m)." };
-        var command = new Command("enable", "Enable (create and start) a Sync; enabling the same one again returns it.")
-        {
-            integration, pipeline, configuration, name, credential, frequency,
-        };
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        return CommandBuilder.Showing("enable", "Enable (create and start) a Sync; enabling the same one again returns it.",
+            [integration, pipeline, configuration, name, credential, frequency], (cli, parse, ct) =>
         {
             var request = new EnableSyncRequest
             {
@@ -107,10 +101,8 @@ public static partial class SyncCommands
             {
                 request.IncrementalAccumulatorFrequency = every;
             }
-            cli.Printer.Show(await cli.Syncs.EnableSyncAsync(request, cli.Call(ct)));
-            return ExitCodes.Ok;
+            return cli.Syncs.EnableSyncAsync(request, cli.Call(ct)).ResponseAsync;
         });
-        return command;
     }
 
     private static Command Update()
@@ -119,8 +111,7 @@ public static partial class SyncCommands
         var credential = new Option<string?>("--credential") { Description = "Rebind to this credential (queues one FULL run)." };
         var frequency = new Option<string?>("--frequency") { Description = "New incremental frequency: 1m 5m 10m 30m 1h 3h 6h 24h." };
         var ifMatch = new Option<string?>("--if-match") { Description = "Update only if the Sync's etag is still this one (else ABORTED)." };
-        var command = new Command("update", "Change a Sync's credential and/or frequency.") { id, credential, frequency, ifMatch };
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        return CommandBuilder.Showing("update", "Change a Sync's credential and/or frequency.", [id, credential, frequency, ifMatch], (cli, parse, ct) =>
         {
             var request = new UpdateSyncRequest { SyncId = parse.GetValue(id)! };
             if (parse.GetValue(credential) is { } credentialId)
@@ -136,66 +127,39 @@ public static partial class SyncCommands
                 request.Etag = etag;
             }
             // "At least one field" is the server's rule (INVALID_ARGUMENT with its violations): not repeated here.
-            cli.Printer.Show(await cli.Syncs.UpdateSyncAsync(request, cli.Call(ct)));
-            return ExitCodes.Ok;
+            return cli.Syncs.UpdateSyncAsync(request, cli.Call(ct)).ResponseAsync;
         });
-        return command;
     }
 
-    private static Command Disable() => OneSync("disable", "Disable (pause) a Sync; its records stay readable.",
-        async (cli, id, ct) => await cli.Syncs.DisableSyncAsync(new DisableSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
+    private static Command Disable() => CommandBuilder.ForId("disable", "Disable (pause) a Sync; its records stay readable.", Arguments.SyncId(),
+        (cli, id, ct) => cli.Syncs.DisableSyncAsync(new DisableSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
 
-    private static Command Reenable() => OneSync("reenable", "Re-enable a DISABLED or ERRORED Sync.",
-        async (cli, id, ct) => await cli.Syncs.ReenableSyncAsync(new ReenableSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
+    private static Command Reenable() => CommandBuilder.ForId("reenable", "Re-enable a DISABLED or ERRORED Sync.", Arguments.SyncId(),
+        (cli, id, ct) => cli.Syncs.ReenableSyncAsync(new ReenableSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
 
-    private static Command Delete() => OneSync("delete", "Delete a Sync with its runs and records.",
-        async (cli, id, ct) => await cli.Syncs.DeleteSyncAsync(new DeleteSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
+    private static Command Delete() => CommandBuilder.ForId("delete", "Delete a Sync with its runs and records.", Arguments.SyncId(),
+        (cli, id, ct) => cli.Syncs.DeleteSyncAsync(new DeleteSyncRequest { SyncId = id }, cli.Call(ct)).ResponseAsync);
 
     private static Command Runs()
     {
         var id = Arguments.SyncId();
         var pageSize = Arguments.PageSize("Runs per page (default 20, at most 100).");
         var pageToken = Arguments.PageToken();
-        var command = new Command("runs", "List a Sync's runs, newest first.") { id, pageSize, pageToken };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            var response = await cli.Syncs.ListSyncRunsAsync(new ListSyncRunsRequest
+        return CommandBuilder.Listing("runs", "List a Sync's runs, newest first.", [id, pageSize, pageToken], (cli, parse, ct) =>
+            cli.Syncs.ListSyncRunsAsync(new ListSyncRunsRequest
             {
                 SyncId = parse.GetValue(id)!,
                 PageSize = parse.GetValue(pageSize),
                 PageToken = parse.GetValue(pageToken) ?? "",
-            }, cli.Call(ct));
-            cli.Printer.ShowList(response, "runs", Columns.Runs, Arguments.NextPage(response.NextPageToken));
-            return ExitCodes.Ok;
-        });
-        return command;
+            }, cli.Call(ct)).ResponseAsync, "runs", Columns.Runs, response => response.NextPageToken);
     }
 
     private static Command Cancel()
     {
         var id = Arguments.SyncId();
         var run = Arguments.RunId();
-        var command = new Command("cancel", "Cancel a queued or running run.") { id, run };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Syncs.CancelSyncRunAsync(
-                new CancelSyncRunRequest { SyncId = parse.GetValue(id)!, RunId = parse.GetValue(run)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
-
-    /// <summary>A command that takes a Sync id, makes one call and shows its answer.</summary>
-    private static Command OneSync(string name, string description, Func<CliContext, string, CancellationToken, Task<Google.Protobuf.IMessage>> call)
-    {
-        var id = Arguments.SyncId();
-        var command = new Command(name, description) { id };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await call(cli, parse.GetValue(id)!, ct));
-            return ExitCodes.Ok;
-        });
-        return command;
+        return CommandBuilder.Showing("cancel", "Cancel a queued or running run.", [id, run], (cli, parse, ct) =>
+            cli.Syncs.CancelSyncRunAsync(new CancelSyncRunRequest { SyncId = parse.GetValue(id)!, RunId = parse.GetValue(run)! }, cli.Call(ct)).ResponseAsync);
     }
 
     /// <summary>A JSON object option as a protobuf Struct; bad JSON is bad input (exit code 2).</summary>

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Google.Protobuf.WellKnownTypes;
-using GrpcSync.Cli.Errors;
-using GrpcSync.Cli.Invocation;
 using GrpcSync.V1;
 
 namespace GrpcSync.Cli.Commands;
@@ -34,43 +32,26 @@ public static class WebhookCommands
         var url = new Option<string>("--url") { Description = "The receiver's https URL.", Required = true };
         var events = EventsOption();
         var description = new Option<string?>("--description") { Description = "What the endpoint is for." };
-        var command = new Command("create", "Register an endpoint; the answer shows its signing secret once.") { url, events, description };
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        return CommandBuilder.Showing("create", "Register an endpoint; the answer shows its signing secret once.", [url, events, description], (cli, parse, ct) =>
         {
             var request = new CreateWebhookRequest { Url = parse.GetValue(url)!, Description = parse.GetValue(description) ?? "" };
             request.Events.AddRange(parse.GetValue(events) ?? []);
-            cli.Printer.Show(await cli.Webhooks.CreateWebhookAsync(request, cli.Call(ct)));
-            return ExitCodes.Ok;
+            return cli.Webhooks.CreateWebhookAsync(request, cli.Call(ct)).ResponseAsync;
         });
-        return command;
     }
 
     private static Command List()
     {
         var pageSize = Arguments.PageSize("Endpoints per page.");
         var pageToken = Arguments.PageToken();
-        var command = new Command("list", "List the project's endpoints.") { pageSize, pageToken };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            var response = await cli.Webhooks.ListWebhooksAsync(
-                new ListWebhooksRequest { PageSize = parse.GetValue(pageSize), PageToken = parse.GetValue(pageToken) ?? "" }, cli.Call(ct));
-            cli.Printer.ShowList(response, "data", Columns.Webhooks, Arguments.NextPage(response.NextPageToken));
-            return ExitCodes.Ok;
-        });
-        return command;
+        return CommandBuilder.Listing("list", "List the project's endpoints.", [pageSize, pageToken], (cli, parse, ct) =>
+            cli.Webhooks.ListWebhooksAsync(
+                new ListWebhooksRequest { PageSize = parse.GetValue(pageSize), PageToken = parse.GetValue(pageToken) ?? "" }, cli.Call(ct)).ResponseAsync,
+            "data", Columns.Webhooks, response => response.NextPageToken);
     }
 
-    private static Command Get()
-    {
-        var id = Arguments.WebhookId();
-        var command = new Command("get", "Show one endpoint.") { id };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Webhooks.GetWebhookAsync(new GetWebhookRequest { WebhookId = parse.GetValue(id)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command Get() => CommandBuilder.ForId("get", "Show one endpoint.", Arguments.WebhookId(),
+        (cli, id, ct) => cli.Webhooks.GetWebhookAsync(new GetWebhookRequest { WebhookId = id }, cli.Call(ct)).ResponseAsync);
 
     private static Command Update()
     {
@@ -80,15 +61,7 @@ public static class WebhookCommands
         var allEvents = new Option<bool>("--all-events") { Description = "Send every event type again (clears the list)." };
         var description = new Option<string?>("--description") { Description = "A new description." };
         var enabled = new Option<bool?>("--enabled") { Description = "true or false: resume or pause deliveries." };
-        var command = new Command("update", "Change only the fields given.") { id, url, events, allEvents, description, enabled };
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(events) is not null && result.GetResult(allEvents) is not null)
-            {
-                result.AddError("Give --event or --all-events, not both.");
-            }
-        });
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        var command = CommandBuilder.Showing("update", "Change only the fields given.", [id, url, events, allEvents, description, enabled], (cli, parse, ct) =>
         {
             var request = new UpdateWebhookRequest { WebhookId = parse.GetValue(id)! };
             if (parse.GetValue(url) is { } newUrl)
@@ -112,40 +85,34 @@ public static class WebhookCommands
             {
                 request.Enabled = on;
             }
-            cli.Printer.Show(await cli.Webhooks.UpdateWebhookAsync(request, cli.Call(ct)));
-            return ExitCodes.Ok;
+            return cli.Webhooks.UpdateWebhookAsync(request, cli.Call(ct)).ResponseAsync;
+        });
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(events) is not null && result.GetResult(allEvents) is not null)
+            {
+                result.AddError("Give --event or --all-events, not both.");
+            }
         });
         return command;
     }
 
-    private static Command Delete()
-    {
-        var id = Arguments.WebhookId();
-        var command = new Command("delete", "Delete an endpoint and its delivery log.") { id };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Webhooks.DeleteWebhookAsync(new DeleteWebhookRequest { WebhookId = parse.GetValue(id)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command Delete() => CommandBuilder.ForId("delete", "Delete an endpoint and its delivery log.", Arguments.WebhookId(),
+        (cli, id, ct) => cli.Webhooks.DeleteWebhookAsync(new DeleteWebhookRequest { WebhookId = id }, cli.Call(ct)).ResponseAsync);
 
     private static Command RotateSecret()
     {
         var id = Arguments.WebhookId();
         var grace = new Option<int?>("--grace-seconds") { Description = "How long the previous secret keeps signing too." };
-        var command = new Command("rotate-secret", "Make a new signing secret (shown once).") { id, grace };
-        CommandAction.Set(command, async (cli, parse, ct) =>
+        return CommandBuilder.Showing("rotate-secret", "Make a new signing secret (shown once).", [id, grace], (cli, parse, ct) =>
         {
             var request = new RotateWebhookSecretRequest { WebhookId = parse.GetValue(id)! };
             if (parse.GetValue(grace) is { } seconds)
             {
                 request.GraceSeconds = seconds;
             }
-            cli.Printer.Show(await cli.Webhooks.RotateWebhookSecretAsync(request, cli.Call(ct)));
-            return ExitCodes.Ok;
+            return cli.Webhooks.RotateWebhookSecretAsync(request, cli.Call(ct)).ResponseAsync;
         });
-        return command;
     }
 
     private static Command Deliveries()
@@ -154,33 +121,22 @@ public static class WebhookCommands
         var state = new Option<string?>("--state") { Description = "Only PENDING, SUCCEEDED or FAILED deliveries." };
         var pageSize = Arguments.PageSize("Deliveries per page.");
         var pageToken = Arguments.PageToken();
-        var command = new Command("deliveries", "List an endpoint's deliveries, newest first.") { id, state, pageSize, pageToken };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            var response = await cli.Webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest
+        return CommandBuilder.Listing("deliveries", "List an endpoint's deliveries, newest first.", [id, state, pageSize, pageToken], (cli, parse, ct) =>
+            cli.Webhooks.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest
             {
                 WebhookId = parse.GetValue(id)!,
                 State = parse.GetValue(state) ?? "",
                 PageSize = parse.GetValue(pageSize),
                 PageToken = parse.GetValue(pageToken) ?? "",
-            }, cli.Call(ct));
-            cli.Printer.ShowList(response, "data", Columns.Deliveries, Arguments.NextPage(response.NextPageToken));
-            return ExitCodes.Ok;
-        });
-        return command;
+            }, cli.Call(ct)).ResponseAsync, "data", Columns.Deliveries, response => response.NextPageToken);
     }
 
     private static Command Redeliver()
     {
         var id = Arguments.WebhookId();
         var delivery = Arguments.DeliveryId();
-        var command = new Command("redeliver", "Send a delivery again now (its schedule restarts).") { id, delivery };
-        CommandAction.Set(command, async (cli, parse, ct) =>
-        {
-            cli.Printer.Show(await cli.Webhooks.RedeliverWebhookDeliveryAsync(
-                new RedeliverWebhookDeliveryRequest { WebhookId = parse.GetValue(id)!, DeliveryId = parse.GetValue(delivery)! }, cli.Call(ct)));
-            return ExitCodes.Ok;
-        });
-        return command;
+        return CommandBuilder.Showing("redeliver", "Send a delivery again now (its schedule restarts).", [id, delivery], (cli, parse, ct) =>
+            cli.Webhooks.RedeliverWebhookDeliveryAsync(
+                new RedeliverWebhookDeliveryRequest { WebhookId = parse.GetValue(id)!, DeliveryId = parse.GetValue(delivery)! }, cli.Call(ct)).ResponseAsync);
     }
 }

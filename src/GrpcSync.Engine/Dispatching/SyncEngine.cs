@@ -131,9 +131,12 @@ public sealed partial class SyncEngine : BackgroundService
             // full), so a round that moved as many as it asked for is followed at once, like a full one: a backlog of
             // Syncs on busy credentials must not leave the rest to wait a poll interval per round.
             _moreDue = started.Count >= asked || moved >= asked;
+            // One read for the round's credentials instead of one per run (RoundCredentials says why).
+            var credentialIds = started.Select(s => s.Sync.CredentialId).OfType<Guid>().Distinct().ToArray();
+            var credentials = credentialIds.Length > 0 ? RoundCredentials.Read(_store, credentialIds, _logger, _abandon.Token) : null;
             foreach (var (sync, run) in started)
             {
-                StartWorker(sync, run);
+                StartWorker(sync, run, credentials);
             }
             return started.Count;
         }
@@ -272,10 +275,10 @@ public sealed partial class SyncEngine : BackgroundService
         base.Dispose();
     }
 
-    private void StartWorker(Sync sync, SyncRun run)
+    private void StartWorker(Sync sync, SyncRun run, RoundCredentials? credentials)
     {
         var worker = new RunWorker(sync, run, _store, _connectors, _secrets, _time, _policy, _loggerFactory.CreateLogger<RunWorker>(), _finisher,
-            _rateGates, _accessTokens, _metrics);
+            _rateGates, _accessTokens, _metrics, credentials);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long number;
         lock (_gate)

@@ -1,6 +1,6 @@
+using GrpcSync.Engine.Background;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,14 +12,14 @@ namespace GrpcSync.Engine.Events;
 /// long delete. Several replicas may run it at once: each batch deletes what is still there.
 /// </summary>
 public sealed partial class EventRetention(IEventStore store, TimeProvider time, IOptions<EventOptions> options, ILogger<EventRetention> logger)
-    : BackgroundService
+    : PeriodicPassService(time)
 {
     private readonly EventOptions _options = options.Value;
 
     /// <summary>One pass: batches until one comes back short. Returns how many events were deleted.</summary>
     public async Task<long> PurgeExpiredAsync(CancellationToken ct)
     {
-        var cutoff = time.GetUtcNow() - _options.Retention;
+        var cutoff = Time.GetUtcNow() - _options.Retention;
         long total = 0;
         while (true)
         {
@@ -38,32 +38,11 @@ public sealed partial class EventRetention(IEventStore store, TimeProvider time,
         return total;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PurgeExpiredAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogPurgeFailed(e); // the next pass tries again
-            }
-            try
-            {
-                await Task.Delay(_options.RetentionInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => _options.RetentionInterval;
+
+    protected override Task RunPassAsync(CancellationToken ct) => PurgeExpiredAsync(ct);
+
+    protected override void OnPassFailed(Exception e) => LogPurgeFailed(e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} events logged before {Cutoff:O} (retention)")]
     private partial void LogPurged(long count, DateTimeOffset cutoff);

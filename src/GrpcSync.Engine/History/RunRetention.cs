@@ -1,6 +1,6 @@
+using GrpcSync.Engine.Background;
 using GrpcSync.Engine.Configuration;
 using GrpcSync.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,14 +14,14 @@ namespace GrpcSync.Engine.History;
 /// delays nothing but itself. Several replicas may run it at once: each step deletes what is still there.
 /// </summary>
 public sealed partial class RunRetention(IRunHistoryStore store, TimeProvider time, IOptions<EngineOptions> options,
-    ILogger<RunRetention> logger) : BackgroundService
+    ILogger<RunRetention> logger) : PeriodicPassService(time)
 {
     private readonly EngineOptions _options = options.Value;
 
     /// <summary>One pass: steps until the walk reaches the cutoff. Returns how many entries were deleted.</summary>
     public async Task<long> PurgeExpiredAsync(CancellationToken ct)
     {
-        var cutoff = time.GetUtcNow() - _options.RunRetention;
+        var cutoff = Time.GetUtcNow() - _options.RunRetention;
         long total = 0;
         Guid? after = null;
         do
@@ -39,32 +39,11 @@ public sealed partial class RunRetention(IRunHistoryStore store, TimeProvider ti
         return total;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PurgeExpiredAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogPurgeFailed(e); // the next pass tries again
-            }
-            try
-            {
-                await Task.Delay(_options.RunRetentionInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => _options.RunRetentionInterval;
+
+    protected override Task RunPassAsync(CancellationToken ct) => PurgeExpiredAsync(ct);
+
+    protected override void OnPassFailed(Exception e) => LogPurgeFailed(e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} run history entries last started before {Cutoff:O} (retention)")]
     private partial void LogPurged(long count, DateTimeOffset cutoff);

@@ -146,6 +146,23 @@ public sealed class TimedEngineStore(IEngineStore inner, EngineMetrics metrics) 
         }
     }
 
+    public async Task<IReadOnlyDictionary<Guid, Credential>> GetCredentialsAsync(IReadOnlyCollection<Guid> credentialIds,
+        CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await inner.GetCredentialsAsync(credentialIds, ct);
+            metrics.StoreOperation("get_credentials", started);
+            return result;
+        }
+        catch (Exception e)
+        {
+            metrics.StoreOperation("get_credentials", started, e);
+            throw;
+        }
+    }
+
     public async Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
         CancellationToken ct = default)
     {

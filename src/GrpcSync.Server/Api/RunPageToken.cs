@@ -1,14 +1,13 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using GrpcSync.Storage;
 
 namespace GrpcSync.Server.Api;
 
 /// <summary>
 /// Opaque page tokens for ListSyncRuns: base64url (no padding) of <c>incarnation:createdAtMs:runId</c>
-/// (keyset pagination). The incarnation (<see cref="Domain.Sync.Incarnation"/>) lets the API refuse a token
-/// of an earlier life of the Sync, or of another Sync, instead of silently paging from a foreign position.
+/// (keyset pagination, <see cref="KeysetPageToken"/>). The incarnation (<see cref="Domain.Sync.Incarnation"/>) lets
+/// the API refuse a token of an earlier life of the Sync, or of another Sync, instead of silently paging from a
+/// foreign position.
 /// </summary>
 public static class RunPageToken
 {
@@ -21,10 +20,7 @@ public static class RunPageToken
     public static string Encode(long incarnation, RunPosition position)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(incarnation);
-        var createdAtMs = position.CreatedAt.ToUnixTimeMilliseconds();
-        ArgumentOutOfRangeException.ThrowIfNegative(createdAtMs);
-        return Base64Url.EncodeToString(Encoding.ASCII.GetBytes(
-            string.Create(CultureInfo.InvariantCulture, $"{incarnation}:{createdAtMs}:{position.Id:N}")));
+        return KeysetPageToken.Encode(Scope(incarnation), position.CreatedAt, position.Id);
     }
 
     /// <summary>
@@ -36,31 +32,16 @@ public static class RunPageToken
     {
         incarnation = 0;
         position = default;
-        if (string.IsNullOrEmpty(token) || token.Length > MaxLength)
-        {
-            return false;
-        }
-        Span<byte> bytes = stackalloc byte[MaxLength];
-        if (Base64Url.DecodeFromChars(token, bytes, out _, out var length) != System.Buffers.OperationStatus.Done)
-        {
-            return false;
-        }
-        var parts = Encoding.ASCII.GetString(bytes[..length]).Split(':');
-        if (parts.Length != 3
-            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var life)
-            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
-            || !Guid.TryParseExact(parts[2], "N", out var id))
-        {
-            return false;
-        }
-        var decoded = new RunPosition(DateTimeOffset.FromUnixTimeMilliseconds(ms), id);
-        if (Encode(life, decoded) != token) // canonical form only
+        if (!KeysetPageToken.TryDecode(token, MaxLength, out var scope, out var createdAt, out var id)
+            || !long.TryParse(scope, NumberStyles.None, CultureInfo.InvariantCulture, out var life)
+            || scope != Scope(life)) // one part, no leading zeros
         {
             return false;
         }
         incarnation = life;
-        position = decoded;
+        position = new RunPosition(createdAt, id);
         return true;
     }
+
+    private static string Scope(long incarnation) => incarnation.ToString(CultureInfo.InvariantCulture);
 }

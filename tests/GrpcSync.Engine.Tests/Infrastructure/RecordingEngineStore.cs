@@ -7,7 +7,7 @@ namespace GrpcSync.Engine.Tests.Infrastructure;
 
 /// <summary>
 /// The engine's view of the real store, recorded: lease renewals (so fake-time tests can wait for
-/// them), page writes with their results, and an optional pause before credential reads.
+/// them), page writes with their results, credential reads (one by id, or a round's at once), and an optional pause before them.
 /// </summary>
 public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
 {
@@ -71,7 +71,35 @@ public sealed class RecordingEngineStore(IEngineStore inner) : IEngineStore
         {
             await gate.WaitAsync(ct);
         }
+        Interlocked.Increment(ref _singleCredentialReads);
         return await inner.GetCredentialAsync(credentialId, ct);
+    }
+
+    private readonly ConcurrentQueue<int> _credentialBatches = new();
+    private int _singleCredentialReads;
+
+    /// <summary>How many ids each read of many credentials (a dispatch round's) asked for, in order.</summary>
+    public IReadOnlyList<int> CredentialBatches => [.. _credentialBatches];
+
+    /// <summary>Reads of one credential by id.</summary>
+    public int SingleCredentialReads => Volatile.Read(ref _singleCredentialReads);
+
+    /// <summary>When true, every read of many credentials fails (after <see cref="BeforeCredentialRead"/>).</summary>
+    public bool FailCredentialBatches { get; set; }
+
+    public async Task<IReadOnlyDictionary<Guid, Credential>> GetCredentialsAsync(IReadOnlyCollection<Guid> credentialIds,
+        CancellationToken ct = default)
+    {
+        if (BeforeCredentialRead is { } gate)
+        {
+            await gate.WaitAsync(ct);
+        }
+        _credentialBatches.Enqueue(credentialIds.Count);
+        if (FailCredentialBatches)
+        {
+            throw new InvalidOperationException("credential read failed (test)");
+        }
+        return await inner.GetCredentialsAsync(credentialIds, ct);
     }
 
     public Task<IReadOnlyDictionary<string, string>> ReadLiveFingerprintsAsync(Guid syncId, IReadOnlyCollection<string> externalIds,
