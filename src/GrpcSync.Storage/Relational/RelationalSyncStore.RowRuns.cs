@@ -156,7 +156,7 @@ public abstract partial class RelationalSyncStore
                     state = await PlanRowFoldAsync(connection, tx, syncId, run, state, writes, ct);
                     continue;
                 }
-                writes.Add(new Write(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted."));
+                writes.Add(InsertRunWrite(run));
                 newEntry = true;
                 continue;
             }
@@ -177,7 +177,7 @@ public abstract partial class RelationalSyncStore
                 state = state with { Run = run };
                 continue;
             }
-            writes.Add(new Write(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted."));
+            writes.Add(InsertRunWrite(run));
             newEntry = true;
         }
 
@@ -214,7 +214,7 @@ public abstract partial class RelationalSyncStore
             {
                 return state with { Streak = AsStreak(folded) };
             }
-            writes.Add(new Write(InsertRunSql, RunParameters(finished), $"Run {finished.Id} could not be inserted."));
+            writes.Add(InsertRunWrite(finished));
             return state with { Streak = AsStreak(finished) };
         }
         // A newer entry exists (a run queued meanwhile, since ended): the entry just before this run decides, as it did
@@ -223,9 +223,12 @@ public abstract partial class RelationalSyncStore
         {
             return state;
         }
-        writes.Add(new Write(InsertRunSql, RunParameters(finished), $"Run {finished.Id} could not be inserted."));
+        writes.Add(InsertRunWrite(finished));
         return state;
     }
+
+    /// <summary>The run's own row, written when it has something to report or starts an entry.</summary>
+    private Write InsertRunWrite(SyncRun run) => new(InsertRunSql, RunParameters(run), $"Run {run.Id} could not be inserted.");
 
     private static RowStreak AsStreak(SyncRun entry) =>
         new(entry.Id, entry.CollapsedRuns ?? 1, entry.LastStartedAt, entry.FinishedAt);
