@@ -109,7 +109,10 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Waits for the exit and for the last line of its output to be handed on.</summary>
     public Task WaitForExitAsync(CancellationToken ct = default) => _process.WaitForExitAsync(ct);
 
-    /// <summary>Null once GET <paramref name="url"/> answered 200; otherwise why it did not (exited, timed out).</summary>
+    /// <summary>
+    /// Null once GET <paramref name="url"/> answered 200 from this process (<see cref="PortListeners"/>); otherwise why it did
+    /// not (exited, timed out).
+    /// </summary>
     public async Task<string?> WaitUntilHealthyAsync(Uri url, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -127,7 +130,14 @@ public sealed class ChildProcess : IAsyncDisposable
                 using var response = await http.GetAsync(url);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    return null;
+                    if (PortListeners.IsListenedBy(_process.Id, url.Port) != false)
+                    {
+                        return null;
+                    }
+                    // Another process holds the port (both were handed it as free): this one loses the bind and exits.
+                    last = $"GET {url.AbsolutePath} was answered by another process listening on port {url.Port}";
+                    await Task.Delay(100);
+                    continue;
                 }
                 last = $"GET {url.AbsolutePath} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
             }

@@ -6,37 +6,36 @@ namespace GrpcSync.Testing.Processes;
 /// <summary>Free loopback ports for a server under test (REST and gRPC listen on separate ports).</summary>
 public static class LoopbackPorts
 {
-    /// <summary>Two distinct ports that were free a moment ago.</summary>
-    public static (int First, int Second) TwoFree()
-    {
-        // Both listeners are open at once so the OS cannot hand out the same port twice.
-        var first = new TcpListener(IPAddress.Loopback, 0);
-        var second = new TcpListener(IPAddress.Loopback, 0);
-        first.Start();
-        second.Start();
-        try
-        {
-            return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
-        }
-        finally
-        {
-            first.Stop();
-            second.Stop();
-        }
-    }
+    // Ports handed out by this process: servers started side by side must not be given the same one (a port is only
+    // probed, not held, so the OS may offer it again until the server binds it).
+    private static readonly HashSet<int> HandedOut = [];
+    private static readonly Lock Gate = new();
 
-    /// <summary>A port that was free a moment ago.</summary>
+    /// <summary>Two distinct ports that were free a moment ago and that this process has not handed out before.</summary>
+    public static (int First, int Second) TwoFree() => (OneFree(), OneFree());
+
+    /// <summary>A port that was free a moment ago and that this process has not handed out before.</summary>
     public static int OneFree()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
+        while (true)
         {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            try
+            {
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                lock (Gate)
+                {
+                    if (HandedOut.Add(port))
+                    {
+                        return port;
+                    }
+                }
+            }
+            finally
+            {
+                listener.Stop();
+            }
         }
     }
 }

@@ -54,6 +54,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => Child.HasExited;
 
+    /// <summary>True once <see cref="KillAsync"/> or <see cref="StopAsync"/> ended it: an exit the test asked for.</summary>
+    public bool StoppedByTest { get; private set; }
+
+    /// <summary>The exit code, once it has exited.</summary>
+    public int ExitCode => Child.ExitCode;
+
     /// <summary>Every line the server wrote to stdout and stderr so far (stderr lines prefixed "[stderr] ").</summary>
     public IReadOnlyList<string> Lines => [.. TimedLines.Select(l => l.Line)];
 
@@ -114,6 +120,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// </summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
+        StoppedByTest = true;
         if (!await Child.TerminateAsync(timeout))
         {
             throw new TimeoutException(
@@ -128,6 +135,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// </summary>
     public async Task KillAsync()
     {
+        StoppedByTest = true;
         Child.Kill();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Child.WaitForExitAsync(cts.Token);

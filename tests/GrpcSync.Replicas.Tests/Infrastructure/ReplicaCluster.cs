@@ -102,6 +102,15 @@ public sealed class ReplicaCluster : IAsyncDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var replica in _replicas)
         {
+            if (replica.HasExited && !replica.StoppedByTest)
+            {
+                // A replica that died on its own is the story of the failure; its last lines say why.
+                Log?.Invoke($"replica {replica.Name} exited by itself with code {replica.ExitCode}; its last lines:");
+                foreach (var line in replica.Lines.TakeLast(60))
+                {
+                    Log?.Invoke("  " + line);
+                }
+            }
             await replica.DisposeAsync();
         }
         Log?.Invoke($"cleanup: replicas stopped in {clock.ElapsedMilliseconds} ms");
