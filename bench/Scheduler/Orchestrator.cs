@@ -15,7 +15,7 @@ internal static class Orchestrator
                  [--profile tuned|default] [--set EngineKey=Value ...] [--log-level Warning|Information]
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
-                 [--template-cache DIR] [--prime] [--prime-max 1200]
+                 [--template-cache DIR] [--prime] [--prime-max 1200] [--prime-set Key=Value]
         """;
 
     /// <summary>
@@ -51,6 +51,9 @@ internal static class Orchestrator
         // from the state a long-running server is in (each Sync's history entry begun, its row as runs leave it).
         var prime = a.Flag("prime");
         var primeMax = a.GetInt("prime-max", 1200);
+        // Settings for the priming run only (after --set), e.g. a writer cache that holds the whole database: the state it
+        // leaves is the same, it only gets there sooner.
+        var primeSettings = settings.Concat(a.All("prime-set")).ToList();
         var work = a.Has("work") ? a.Get("work") : Directory.CreateTempSubdirectory("grpcsync-sched.").FullName;
         Directory.CreateDirectory(work);
         foreach (var phase in phases)
@@ -95,7 +98,7 @@ internal static class Orchestrator
                 }
                 if (prime)
                 {
-                    await PrimeAsync(db, syncs, settings, logLevel, primeMax, work, templateCache);
+                    await PrimeAsync(db, syncs, primeSettings, logLevel, primeMax, work, templateCache);
                 }
                 foreach (var phase in phases)
                 {

@@ -168,7 +168,13 @@ public static class RunRules
         {
             return SyncChange<SyncRun?>.Nothing(null);
         }
-        var waiting = candidate with { State = RunState.Queued, Hold = RunHold.CredentialBusy, LeaseOwner = null, LeaseExpiresAt = null };
+        // A scheduled run held back keeps its Sync's place in line: due when the Sync was due, not when it was held. Due
+        // work is taken oldest first, so a run due "now" at every hold would go to the back of a backlog each time.
+        var dueAt = inserted && sync.NextRunAt is { } planned && planned < candidate.DueAt ? planned : candidate.DueAt;
+        var waiting = candidate with
+        {
+            State = RunState.Queued, Hold = RunHold.CredentialBusy, DueAt = dueAt, LeaseOwner = null, LeaseExpiresAt = null,
+        };
         var nextSync = sync.Status == SyncStatus.RateLimited
             ? sync with
             {

@@ -163,6 +163,20 @@ public class RunRulesCredentialBudgetTests
     }
 
     [Fact]
+    public void AFullCredential_HoldsAnOverdueScheduledRun_DueWhenTheSyncWasDue_SoItKeepsItsPlaceInLine()
+    {
+        var planned = Now.AddSeconds(-40); // a backlog: the Sync came due 40 s ago
+        var overdue = IdleSync() with { NextRunAt = planned, LastFullSyncAt = Now.AddHours(-1) };
+
+        var change = RunRules.Dispatch(Snapshot(overdue), Now, Owner, Policy, Full);
+
+        var inserted = Assert.Single(change.RunsToInsert);
+        Assert.Equal(RunHold.CredentialBusy, inserted.Hold);
+        Assert.Equal(planned, inserted.DueAt); // not Now: due work is taken oldest first
+        Assert.Equal(Now, inserted.CreatedAt);
+    }
+
+    [Fact]
     public void AFullCredential_AfterARateLimitHoldEnded_ShowsTheSyncWaitingInsteadOfRateLimited()
     {
         var limited = IdleSync() with { Status = SyncStatus.RateLimited, RateLimitBackoffMs = 45_000, RateLimitedUntil = Now.AddSeconds(-1) };

@@ -22,6 +22,12 @@ public sealed class StoreOptions
     /// <summary>Sqlite only: the WAL length in pages at which a commit checkpoints (<c>PRAGMA wal_autocheckpoint</c>).</summary>
     public int SqliteWalAutocheckpointPages { get; set; } = SqliteSyncStore.DefaultWalAutocheckpointPages;
 
+    /// <summary>
+    /// Sqlite only: the page size (bytes) of a database file the server creates; a file that already has tables keeps
+    /// its own (<c>PRAGMA page_size</c>).
+    /// </summary>
+    public int SqlitePageSize { get; set; } = SqliteSyncStore.DefaultPageSize;
+
     /// <summary>Sqlite only: page cache (KiB) of the one connection every write runs on.</summary>
     public int SqliteWriterCacheSizeKiB { get; set; } = SqliteSyncStore.DefaultWriterCacheSizeKiB;
 

@@ -20,6 +20,7 @@ public static class StoreRegistration
                 LogEvents = options.Store.EventLog,
                 WalAutocheckpointPages = options.Store.SqliteWalAutocheckpointPages,
                 WriterCacheSizeKiB = options.Store.SqliteWriterCacheSizeKiB,
+                PageSize = options.Store.SqlitePageSize,
             },
             "postgres" or "postgresql" => new PostgresSyncStore(options.Store.ConnectionString is { Length: > 0 } pg
                 ? pg

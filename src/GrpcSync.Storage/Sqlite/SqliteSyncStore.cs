@@ -99,6 +99,25 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         return value;
     }
 
+    /// <summary>The default <see cref="PageSize"/> of a new database file, in bytes.</summary>
+    public const int DefaultPageSize = 4096;
+
+    /// <summary>
+    /// <c>PRAGMA page_size</c> of a database file this store creates (a power of two from 512 to 65,536). A write of one
+    /// row rewrites its whole page into the WAL (and later back into the file), so small rows changed at random cost
+    /// about a page each. A file that already has tables keeps its page size (SQLite changes it only by VACUUM, and not
+    /// in WAL mode).
+    /// </summary>
+    public int PageSize
+    {
+        get => _pageSize;
+        init => _pageSize = value is >= 512 and <= 65_536 && (value & (value - 1)) == 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(PageSize), value, "A SQLite page size is a power of two from 512 to 65536.");
+    }
+
+    private readonly int _pageSize = DefaultPageSize;
+
     /// <summary>The writer connection's page cache by default (KiB).</summary>
     public const int DefaultWriterCacheSizeKiB = 65_536;
 
@@ -127,6 +146,15 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     /// <summary>How durable a commit is (PRAGMA synchronous on every connection).</summary>
     public SqliteDurability Durability { get; }
+
+    /// <summary>PRAGMA page_size of the database file (bytes). For tests.</summary>
+    internal async Task<long> ReadPageSizeAsync()
+    {
+        await using var connection = await OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.Connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 
     /// <summary>PRAGMA synchronous as one of the store's connections sees it (0 OFF, 1 NORMAL, 2 FULL).</summary>
     internal async Task<long> ReadSynchronousAsync()
@@ -294,8 +322,11 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
 
     private protected override async Task BeforeMigrationsAsync(StoreConnection connection, CancellationToken ct)
     {
-        // Persistent in the file: every later connection uses WAL.
+        // Persistent in the file: every later connection uses WAL. The page size first: it applies only to a file
+        // without tables yet and is fixed once the file is in WAL mode.
         await using var command = connection.Connection.CreateCommand();
+        command.CommandText = $"PRAGMA page_size = {_pageSize};";
+        await command.ExecuteNonQueryAsync(ct);
         command.CommandText = "PRAGMA journal_mode = WAL;";
         var mode = (string?)await command.ExecuteScalarAsync(ct);
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))

@@ -243,6 +243,37 @@ public sealed class SqliteDurabilityTests : IDisposable
         Assert.Equal((-2_000L, 4_321L), (read.CacheSize, read.WalAutocheckpoint)); // readers keep SQLite's default cache
     }
 
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(2048)]
+    [InlineData(8192)]
+    public async Task ANewFile_GetsThePageSize_AndAFileWithTablesKeepsItsOwn(int pageSize)
+    {
+        var scope = new Domain.Scope("page-size-project", "page-size-user");
+        var (sync, run) = Domain.SyncRules.Enable(scope, "hubspot", "contacts", "default", "{}", Guid.Empty, null, DateTimeOffset.UnixEpoch);
+        sync = sync with { CredentialId = null };
+        using (var created = new SqliteSyncStore(new SqliteConnectionStringBuilder { DataSource = _file }.ToString()) { PageSize = pageSize })
+        {
+            await created.MigrateAsync();
+            Assert.Equal(pageSize, await created.ReadPageSizeAsync());
+            await created.InsertSyncAsync(sync, run);
+        }
+
+        // Opened again at the default page size: the file keeps its own, and its data.
+        using var reopened = SqliteSyncStore.ForFile(_file);
+        await reopened.MigrateAsync();
+        Assert.Equal(pageSize, await reopened.ReadPageSizeAsync());
+        Assert.Equal(sync.Id, (await reopened.GetSyncAsync(scope, sync.Id))?.Sync.Id);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(256)]
+    [InlineData(3000)]
+    [InlineData(131_072)]
+    public void APageSizeThatIsNoSqlitePageSize_IsRefused(int pageSize) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteSyncStore($"Data Source={_file}") { PageSize = pageSize });
+
     [Fact]
     public async Task TheDefault_IsNormal()
     {
