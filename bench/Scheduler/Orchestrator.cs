@@ -229,7 +229,8 @@ internal static class Orchestrator
         var promoted = false;
         try
         {
-            var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000;
+            // Time to plan the schedule and flush the copy before the first Syncs come due (about 20 s at 1,000,000).
+            var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000 + syncs / 50;
             var (from, span) = phase switch
             {
                 "idle" => (t0 + 86_400_000L, 60_000L),  // all Syncs due tomorrow: only polling

@@ -202,6 +202,32 @@ public abstract partial class EngineStoreContract
     }
 
     [Fact]
+    public async Task ARoundOfMoreSyncsThanOneIdListHeld_IsDispatchedAndFinishedWhole()
+    {
+        // 700: more ids than one IN list used to carry (500), read as one set of ids.
+        var syncs = new List<Guid>();
+        for (var i = 0; i < 700; i++)
+        {
+            syncs.Add((await InsertSyncAsync(Alice, $"s{i}", bound: false)).Sync.Id);
+        }
+
+        var started = await DispatchAsync(T0.AddSeconds(1), max: 1000);
+        Assert.Equal(syncs.Order(), started.Select(s => s.Sync.Id).Order());
+        var finished = T0.AddSeconds(2);
+        var results = await Engine.MutateSyncsAsync<FinishResult>([.. started.Select(s => (s.Sync.Id,
+            (Func<SyncSnapshot, SyncChange<FinishResult>>)(snapshot =>
+                RunRules.Finish(snapshot, s.Run.Id, s.Run.Attempt, new RunOutcome.Succeeded(null), finished, Policy))))]);
+
+        Assert.Equal(700, results.Count(r => r is { Result.Fenced: false }));
+        foreach (var id in syncs)
+        {
+            var stored = (await Engine.GetSyncAsync(id))!;
+            Assert.Empty(stored.OpenRuns);
+            Assert.Equal(SyncStatus.Idle, stored.Sync.Status);
+        }
+    }
+
+    [Fact]
     public async Task MutateSyncs_TheSameSyncTwice_TheSecondDecisionSeesTheFirst()
     {
         var (sync, _) = await InsertSyncAsync(Alice);

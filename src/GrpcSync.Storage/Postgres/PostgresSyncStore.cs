@@ -85,6 +85,10 @@ public sealed class PostgresSyncStore : RelationalSyncStore, IAsyncDisposable, I
 
     private protected override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
 
+    private protected override string IdIsOneOf(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    private protected override object IdSetParameter(IReadOnlyCollection<Guid> ids) => ids.ToArray(); // uuid[]
+
     private protected override string SchemaMigrationsTableSql => PostgresMigrations.SchemaMigrationsTable;
 
     private protected override IReadOnlyList<Migration> Migrations => PostgresMigrations.All;

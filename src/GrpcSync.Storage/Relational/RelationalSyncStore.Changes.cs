@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Globalization;
 using GrpcSync.Domain;
 using static GrpcSync.Storage.Relational.StoreCommands;
 
@@ -152,11 +151,20 @@ public abstract partial class RelationalSyncStore
         }
     }
 
+    private string LockedSyncsSql => _lockedSyncsSql ??= $"SELECT {SyncRowColumns} FROM syncs WHERE {IdIsOneOf("id", "@ids")}";
+
+    private string LockedOpenRunsSql => _lockedOpenRunsSql ??=
+        $"SELECT {RunColumns} FROM sync_runs WHERE {IdIsOneOf("sync_id", "@ids")} AND {OpenStates} ORDER BY created_at, id";
+
+    private string? _lockedSyncsSql;
+    private string? _lockedOpenRunsSql;
+
     /// <summary>
     /// Reads the Syncs <paramref name="syncIds"/> (rows the caller has locked where the provider locks rows) with
-    /// their open runs, two queries for the lot, and applies each decision in order, writing every change in one
-    /// go (<see cref="ExecuteWritesAsync"/>). Ids must be distinct. Returns each Sync's change, or null where the
-    /// Sync does not exist. A decision that throws or breaks the rules fails the whole set.
+    /// their open runs, two queries for the lot (the ids bound as one value, <see cref="IdIsOneOf"/>), and applies each
+    /// decision in order, writing every change in one go (<see cref="ExecuteWritesAsync"/>). Ids must be distinct.
+    /// Returns each Sync's change, or null where the Sync does not exist. A decision that throws or breaks the rules
+    /// fails the whole set.
     /// </summary>
     private async Task<SyncChange<T>?[]> MutateLockedAsync<T>(StoreConnection connection, DbTransaction tx,
         IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct,
@@ -164,22 +172,14 @@ public abstract partial class RelationalSyncStore
     {
         var syncs = new Dictionary<Guid, StoredSync>();
         var openRuns = new Dictionary<Guid, List<SyncRun>>();
-        foreach (var chunk in syncIds.Chunk(InListChunk))
+        var ids = IdSetParameter(syncIds);
+        foreach (var stored in await ReadAllAsync(Command(connection, tx, LockedSyncsSql, ("@ids", ids)), ReadStoredSync, ct))
         {
-            var parameters = chunk.Select((id, n) => (Name: "@s" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id))).ToArray();
-            var selectSyncs = OneOffCommand(connection, tx,
-                $"SELECT {SyncRowColumns} FROM syncs WHERE id IN ({InList("@s", chunk.Length)})", parameters);
-            foreach (var stored in await ReadAllAsync(selectSyncs, ReadStoredSync, ct))
-            {
-                syncs[stored.Sync.Id] = stored;
-            }
-            var selectRuns = OneOffCommand(connection, tx,
-                $"SELECT {RunColumns} FROM sync_runs WHERE sync_id IN ({InList("@s", chunk.Length)}) AND {OpenStates} ORDER BY created_at, id",
-                parameters);
-            foreach (var run in await ReadAllAsync(selectRuns, ReadRun, ct))
-            {
-                (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
-            }
+            syncs[stored.Sync.Id] = stored;
+        }
+        foreach (var run in await ReadAllAsync(Command(connection, tx, LockedOpenRunsSql, ("@ids", ids)), ReadRun, ct))
+        {
+            (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
         }
 
         var results = new SyncChange<T>?[syncIds.Count];

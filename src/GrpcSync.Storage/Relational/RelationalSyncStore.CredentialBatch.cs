@@ -1,4 +1,3 @@
-using System.Globalization;
 using GrpcSync.Domain;
 using static GrpcSync.Storage.Relational.StoreCommands;
 
@@ -9,8 +8,8 @@ public abstract partial class RelationalSyncStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One connection and one query per <see cref="InListChunk"/> ids, instead of a connection per run: with a
-    /// thousand runs in flight, per-run reads queue on the connection pool, and the dispatcher and the group commit
+    /// One connection and one query (the ids bound as one value, <see cref="IdIsOneOf"/>) instead of a connection per
+    /// run: with a thousand runs in flight, per-run reads queue on the connection pool, and the dispatcher and the group commit
     /// queue behind them. Each credential is read as <see cref="GetCredentialAsync(Guid, CancellationToken)"/> reads it.
     /// </remarks>
     public async Task<IReadOnlyDictionary<Guid, Credential>> GetCredentialsAsync(IReadOnlyCollection<Guid> credentialIds,
@@ -23,18 +22,14 @@ public abstract partial class RelationalSyncStore
             return found;
         }
         await using var connection = await OpenConnectionAsync(ct);
-        foreach (var chunk in credentialIds.Distinct().Chunk(InListChunk))
+        _credentialsByIdSql ??= $"SELECT {CredentialColumns} FROM credentials WHERE {IdIsOneOf("id", "@ids")} AND deleted_at IS NULL";
+        var select = Command(connection, null, _credentialsByIdSql, ("@ids", IdSetParameter([.. credentialIds.Distinct()])));
+        foreach (var credential in await ReadAllAsync(select, ReadCredential, ct))
         {
-            var parameters = chunk.Select((id, n) => (Name: "@c" + n.ToString(CultureInfo.InvariantCulture), Value: (object?)IdParameter(id)))
-                .ToArray();
-            var select = OneOffCommand(connection, null,
-                $"SELECT {CredentialColumns} FROM credentials WHERE id IN ({InList("@c", chunk.Length)}) AND deleted_at IS NULL",
-                parameters);
-            foreach (var credential in await ReadAllAsync(select, ReadCredential, ct))
-            {
-                found[credential.Id] = credential;
-            }
+            found[credential.Id] = credential;
         }
         return found;
     }
+
+    private string? _credentialsByIdSql;
 }

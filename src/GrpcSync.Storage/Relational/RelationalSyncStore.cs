@@ -80,6 +80,16 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
 
     private protected abstract Guid ReadId(DbDataReader reader, int ordinal);
 
+    /// <summary>
+    /// The condition "<paramref name="column"/> is one of the ids bound to <paramref name="parameter"/>" (bound with
+    /// <see cref="IdSetParameter"/>): one statement text whatever the count, so it is prepared once and kept, and one
+    /// value to bind instead of one per id (an IN list of 500 named parameters is prepared and bound anew each time).
+    /// </summary>
+    private protected abstract string IdIsOneOf(string column, string parameter);
+
+    /// <summary>The value of an <see cref="IdIsOneOf"/> parameter: the ids as one value.</summary>
+    private protected abstract object IdSetParameter(IReadOnlyCollection<Guid> ids);
+
     private protected abstract string SchemaMigrationsTableSql { get; }
 
     private protected abstract IReadOnlyList<Migration> Migrations { get; }
