@@ -5,14 +5,8 @@ namespace GrpcSync.Connectors;
 /// it disposes what the body lives on (the HTTP response, the SDK client) when the reader disposes it, so a
 /// download streams without the connector having to know when the caller is done.
 /// </summary>
-public sealed class OwningStream(Stream inner, params IDisposable[] owned) : Stream
+public sealed class OwningStream(Stream inner, params IDisposable[] owned) : ForwardReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
@@ -20,14 +14,6 @@ public sealed class OwningStream(Stream inner, params IDisposable[] owned) : Str
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

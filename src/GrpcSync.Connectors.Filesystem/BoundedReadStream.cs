@@ -4,15 +4,9 @@ namespace GrpcSync.Connectors.Filesystem;
 /// Reads at most <c>limit</c> bytes of an inner stream from where it stands, then reports the end; disposes the
 /// inner stream. A download serves the length it announced even while the file grows.
 /// </summary>
-internal sealed class BoundedReadStream(Stream inner, long limit) : Stream
+internal sealed class BoundedReadStream(Stream inner, long limit) : ForwardReadStream
 {
     private long _remaining = limit;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -36,14 +30,6 @@ internal sealed class BoundedReadStream(Stream inner, long limit) : Stream
         _remaining -= read;
         return read;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

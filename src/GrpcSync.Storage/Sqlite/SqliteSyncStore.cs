@@ -148,20 +148,17 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     public SqliteDurability Durability { get; }
 
     /// <summary>PRAGMA page_size of the database file (bytes). For tests.</summary>
-    internal async Task<long> ReadPageSizeAsync()
-    {
-        await using var connection = await OpenConnectionAsync(CancellationToken.None);
-        await using var command = connection.Connection.CreateCommand();
-        command.CommandText = "PRAGMA page_size";
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    internal Task<long> ReadPageSizeAsync() => ReadPragmaAsync("page_size");
 
     /// <summary>PRAGMA synchronous as one of the store's connections sees it (0 OFF, 1 NORMAL, 2 FULL).</summary>
-    internal async Task<long> ReadSynchronousAsync()
+    internal Task<long> ReadSynchronousAsync() => ReadPragmaAsync("synchronous");
+
+    /// <summary>The integer value of PRAGMA <paramref name="name"/> on one of the store's connections.</summary>
+    private async Task<long> ReadPragmaAsync(string name)
     {
         await using var connection = await OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.Connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous";
+        command.CommandText = "PRAGMA " + name;
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
