@@ -169,6 +169,50 @@ public abstract partial class EngineStoreContract
         Assert.Equal([.. onTime.Skip(9), backlog[1], backlog[2]], rest);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(10)]
+    [InlineData(14)]
+    public async Task Dispatch_ScheduledBacklog_GetsWhatOnTimeWorkLeaves_AndOneSlotInTenOfAFullRound(int onTimeCount)
+    {
+        // Syncs that ran before and come due by their schedule (next_run_at, no open run): the round's backlog part is cut
+        // by what the on-time part found, and that cut must never cost the backlog a place the interleave gives it.
+        var now = T0.AddHours(2);
+        var backlog = await ScheduledSyncsAsync("late", 12, i => now.AddMinutes(-30).AddSeconds(i));
+        var onTime = await ScheduledSyncsAsync("fresh", onTimeCount, i => now.AddMilliseconds(-3_000 + 100 * i));
+
+        var round = (await DispatchAsync(now, max: 10)).Select(s => s.Sync.Id).ToList();
+
+        // The interleave, independently: the i-th on-time Sync ranks i, the j-th backlog Sync ranks 10 j; a tie goes to the
+        // older (the backlog); the round takes the ten best.
+        var expected = onTime.Select((id, i) => (Id: id, Rank: i + 1, Late: 1))
+            .Concat(backlog.Select((id, j) => (Id: id, Rank: 10 * (j + 1), Late: 0)))
+            .OrderBy(c => c.Rank).ThenBy(c => c.Late).Take(10).Select(c => c.Id).ToList();
+        Assert.Equal(expected, round);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> Syncs that have run once (their INITIAL run started and succeeded) and are next due at
+    /// <paramref name="dueAt"/>(i), in that order: work found by the schedule, not by a queued run.
+    /// </summary>
+    private async Task<List<Guid>> ScheduledSyncsAsync(string prefix, int count, Func<int, DateTimeOffset> dueAt)
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            var (sync, _) = await InsertSyncAsync(Alice, $"{prefix}-{i}", at: T0, bound: false);
+            var run = await StartRunAsync(sync.Id, T0.AddSeconds(1));
+            await FinishAsync(run, T0.AddSeconds(2));
+            var due = dueAt(i);
+            await Engine.MutateSyncAsync(sync.Id, s => new SyncChange<bool>(
+                s.Sync with { NextRunAt = due, Version = s.Sync.Version + 1 }, [], [], true));
+            ids.Add(sync.Id);
+        }
+        return ids;
+    }
+
     [Fact]
     public async Task MutateSyncs_FinishesEveryRun_AndAnswersInInputOrder_NullForAnUnknownSync()
     {

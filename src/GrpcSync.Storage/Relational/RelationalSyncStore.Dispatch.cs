@@ -23,6 +23,8 @@ public abstract partial class RelationalSyncStore
     /// index of open runs instead of the Sync's whole run history. The conditions mirror <see cref="RunRules.Dispatch"/>.
     /// </summary>
     private static readonly string DispatchCandidatesSql =
+        // (f) first, on its own: how many it found bounds what the scheduled backlog (a) may still get.
+        "WITH f AS MATERIALIZED (" + ScheduledCandidates(onTime: true, limit: "@max") + ") " +
         "SELECT c.sync_id, s.credential_id, h.hold_until, h.hold_error FROM (SELECT sync_id, due, " +
         // Interleave: the n-th backlog Sync ranks with the (n × BacklogShare)-th on-time one, so a full round
         // still gives the backlog about one slot in BacklogShare and a sustained overload cannot starve it.
@@ -30,7 +32,7 @@ public abstract partial class RelationalSyncStore
         "SELECT sync_id, tier, due, ROW_NUMBER() OVER (PARTITION BY tier ORDER BY due, sync_id) AS rn FROM (" +
         "SELECT sync_id, MIN(tier) AS tier, MIN(due) AS due FROM (" +
         // (f)/(a) the schedule: on time first, then the backlog (oldest first) with what is left.
-        ScheduledCandidates(onTime: true) + " UNION ALL " + ScheduledCandidates(onTime: false) +
+        "SELECT * FROM f UNION ALL " + ScheduledCandidates(onTime: false, limit: ScheduledBacklogLimit) +
         // (b) queued runs (triggers, retries, INITIAL runs), split the same way.
         " UNION ALL " + QueuedCandidates(onTime: true) + " UNION ALL " + QueuedCandidates(onTime: false) +
         // (c) RUNNING runs to reclaim: their worker died. Backlog by nature (the lease ran out).
@@ -50,14 +52,24 @@ public abstract partial class RelationalSyncStore
         "LEFT JOIN credential_budgets h ON h.credential_id = s.credential_id AND h.hold_until > @now " +
         "ORDER BY c.tier_rank, c.due, s.id LIMIT @max";
 
+    /// <summary>
+    /// The most of the scheduled backlog (a) a round can take: what (f) left of @max, but at least the backlog's share
+    /// (one in <see cref="BacklogShare"/>, and one more for rounding). (a) shares no Sync with another source (no open
+    /// run, due before the window), and the interleave gives the backlog at most that many places, so the cut loses
+    /// nothing; under an overload it spares the round reading @max backlog rows to keep a tenth of them.
+    /// </summary>
+    private const string ScheduledBacklogLimit =
+        "(CASE WHEN @max - (SELECT COUNT(*) FROM f) > @max / @share + 1 THEN @max - (SELECT COUNT(*) FROM f) " +
+        "ELSE @max / @share + 1 END)";
+
     /// <summary>next_run_at due and no open run; <paramref name="onTime"/>: only what came due within <see cref="FreshWindow"/>.</summary>
-    private static string ScheduledCandidates(bool onTime) =>
+    private static string ScheduledCandidates(bool onTime, string limit) =>
         $"SELECT * FROM (SELECT s.id AS sync_id, s.next_run_at AS due, {(onTime ? 0 : 1)} AS tier FROM syncs s " +
         "WHERE s.next_run_at <= @now " + (onTime ? "AND s.next_run_at > @fresh " : "") +
         "AND s.status NOT IN " + SqlLiterals.StoppedSyncStatuses + " " + CredentialNotBusy("s") +
         "AND s.row_run_id IS NULL " +
         "AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.sync_id = s.id AND r.state IN " + SqlLiterals.OpenRunStates + ") " +
-        $"ORDER BY s.next_run_at LIMIT @max) {(onTime ? "f" : "a")}";
+        $"ORDER BY s.next_run_at LIMIT {limit}) {(onTime ? "fresh" : "a")}";
 
     /// <summary>A QUEUED run due and no RUNNING run under a live lease; <paramref name="onTime"/> as above.</summary>
     private static string QueuedCandidates(bool onTime) =>
