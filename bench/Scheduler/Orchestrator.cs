@@ -16,6 +16,7 @@ internal static class Orchestrator
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
                  [--template-cache DIR] [--prime] [--prime-max 1200] [--prime-set Key=Value]
+                 [--schedule-order spread|stored]
         """;
 
     /// <summary>
@@ -96,6 +97,9 @@ internal static class Orchestrator
                         db.SaveTemplate(templateCache, syncs);
                     }
                 }
+                // stored: Sync i is due i-th, so Syncs due together lie side by side in the file (an upper bound for a
+                // layout clustered by due time); spread (default): one credential's Syncs a tenth of the minute apart.
+                db.DueInStoredOrder = a.Get("schedule-order", "spread") == "stored";
                 if (prime)
                 {
                     await PrimeAsync(db, syncs, primeSettings, logLevel, primeMax, work, templateCache);

@@ -37,6 +37,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
 
     public abstract string Store { get; }
 
+    /// <summary>Plan Sync i at slot i (the order it was inserted, so its place in the file) instead of the spread slots.</summary>
+    public bool DueInStoredOrder { get; set; }
+
     /// <summary>Creates the template database with the schema; returns a store on it.</summary>
     protected abstract Task<RelationalSyncStore> CreateTemplateStoreAsync();
 
@@ -171,7 +174,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
             // Slot of Sync n: (n % 10) * users + n / 10, so the 10 Syncs of one user (one credential) are spread over the
             // span, a tenth of it apart, as the engine's own phase (RunRules.PhaseOffset, a hash of the Sync id) spreads
             // them. Due one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
-            var slot = $"((CAST(substr(configuration_name, 2) AS BIGINT) % {SyncsPerUser}) * @users + CAST(substr(configuration_name, 2) AS BIGINT) / {SyncsPerUser})";
+            var slot = DueInStoredOrder
+                ? "CAST(substr(configuration_name, 2) AS BIGINT)"
+                : $"((CAST(substr(configuration_name, 2) AS BIGINT) % {SyncsPerUser}) * @users + CAST(substr(configuration_name, 2) AS BIGINT) / {SyncsPerUser})";
             command.CommandText =
                 $"UPDATE syncs SET next_run_at = @from + ({slot} * @span) / @slots, " +
                 $"last_run_started_at = @from + ({slot} * @span) / @slots - 60000";

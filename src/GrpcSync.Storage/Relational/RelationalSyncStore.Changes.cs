@@ -104,7 +104,7 @@ public abstract partial class RelationalSyncStore
     /// <summary>
     /// Runs <paramref name="writes"/> in order, each of which must affect exactly one row. Where the provider
     /// batches statements (PostgreSQL), they go in one round trip; otherwise (SQLite, in-process) one by one
-    /// on prepared commands. A failed check throws: the caller's transaction is rolled back by its disposal.
+    /// on statements prepared once per connection (<see cref="StoreConnection.Runner"/>). A failed check throws: the caller's transaction is rolled back by its disposal.
     /// </summary>
     private static async Task ExecuteWritesAsync(StoreConnection connection, DbTransaction tx, List<Write> writes, CancellationToken ct)
     {
@@ -143,8 +143,11 @@ public abstract partial class RelationalSyncStore
         }
         foreach (var write in writes)
         {
-            var command = Command(connection, tx, write.Sql, write.Parameters);
-            if (await command.ExecuteNonQueryAsync(ct) != 1 && write.FailureUnlessOneRow is { } failure)
+            ct.ThrowIfCancellationRequested();
+            var affected = connection.Runner is { } runner
+                ? runner.Execute(write.Sql, write.Parameters)
+                : await Command(connection, tx, write.Sql, write.Parameters).ExecuteNonQueryAsync(ct);
+            if (affected != 1 && write.FailureUnlessOneRow is { } failure)
             {
                 throw new InvalidOperationException(failure);
             }

@@ -220,7 +220,7 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
             setup.CommandText = _setupPragmas + $" PRAGMA wal_autocheckpoint = {_walAutocheckpointPages};" +
                 (forWrites ? $" PRAGMA cache_size = -{_writerCacheSizeKiB};" : "");
             await setup.ExecuteNonQueryAsync(ct);
-            return new StoreConnection(connection, forWrites ? _giveBackWriter : _giveBack);
+            return new StoreConnection(connection, forWrites ? _giveBackWriter : _giveBack) { Runner = new SqliteStatementRunner(connection) };
         }
         catch
         {
