@@ -16,7 +16,7 @@ internal static class Orchestrator
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
                  [--template-cache DIR] [--prime] [--prime-max 1200] [--prime-set Key=Value]
-                 [--schedule-order spread|stored]
+                 [--schedule-order spread|stored] [--pg-set Key=Value]
         """;
 
     /// <summary>
@@ -45,6 +45,7 @@ internal static class Orchestrator
         var catchupMax = a.GetInt("catchup-max", 150);
         var pgSync = a.Get("pg-synchronous-commit", "on");
         var pgOptions = a.Get("pg-connection-options", "");
+        var pgSettings = a.All("pg-set").Select(setting => setting.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
         var label = a.Get("label", "latest");
         var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
         var templateCache = a.Has("template-cache") ? a.Get("template-cache") : null;
@@ -77,7 +78,7 @@ internal static class Orchestrator
                 await using BenchDatabase db = store switch
                 {
                     "sqlite" => new SqliteBenchDatabase(work),
-                    "postgres" => new PostgresBenchDatabase(await StartPostgresAsync(work, pgSync), pgOptions),
+                    "postgres" => new PostgresBenchDatabase(await StartPostgresAsync(work, pgSync, pgSettings), pgOptions),
                     _ => throw new ArgumentException($"unknown store '{store}'"),
                 };
                 TimeSpan seedTime;
@@ -287,13 +288,19 @@ internal static class Orchestrator
         }
     }
 
-    /// <summary>PostgreSQL defaults (fsync=on) unless --pg-synchronous-commit says otherwise; 300 connections for the engine's pool.</summary>
-    private static Task<ThrowawayPostgres> StartPostgresAsync(string work, string synchronousCommit) =>
-        ThrowawayPostgres.StartAsync(new ThrowawayPostgresOptions
+    /// <summary>
+    /// PostgreSQL defaults (fsync=on) unless --pg-synchronous-commit says otherwise; 300 connections for the engine's pool;
+    /// then the --pg-set settings (e.g. <c>shared_preload_libraries=pg_stat_statements</c> to see where its time goes).
+    /// </summary>
+    private static Task<ThrowawayPostgres> StartPostgresAsync(string work, string synchronousCommit, Dictionary<string, string> extra)
+    {
+        var settings = new Dictionary<string, string> { ["max_connections"] = "300", ["synchronous_commit"] = synchronousCommit };
+        foreach (var (key, value) in extra)
         {
-            Directory = Path.Combine(work, "pg"),
-            Settings = new Dictionary<string, string> { ["max_connections"] = "300", ["synchronous_commit"] = synchronousCommit },
-        });
+            settings[key] = value;
+        }
+        return ThrowawayPostgres.StartAsync(new ThrowawayPostgresOptions { Directory = Path.Combine(work, "pg"), Settings = settings });
+    }
 
     private static async Task<JsonObject> RunServerAsync(List<string> serverArgs, BenchDatabase db, string logPath)
     {

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using GrpcSync.Domain;
 using static GrpcSync.Storage.Relational.StoreCommands;
 
@@ -163,10 +162,11 @@ public abstract partial class RelationalSyncStore
         {
             // Row locks up front, in the order DeleteCredentialAsync takes them (created_at, id), so a batch
             // and a credential delete never wait for each other in opposite orders (a deadlock).
+            // The ids as one value (IdIsOneOf): one prepared statement whatever the batch's size.
             var distinct = mutations.Select(m => m.SyncId).Distinct().ToList();
-            var lockRows = OneOffCommand(connection, tx,
-                $"SELECT id FROM syncs WHERE id IN ({InList("@id", distinct.Count)}) ORDER BY created_at, id" + LockClause,
-                [.. distinct.Select((id, n) => ("@id" + n.ToString(CultureInfo.InvariantCulture), IdParameter(id)))]);
+            var lockRows = Command(connection, tx,
+                $"SELECT id FROM syncs WHERE {IdIsOneOf("id", "@ids")} ORDER BY created_at, id" + LockClause,
+                ("@ids", IdSetParameter(distinct)));
             await ReadAllAsync(lockRows, r => ReadId(r, 0), ct);
         }
         foreach (var (_, decide) in mutations)
