@@ -45,7 +45,7 @@ internal static class Orchestrator
         var catchupMax = a.GetInt("catchup-max", 150);
         var pgSync = a.Get("pg-synchronous-commit", "on");
         var pgOptions = a.Get("pg-connection-options", "");
-        var pgSettings = a.All("pg-set").Select(setting => setting.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+        var pgSettings = a.All("pg-set").Select(ServerMode.SplitSetting).ToDictionary(kv => kv.Key, kv => kv.Value);
         var label = a.Get("label", "latest");
         var outDir = a.Get("out", Path.Combine(ProjectDirectory(), "results"));
         var templateCache = a.Has("template-cache") ? a.Get("template-cache") : null;
@@ -100,7 +100,12 @@ internal static class Orchestrator
                 }
                 // stored: Sync i is due i-th, so Syncs due together lie side by side in the file (an upper bound for a
                 // layout clustered by due time); spread (default): one credential's Syncs a tenth of the minute apart.
-                db.DueInStoredOrder = a.Get("schedule-order", "spread") == "stored";
+                db.DueInStoredOrder = a.Get("schedule-order", "spread") switch
+                {
+                    "spread" => false,
+                    "stored" => true,
+                    var other => throw new ArgumentException($"--schedule-order is spread or stored, not '{other}'"),
+                };
                 if (prime)
                 {
                     await PrimeAsync(db, syncs, primeSettings, logLevel, primeMax, work, templateCache);

@@ -302,12 +302,13 @@ internal static class ServerMode
         return self.TotalProcessorTime;
     }
 
-    private static (string Key, string Value) SplitSetting(string setting)
+    /// <summary>A <c>Key=Value</c> setting of a repeatable option (--set, --pg-set); anything else is refused.</summary>
+    internal static (string Key, string Value) SplitSetting(string setting)
     {
         var eq = setting.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
         {
-            throw new ArgumentException($"--set expects Key=Value, got '{setting}'");
+            throw new ArgumentException($"a setting is Key=Value, got '{setting}'");
         }
         return (setting[..eq], setting[(eq + 1)..]);
     }

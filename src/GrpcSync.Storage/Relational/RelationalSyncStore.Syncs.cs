@@ -164,9 +164,8 @@ public abstract partial class RelationalSyncStore
             // and a credential delete never wait for each other in opposite orders (a deadlock).
             // The ids as one value (IdIsOneOf): one prepared statement whatever the batch's size.
             var distinct = mutations.Select(m => m.SyncId).Distinct().ToList();
-            var lockRows = Command(connection, tx,
-                $"SELECT id FROM syncs WHERE {IdIsOneOf("id", "@ids")} ORDER BY created_at, id" + LockClause,
-                ("@ids", IdSetParameter(distinct)));
+            _lockSyncsInCreationOrderSql ??= $"SELECT id FROM syncs WHERE {IdIsOneOf("id", "@ids")} ORDER BY created_at, id" + LockClause;
+            var lockRows = Command(connection, tx, _lockSyncsInCreationOrderSql, ("@ids", IdSetParameter(distinct)));
             await ReadAllAsync(lockRows, r => ReadId(r, 0), ct);
         }
         foreach (var (_, decide) in mutations)
@@ -191,6 +190,8 @@ public abstract partial class RelationalSyncStore
         await CommitAsync(connection, tx);
         return results;
     }
+
+    private string? _lockSyncsInCreationOrderSql;
 
     /// <inheritdoc />
     public async Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, DateTimeOffset now, CancellationToken ct = default)

@@ -13,9 +13,6 @@ namespace GrpcSync.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteStatementRunner(SqliteConnection connection) : IStatementRunner
 {
-    /// <summary>Most statements kept prepared; SQL built per call (IN lists) would otherwise pile up.</summary>
-    private const int MaxStatements = 64;
-
     private readonly Dictionary<string, Prepared> _statements = new(StringComparer.Ordinal);
 
     private sealed record Prepared(sqlite3_stmt Statement, Dictionary<string, int> IndexOf);
@@ -94,7 +91,7 @@ internal sealed class SqliteStatementRunner(SqliteConnection connection) : IStat
             }
         }
         var prepared = new Prepared(statement, indexOf);
-        keep = _statements.Count < MaxStatements;
+        keep = _statements.Count < StoreConnection.MaxPreparedCommands; // as the connection's own commands
         if (keep)
         {
             _statements.Add(sql, prepared);
