@@ -16,7 +16,7 @@ internal static class Orchestrator
                  [--warmup 10] [--window 100] [--idle 20] [--catchup-max 150]
                  [--pg-synchronous-commit on|off] [--label NAME] [--out DIR] [--work DIR] [--keep]
                  [--template-cache DIR] [--prime] [--prime-max 1200] [--prime-set Key=Value]
-                 [--schedule-order spread|stored] [--pg-set Key=Value]
+                 [--schedule-order slots|spread|stored] [--pg-set Key=Value]
         """;
 
     /// <summary>
@@ -98,13 +98,15 @@ internal static class Orchestrator
                         db.SaveTemplate(templateCache, syncs);
                     }
                 }
-                // stored: Sync i is due i-th, so Syncs due together lie side by side in the file (an upper bound for a
-                // layout clustered by due time); spread (default): one credential's Syncs a tenth of the minute apart.
-                db.DueInStoredOrder = a.Get("schedule-order", "spread") switch
+                // slots (default): every Sync on its own slot of the grid, as a running server has them; spread: one credential's
+                // Syncs a tenth of the minute apart, in no relation to their place in the file; stored: Sync i is due i-th,
+                // so Syncs due together lie side by side in the file whatever the layout.
+                db.Order = a.Get("schedule-order", "slots") switch
                 {
-                    "spread" => false,
-                    "stored" => true,
-                    var other => throw new ArgumentException($"--schedule-order is spread or stored, not '{other}'"),
+                    "slots" => ScheduleOrder.Slots,
+                    "spread" => ScheduleOrder.Spread,
+                    "stored" => ScheduleOrder.Stored,
+                    var other => throw new ArgumentException($"--schedule-order is slots, spread or stored, not '{other}'"),
                 };
                 if (prime)
                 {

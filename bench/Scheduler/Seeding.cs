@@ -25,9 +25,12 @@ namespace GrpcSync.SchedulerBench;
 /// <c>{"n": index}</c>, configuration name <c>c{index}</c>.
 /// </para>
 /// <para>
-/// Phase schedule (bench-only SQL, the one statement that bypasses the store): Sync i takes slot
-/// <c>(i % 10) * users + i / 10</c> and next_run_at is <c>from + slot * span / (users * 10)</c> (uniform over
-/// [from, from + span), one user's 10 Syncs a tenth of the span apart), last_run_started_at one interval earlier.
+/// Phase schedule (bench-only SQL, the statements that bypass the store), by <see cref="Order"/>: by default
+/// (<see cref="ScheduleOrder.Slots"/>) a schedule one interval wide puts every Sync on its own slot of the grid
+/// (<see cref="ScheduleGrid"/>), where a server that has run for a while has them; otherwise, and for a wider span (the
+/// catch-up's backlog), Sync i takes slot <c>(i % 10) * users + i / 10</c> and next_run_at is
+/// <c>from + slot * span / (users * 10)</c> (uniform over [from, from + span), one user's 10 Syncs a tenth of the span
+/// apart). last_run_started_at one interval earlier.
 /// </para>
 /// </summary>
 internal abstract class BenchDatabase : IAsyncDisposable
@@ -37,8 +40,10 @@ internal abstract class BenchDatabase : IAsyncDisposable
 
     public abstract string Store { get; }
 
-    /// <summary>Plan Sync i at slot i (the order it was inserted, so its place in the file) instead of the spread slots.</summary>
-    public bool DueInStoredOrder { get; set; }
+    /// <summary>How <see cref="ScheduleAsync"/> plans the Syncs (see the class summary).</summary>
+    public ScheduleOrder Order { get; set; } = ScheduleOrder.Slots;
+
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
     /// <summary>Creates the template database with the schema; returns a store on it.</summary>
     protected abstract Task<RelationalSyncStore> CreateTemplateStoreAsync();
@@ -168,13 +173,72 @@ internal abstract class BenchDatabase : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         await using var connection = Connect(connectionString);
         await connection.OpenAsync();
+        if (Order == ScheduleOrder.Slots && spanMs == (long)Interval.TotalMilliseconds)
+        {
+            await ScheduleOnSlotsAsync(connection, fromMs, count);
+        }
+        else
+        {
+            await ScheduleInOrderAsync(connection, fromMs, spanMs, count);
+        }
+        await AfterScheduleAsync(connection);
+        return clock.Elapsed;
+    }
+
+    /// <summary>Every Sync on its first slot of the grid at or after <paramref name="fromMs"/> (one UPDATE per Sync, one transaction).</summary>
+    private static async Task ScheduleOnSlotsAsync(DbConnection connection, long fromMs, int count)
+    {
+        var ids = new List<object>(count);
+        await using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT id FROM syncs";
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetValue(0)); // TEXT (SQLite) or uuid (PostgreSQL): bound back as read
+            }
+        }
+        if (ids.Count != count)
+        {
+            throw new InvalidOperationException($"the schedule found {ids.Count} Syncs, expected {count}");
+        }
+        var from = DateTimeOffset.FromUnixTimeMilliseconds(fromMs);
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var update = connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandTimeout = 600;
+        update.CommandText = "UPDATE syncs SET next_run_at = @next, last_run_started_at = @next - 60000 WHERE id = @id";
+        var next = update.CreateParameter();
+        next.ParameterName = "@next";
+        next.Value = 0L;
+        update.Parameters.Add(next);
+        var id = update.CreateParameter();
+        id.ParameterName = "@id";
+        id.Value = ids[0];
+        update.Parameters.Add(id);
+        await update.PrepareAsync();
+        foreach (var value in ids)
+        {
+            var syncId = value as Guid? ?? Guid.ParseExact((string)value, "D");
+            next.Value = ScheduleGrid.FirstSlotAtOrAfter(syncId, Interval, from).ToUnixTimeMilliseconds();
+            id.Value = value;
+            if (await update.ExecuteNonQueryAsync() != 1)
+            {
+                throw new InvalidOperationException($"the schedule did not find Sync {syncId} again");
+            }
+        }
+        await tx.CommitAsync();
+    }
+
+    /// <summary>Sync i at slot(i) of <paramref name="spanMs"/> (see the class summary), in one statement.</summary>
+    private async Task ScheduleInOrderAsync(DbConnection connection, long fromMs, long spanMs, int count)
+    {
         await using (var command = connection.CreateCommand())
         {
             command.CommandTimeout = 600;
             // Slot of Sync n: (n % 10) * users + n / 10, so the 10 Syncs of one user (one credential) are spread over the
-            // span, a tenth of it apart, as the engine's own phase (RunRules.PhaseOffset, a hash of the Sync id) spreads
-            // them. Due one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
-            var slot = DueInStoredOrder
+            // span, a tenth of it apart, as the engine's own slots (ScheduleGrid, from each Sync's id) spread them. Due one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
+            var slot = Order == ScheduleOrder.Stored
                 ? "CAST(substr(configuration_name, 2) AS BIGINT)"
                 : $"((CAST(substr(configuration_name, 2) AS BIGINT) % {SyncsPerUser}) * @users + CAST(substr(configuration_name, 2) AS BIGINT) / {SyncsPerUser})";
             command.CommandText =
@@ -191,8 +255,6 @@ internal abstract class BenchDatabase : IAsyncDisposable
                 throw new InvalidOperationException($"schedule update touched {updated} Syncs, expected {count}");
             }
         }
-        await AfterScheduleAsync(connection);
-        return clock.Elapsed;
     }
 
     private static void Add(DbCommand command, string name, object value)

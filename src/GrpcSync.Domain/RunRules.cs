@@ -69,16 +69,13 @@ public static class RunRules
             LeaseOwner = owner,
             LeaseExpiresAt = now + policy.Lease,
         };
-        // The first run picks the Sync's phase: a per-Sync offset (up to 10 % of the interval) spreads
-        // Syncs enabled together; later runs keep that phase because they plan from the last start.
-        var phase = sync.LastRunStartedAt is null ? PhaseOffset(sync.Id, sync.Interval) : TimeSpan.Zero;
         var nextSync = sync with
         {
             Status = SyncStatus.Active,
             RateLimitBackoffMs = null,
             RateLimitedUntil = null,
             LastRunStartedAt = now,
-            NextRunAt = NextRunAfterStart(sync, now, phase),
+            NextRunAt = NextRunAfterStart(sync, now),
             Version = sync.Version + 1,
             UpdatedAt = now,
         };
@@ -89,39 +86,15 @@ public static class RunRules
     }
 
     /// <summary>
-    /// When the Sync runs next after a run that started at <paramref name="now"/>: one interval later (plus the first
-    /// run's <paramref name="phase"/>), keeping its phase. A run that started more than one interval late (a backlog
-    /// drained, an outage) is re-phased instead (<see cref="Rephase"/>): otherwise the Syncs a catch-up drained come
-    /// due together again one interval later, and every interval after, as the clump the catch-up was.
+    /// When the Sync runs next after a run that started at <paramref name="now"/>: its first slot of the interval grid
+    /// (<see cref="ScheduleGrid"/>) at least half an interval later. A run that started less than half an interval
+    /// after its slot keeps the grid exactly (the next slot: its lag does not carry over); a later one (a first run, a
+    /// backlog drained, an outage) lands on its own slot within one and a half intervals. So the Syncs a catch-up drained
+    /// together spread over one interval again instead of coming due again as the clump they were, and starts of one
+    /// Sync are never less than half an interval apart.
     /// </summary>
-    public static DateTimeOffset NextRunAfterStart(Sync sync, DateTimeOffset now, TimeSpan phase)
-    {
-        var interval = sync.Interval;
-        if (sync.NextRunAt is { } planned && now - planned > interval && interval > TimeSpan.Zero)
-        {
-            return Rephase(sync.Id, interval, now + interval);
-        }
-        return now + interval + phase;
-    }
-
-    /// <summary>
-    /// The first time at or after <paramref name="earliest"/> that falls on the Sync's own slot of the interval grid:
-    /// Unix milliseconds ≡ slot (mod the interval), slot = hash × interval / 2³² for the id's last four bytes as the hash.
-    /// Deterministic, in [earliest, earliest + interval), and uniform over the population, so Syncs re-phased together
-    /// spread over one interval again whatever order they were drained in.
-    /// </summary>
-    public static DateTimeOffset Rephase(Guid syncId, TimeSpan interval, DateTimeOffset earliest)
-    {
-        var intervalMs = (long)interval.TotalMilliseconds;
-        if (intervalMs <= 0)
-        {
-            return earliest;
-        }
-        var slotMs = (long)(((ulong)PhaseHash(syncId) * (ulong)intervalMs) >> 32); // integer: the same on every platform
-        var earliestMs = earliest.ToUnixTimeMilliseconds();
-        var wait = ((slotMs - earliestMs % intervalMs) % intervalMs + intervalMs) % intervalMs;
-        return DateTimeOffset.FromUnixTimeMilliseconds(earliestMs + wait);
-    }
+    public static DateTimeOffset NextRunAfterStart(Sync sync, DateTimeOffset now) =>
+        ScheduleGrid.FirstSlotAtOrAfter(sync.Id, sync.Interval, now + sync.Interval / 2);
 
     /// <summary>
     /// The source throttled the Sync's credential (maybe through another Sync): the run waits, queued, until the hold
@@ -340,16 +313,6 @@ public static class RunRules
         var jitter = 0.5 + seed / (double)uint.MaxValue;
         return capped * jitter;
     }
-
-    /// <summary>A stable per-Sync offset in [0, 10 % of the interval].</summary>
-    public static TimeSpan PhaseOffset(Guid syncId, TimeSpan interval)
-    {
-        var fraction = PhaseHash(syncId) / (double)uint.MaxValue;
-        return interval * 0.1 * fraction;
-    }
-
-    /// <summary>A stable per-Sync hash from the id's last (random) bytes, the same in every process.</summary>
-    private static uint PhaseHash(Guid syncId) => BitConverter.ToUInt32(syncId.ToByteArray(), 12);
 
     /// <summary>The next run never lies in the past: an overrun skips ticks instead of piling them up.</summary>
     private static DateTimeOffset Later(DateTimeOffset? planned, DateTimeOffset now) =>

@@ -63,8 +63,8 @@ public class RunRulesDispatchTests
         var sync = change.NewSync!;
         Assert.Equal(SyncStatus.Active, sync.Status);
         Assert.Equal(Now, sync.LastRunStartedAt);
-        // Not the first run: no phase offset, one interval (the default 1 m) after this start.
-        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 5, TimeSpan.Zero), sync.NextRunAt);
+        // Its slot (SyncId ends in 55555555: 19,999 ms into every minute) at least half the interval (1 m) on.
+        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 19, 999, TimeSpan.Zero), sync.NextRunAt);
         Assert.Null(sync.RateLimitBackoffMs);
         Assert.Equal(6, sync.Version);
         Assert.Equal(Now, sync.UpdatedAt);
@@ -76,8 +76,8 @@ public class RunRulesDispatchTests
         var change = RunRules.Dispatch(Snapshot(DueSync() with { NextRunAt = Now.AddMinutes(-10) }), Now, Owner, Policy);
 
         Assert.Single(change.RunsToInsert);
-        // Ten minutes late: re-phased to its slot after now + 1 m = 03:05:05 (second 5). SyncId ends in 55555555:
-        // slot = 0x55555555 × 60,000 / 2^32 = 19,999 ms into the minute, so 14,999 ms later (RunRulesRephaseTests).
+        // Ten minutes late: its first slot at or after now + 30 s = 03:04:35. SyncId ends in 55555555:
+        // slot = 0x55555555 × 60,000 / 2^32 = 19,999 ms into the minute, so 03:05:19.999 (ScheduleGridTests).
         Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 19, 999, TimeSpan.Zero), change.NewSync!.NextRunAt);
     }
 
@@ -170,25 +170,26 @@ public class RunRulesDispatchTests
     }
 
     [Fact]
-    public void TheFirstRun_PicksTheSyncsPhase()
+    public void TheFirstRun_PutsTheSyncOnItsSlot()
     {
-        // SyncId ends in 55555555: a third of the way through the offset range (10 % of 1 m = 6 s), so 2 s.
+        // SyncId ends in 55555555: 19,999 ms into every minute; the first at or after now + 30 s.
         var fresh = DueSync() with { Status = SyncStatus.Initializing, LastRunStartedAt = null, LastSyncedAt = null };
 
         var change = RunRules.Dispatch(Snapshot(fresh, Queued(RunType.Initial, RunTrigger.Enable, Now.AddSeconds(-1))), Now, Owner, Policy);
 
-        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 7, TimeSpan.Zero), change.NewSync!.NextRunAt);
+        Assert.Equal(new DateTimeOffset(2025, 1, 12, 3, 5, 19, 999, TimeSpan.Zero), change.NewSync!.NextRunAt);
         Assert.Equal(Now, change.NewSync.LastRunStartedAt);
     }
 
     [Fact]
-    public void TheFirstRun_PhaseScalesWithTheInterval()
+    public void TheFirstRun_SlotScalesWithTheInterval()
     {
         var fresh = DueSync() with { Frequency = "1h", LastRunStartedAt = null };
 
         var change = RunRules.Dispatch(Snapshot(fresh), Now, Owner, Policy);
 
-        Assert.Equal(new DateTimeOffset(2025, 1, 12, 4, 6, 5, TimeSpan.Zero), change.NewSync!.NextRunAt); // 1 h + 2 min
+        // 1 h: slot 19 min 19.999 s into the hour (ScheduleGridTests); 03:19:19.999 is before now + 30 min.
+        Assert.Equal(new DateTimeOffset(2025, 1, 12, 4, 19, 19, 999, TimeSpan.Zero), change.NewSync!.NextRunAt);
     }
 
     [Fact]

@@ -26,10 +26,9 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
     {
         var sync = await IdleFakeSyncAsync();
         var next = sync.NextRunAt!.Value;
-        // One interval after the first start, plus the Sync's stable phase (under 10 % of the interval).
-        // (Literal bounds, not RunRules.PhaseOffset itself; that the phase is not zero for every Sync is
-        // Syncs_enabled_together_get_different_phases_spread_over_a_tenth_of_the_interval.)
-        Assert.InRange(next, EngineHarness.Start + TimeSpan.FromMinutes(1), EngineHarness.Start + TimeSpan.FromSeconds(66));
+        // The Sync's own slot of the minute grid, at least half a minute after the first start.
+        Assert.InRange(next, EngineHarness.Start + TimeSpan.FromSeconds(30), EngineHarness.Start + TimeSpan.FromSeconds(90) - Ms);
+        AssertOnItsSlot(sync, TimeSpan.FromMinutes(1), next);
 
         H.AdvanceTo(next - Ms);
         Assert.Equal(0, await H.RunDueAsync());
@@ -51,11 +50,11 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
 
         var after = await H.SyncAsync(sync.Id);
         Assert.Equal("2", after.SourceCursor);
-        Assert.Equal(next + TimeSpan.FromMinutes(1), after.NextRunAt); // the phase is kept, not added again
+        Assert.Equal(next + TimeSpan.FromMinutes(1), after.NextRunAt); // on time: the next slot
     }
 
     [Fact]
-    public async Task Syncs_enabled_together_get_different_phases_spread_over_a_tenth_of_the_interval()
+    public async Task Syncs_enabled_together_get_different_slots_spread_over_the_interval()
     {
         var credential = await H.AddFakeCredentialAsync();
         H.Fake.Put("a", "A");
@@ -71,14 +70,15 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
         {
             var idle = await H.SyncAsync(sync.Id);
             Assert.Equal(EngineHarness.Start, idle.LastRunStartedAt);
-            phases.Add(idle.NextRunAt!.Value - EngineHarness.Start - TimeSpan.FromMinutes(1));
+            AssertOnItsSlot(idle, TimeSpan.FromMinutes(1), idle.NextRunAt!.Value);
+            phases.Add(idle.NextRunAt!.Value - EngineHarness.Start);
         }
 
-        // Every phase lies in [0, 6 s) of the 1-minute interval; 20 of them spread (uniformly, 6 s wide)
-        // rather than all firing on the same tick: a zero or constant offset fails here.
-        Assert.All(phases, p => Assert.InRange(p, TimeSpan.Zero, TimeSpan.FromSeconds(6) - Ms));
+        // Every first scheduled run lies in [30 s, 90 s) after the initial one, each on its own slot; 20 of them spread
+        // (uniformly, a minute wide) rather than all firing on the same tick: a constant slot fails here.
+        Assert.All(phases, p => Assert.InRange(p, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(90) - Ms));
         Assert.True(phases.Distinct().Count() >= 18, "Phases: " + string.Join(", ", phases));
-        Assert.True(phases.Max() - phases.Min() > TimeSpan.FromSeconds(3), "Phases not spread: " + string.Join(", ", phases));
+        Assert.True(phases.Max() - phases.Min() > TimeSpan.FromSeconds(30), "Phases not spread: " + string.Join(", ", phases));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
         Assert.Empty(updated.OpenRuns);
         Assert.Equal(EngineHarness.Start + TimeSpan.FromMinutes(5), updated.Sync.NextRunAt);
 
-        H.AdvanceTo(EngineHarness.Start + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(10)); // past the old plan, phase included
+        H.AdvanceTo(EngineHarness.Start + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(30)); // past the old plan, whatever the slot
         Assert.Equal(0, await H.RunDueAsync());
         H.AdvanceTo(EngineHarness.Start + TimeSpan.FromMinutes(5) - Ms);
         Assert.Equal(0, await H.RunDueAsync());
@@ -105,7 +105,10 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
         var runs = await H.RunsAsync(sync.Id);
         Assert.Equal([RunType.Initial, RunType.Incremental], runs.Select(r => r.Type));
         Assert.DoesNotContain(runs, r => r.Type == RunType.Full);
-        Assert.Equal(EngineHarness.Start + TimeSpan.FromMinutes(10), (await H.SyncAsync(sync.Id)).NextRunAt);
+        // Then on its slot of the 5-minute grid, at least 2.5 minutes on.
+        var next = (await H.SyncAsync(sync.Id)).NextRunAt!.Value;
+        Assert.InRange(next, EngineHarness.Start + TimeSpan.FromMinutes(7.5), EngineHarness.Start + TimeSpan.FromMinutes(12.5) - Ms);
+        AssertOnItsSlot(sync, TimeSpan.FromMinutes(5), next);
     }
 
     [Fact]
@@ -136,8 +139,17 @@ public abstract class ScheduleTests(TestStore store) : EngineTest(store)
         Assert.Equal([RunType.Initial, RunType.Incremental], runs.Select(r => r.Type));
         Assert.Equal([1, 2], runs.Select(r => r.RunCount));
         Assert.All(runs, r => Assert.Equal(RunState.Succeeded, r.State));
-        Assert.Equal(H.Now + TimeSpan.FromMinutes(1), (await H.SyncAsync(sync.Id)).NextRunAt);
+        var next = (await H.SyncAsync(sync.Id)).NextRunAt!.Value;
+        Assert.InRange(next, H.Now + TimeSpan.FromSeconds(30), H.Now + TimeSpan.FromSeconds(90) - Ms);
+        AssertOnItsSlot(sync, TimeSpan.FromMinutes(1), next);
     }
+
+    /// <summary>
+    /// <paramref name="at"/> is one of the Sync's slots (ScheduleGrid, tested in the domain): every run on the grid falls
+    /// at the same offset into the interval, so a run planned with its lag or off the grid fails here.
+    /// </summary>
+    private static void AssertOnItsSlot(Sync sync, TimeSpan interval, DateTimeOffset at) =>
+        Assert.Equal(ScheduleGrid.SlotMs(sync.Id, interval), at.ToUnixTimeMilliseconds() % (long)interval.TotalMilliseconds);
 
     [Fact]
     public async Task A_periodic_full_run_after_24_hours_turns_files_deleted_at_the_source_into_tombstones()

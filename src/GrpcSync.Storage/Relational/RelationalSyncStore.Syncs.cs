@@ -7,6 +7,13 @@ namespace GrpcSync.Storage.Relational;
 /// <summary>Syncs: insert, read, list, mutate (one, or a batch) and delete; their runs listed and read.</summary>
 public abstract partial class RelationalSyncStore
 {
+    /// <summary>The INSERT of a new Sync's row, placed where the store wants it (<see cref="SyncPlacement"/>).</summary>
+    private string InsertSyncSql => _insertSyncSql ??= SyncPlacement is { } placement
+        ? $"INSERT INTO syncs ({placement.Column}, {SyncColumns}) VALUES ({placement.Value}, {SyncValues}) ON CONFLICT (id) DO NOTHING"
+        : $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING";
+
+    private string? _insertSyncSql;
+
     /// <inheritdoc />
     /// <remarks>
     /// Sync ids are derived from the scope, so an existing Sync of another scope means a broken caller:
@@ -29,9 +36,9 @@ public abstract partial class RelationalSyncStore
             await using var connection = await OpenConnectionAsync(ct);
             await using var tx = await BeginWriteAsync(connection.Connection, ct);
             {
-                var insert = Command(connection, tx,
-                    $"INSERT INTO syncs ({SyncColumns}) VALUES ({SyncValues}) ON CONFLICT (id) DO NOTHING");
+                var insert = Command(connection, tx, InsertSyncSql);
                 AddSyncParameters(insert, sync);
+                AddSyncPlacementParameters(insert, sync.Id);
                 var created = await insert.ExecuteNonQueryAsync(ct) == 1;
                 if (created)
                 {

@@ -90,6 +90,18 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     /// <summary>The value of an <see cref="IdIsOneOf"/> parameter: the ids as one value.</summary>
     private protected abstract object IdSetParameter(IReadOnlyCollection<Guid> ids);
 
+    /// <summary>
+    /// Where a new Sync's row goes, as a column the INSERT also sets and that column's value (SQL, parameters from
+    /// <see cref="AddSyncPlacementParameters"/>); null: where the store puts it (PostgreSQL: wherever the heap has room).
+    /// SQLite places the row by its schedule (<see cref="Sqlite.SqliteSyncPlacement"/>).
+    /// </summary>
+    private protected virtual (string Column, string Value)? SyncPlacement => null;
+
+    /// <summary>The parameters <see cref="SyncPlacement"/>'s value reads, for the Sync <paramref name="syncId"/>.</summary>
+    private protected virtual void AddSyncPlacementParameters(DbCommand command, Guid syncId)
+    {
+    }
+
     private protected abstract string SchemaMigrationsTableSql { get; }
 
     private protected abstract IReadOnlyList<Migration> Migrations { get; }

@@ -333,6 +333,11 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         return json.Append(']').ToString();
     }
 
+    private protected override (string Column, string Value)? SyncPlacement => ("rowid", SqliteSyncPlacement.NextRowIdSql);
+
+    private protected override void AddSyncPlacementParameters(DbCommand command, Guid syncId) =>
+        ((SqliteCommand)command).Parameters.AddWithValue("@row_base", SqliteSyncPlacement.RowBase(syncId));
+
     private protected override string SchemaMigrationsTableSql => SqliteMigrations.SchemaMigrationsTable;
 
     private protected override IReadOnlyList<Migration> Migrations => SqliteMigrations.All;
@@ -341,6 +346,8 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     {
         // Persistent in the file: every later connection uses WAL. The page size first: it applies only to a file
         // without tables yet and is fixed once the file is in WAL mode.
+        // The migration that placed existing Sync rows by their schedule calls it (SqliteSyncPlacement).
+        SqliteSyncPlacement.Register((SqliteConnection)connection.Connection);
         await using var command = connection.Connection.CreateCommand();
         command.CommandText = $"PRAGMA page_size = {_pageSize};";
         await command.ExecuteNonQueryAsync(ct);

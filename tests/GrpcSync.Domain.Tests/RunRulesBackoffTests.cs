@@ -4,13 +4,12 @@ using static GrpcSync.Domain.Tests.TestData;
 namespace GrpcSync.Domain.Tests;
 
 /// <summary>
-/// RunRules.Backoff (5 s × 2^retries, capped at 5 min, times a jitter in [0.5, 1.5]) and RunRules.PhaseOffset
-/// (up to 10 % of the interval). Both read the last four bytes of the id (Guid.ToByteArray()[12..16],
-/// the last eight hex digits, little-endian). The jitter seed is that number XOR (retries + 1) × 0x9E3779B1
+/// RunRules.Backoff (5 s × 2^retries, capped at 5 min, times a jitter in [0.5, 1.5]). It reads the last four bytes
+/// of the run's id (Guid.ToByteArray()[12..16], the last eight hex digits, little-endian). The jitter seed is that number XOR (retries + 1) × 0x9E3779B1
 /// (mod 2^32), so an id ending in the little-endian bytes of that product has seed 0 (jitter 0.5) and
 /// one ending in its complement has seed 2^32 − 1 (jitter 1.5). The ids below were built that way by hand.
 /// </summary>
-public class RunRulesBackoffAndPhaseTests
+public class RunRulesBackoffTests
 {
     private static readonly RunPolicy Policy = new();
 
@@ -66,29 +65,6 @@ public class RunRulesBackoffAndPhaseTests
         Assert.True(delays.Min() < TimeSpan.FromSeconds(10.5), $"lowest {delays.Min()}");
         Assert.True(delays.Max() > TimeSpan.FromSeconds(29.5), $"highest {delays.Max()}");
         Assert.True(delays.Distinct().Count() > 990, "runs that fail together must not retry together");
-    }
-
-    [Theory]
-    [InlineData("00000000-0000-0000-0000-000000000000", "1m", 0)]
-    [InlineData("00000000-0000-0000-0000-000000000080", "1m", 3)]         // 0x80000000: half the range
-    [InlineData("11111111-2222-3333-4444-555555555555", "1m", 2)]         // 0x55555555: a third
-    [InlineData("11111111-2222-3333-4444-555555555555", "1h", 120)]
-    [InlineData("00000000-0000-0000-0000-0000ffffffff", "1m", 6)]         // the top: all of 10 %
-    [InlineData("00000000-0000-0000-0000-0000ffffffff", "24h", 8640)]
-    public void PhaseOffset_IsTheIdsShareOfTenPercentOfTheInterval(string syncId, string frequency, double seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), RunRules.PhaseOffset(new Guid(syncId), Frequency.ToInterval(frequency)));
-
-    [Fact]
-    public void PhaseOffset_OfManySyncs_SpreadsEvenlyOverTheFirstTenPercent()
-    {
-        var random = new Random(7);
-        var offsets = Enumerable.Range(0, 6000).Select(_ => RunRules.PhaseOffset(new Guid(RandomId(random)), TimeSpan.FromMinutes(1))).ToList();
-
-        Assert.All(offsets, o => Assert.InRange(o, TimeSpan.Zero, TimeSpan.FromSeconds(6)));
-        // Six one-second buckets of 1,000 expected each; a clump of Syncs enabled together would fill one.
-        var buckets = offsets.GroupBy(o => (int)Math.Min(5, o.TotalSeconds)).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal(6, buckets.Count);
-        Assert.All(buckets.Values, count => Assert.InRange(count, 850, 1150));
     }
 
     private static string RandomId(Random random)
