@@ -241,8 +241,9 @@ internal static class Orchestrator
         var promoted = false;
         try
         {
-            // Time to plan the schedule and flush the copy before the first Syncs come due (about 20 s at 1,000,000).
-            var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000 + syncs / 50;
+            // Time to plan the schedule and flush the copy before the first Syncs come due (60 s at 1,000,000: the grid
+            // schedule is one UPDATE per Sync).
+            var t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000 + syncs / 20;
             var (from, span) = phase switch
             {
                 "idle" => (t0 + 86_400_000L, 60_000L),  // all Syncs due tomorrow: only polling

@@ -58,6 +58,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
 
     protected abstract DbConnection Connect(string connectionString);
 
+    /// <summary>Every Sync's id, in the order its rows lie in the table (so updating them one by one walks the table once).</summary>
+    protected virtual string IdsInTableOrderSql => "SELECT id FROM syncs";
+
     /// <summary>Runs after the schedule update (PostgreSQL: VACUUM ANALYZE; SQLite: WAL checkpoint).</summary>
     protected abstract Task AfterScheduleAsync(DbConnection connection);
 
@@ -186,12 +189,12 @@ internal abstract class BenchDatabase : IAsyncDisposable
     }
 
     /// <summary>Every Sync on its first slot of the grid at or after <paramref name="fromMs"/> (one UPDATE per Sync, one transaction).</summary>
-    private static async Task ScheduleOnSlotsAsync(DbConnection connection, long fromMs, int count)
+    private async Task ScheduleOnSlotsAsync(DbConnection connection, long fromMs, int count)
     {
         var ids = new List<object>(count);
         await using (var select = connection.CreateCommand())
         {
-            select.CommandText = "SELECT id FROM syncs";
+            select.CommandText = IdsInTableOrderSql;
             await using var reader = await select.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -349,6 +352,8 @@ internal sealed class SqliteBenchDatabase(string directory) : BenchDatabase
     }
 
     protected override DbConnection Connect(string connectionString) => new SqliteConnection(connectionString);
+
+    protected override string IdsInTableOrderSql => "SELECT id FROM syncs ORDER BY rowid";
 
     protected override async Task AfterScheduleAsync(DbConnection connection)
     {

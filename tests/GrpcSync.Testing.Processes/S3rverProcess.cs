@@ -34,10 +34,22 @@ public sealed class S3rverProcess : IAsyncDisposable
     /// <summary>The process-wide server (stopped when the test process exits).</summary>
     public static Task<S3rverProcess> Shared => SharedInstance.Value;
 
+    /// <summary>
+    /// The node options s3rver runs with: its continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider;
+    /// and exit-with-parent.cjs (beside this assembly), which ends the server when the process that started it is gone,
+    /// so a test host killed before <see cref="AppDomain.ProcessExit"/> leaves no server behind.
+    /// </summary>
+    public static string NodeOptions =>
+        $"--openssl-legacy-provider --require \"{Path.Combine(AppContext.BaseDirectory, "exit-with-parent.cjs")}\"";
+
+    /// <summary>The s3rver launcher that <c>npm ci</c> installs at the repo root.</summary>
+    public static string Launcher =>
+        Path.Combine(RepoPaths.RepoRoot, "node_modules", ".bin", OperatingSystem.IsWindows() ? "s3rver.cmd" : "s3rver");
+
     /// <summary>Starts s3rver and waits until it accepts connections. Fails, never skips, when it is not installed.</summary>
     public static async Task<S3rverProcess> StartAsync()
     {
-        var bin = Path.Combine(RepoPaths.RepoRoot, "node_modules", ".bin", OperatingSystem.IsWindows() ? "s3rver.cmd" : "s3rver");
+        var bin = Launcher;
         if (!File.Exists(bin))
         {
             throw new LaunchException($"s3rver was not found at {bin}: run `npm ci` at the repo root ({RepoPaths.RepoRoot}).");
@@ -49,8 +61,7 @@ public sealed class S3rverProcess : IAsyncDisposable
         {
             FileName = bin,
             Arguments = ["-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets", "--silent"],
-            // s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
-            Environment = new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" },
+            Environment = new Dictionary<string, string> { ["NODE_OPTIONS"] = NodeOptions },
             OnOutput = output.Enqueue,
             OnError = output.Enqueue,
         });
