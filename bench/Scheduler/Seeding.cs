@@ -240,7 +240,8 @@ internal abstract class BenchDatabase : IAsyncDisposable
         {
             command.CommandTimeout = 600;
             // Slot of Sync n: (n % 10) * users + n / 10, so the 10 Syncs of one user (one credential) are spread over the
-            // span, a tenth of it apart, as the engine's own slots (ScheduleGrid, from each Sync's id) spread them. Due one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
+            // span, a tenth of it apart, as the engine's own slots (ScheduleGrid, from each Sync's id) spread them. Due
+            // one after another, they would wait for their credential's run budget (MaxRunsPerCredential, 2).
             var slot = Order == ScheduleOrder.Stored
                 ? "CAST(substr(configuration_name, 2) AS BIGINT)"
                 : $"((CAST(substr(configuration_name, 2) AS BIGINT) % {SyncsPerUser}) * @users + CAST(substr(configuration_name, 2) AS BIGINT) / {SyncsPerUser})";

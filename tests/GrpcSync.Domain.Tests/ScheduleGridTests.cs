@@ -18,6 +18,12 @@ public class ScheduleGridTests
     public void SlotMs_IsTheIdsMinuteOffset_PlusItsMinuteOfTheInterval(string syncId, string frequency, long slotMs) =>
         Assert.Equal(slotMs, ScheduleGrid.SlotMs(new Guid(syncId), Frequency.ToInterval(frequency)));
 
+    [Theory]
+    [InlineData("00000000-0000-0000-0000-000000000080", 90_000, 45_000)]  // not whole minutes: the id's share of the interval
+    [InlineData("00000000-0000-0000-0000-000000000080", 20_000, 10_000)]
+    public void SlotMs_OfAnIntervalOfNoWholeMinutes_IsTheIdsShareOfIt(string syncId, long intervalMs, long slotMs) =>
+        Assert.Equal(slotMs, ScheduleGrid.SlotMs(new Guid(syncId), TimeSpan.FromMilliseconds(intervalMs)));
+
     [Fact]
     public void EveryFrequency_PutsASyncsSlotsAtTheSameOffsetIntoTheMinute()
     {

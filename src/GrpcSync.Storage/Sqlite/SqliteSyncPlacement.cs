@@ -24,8 +24,8 @@ internal static class SqliteSyncPlacement
     public static long RowBase(Guid syncId) => (ScheduleGrid.MinuteOffsetMs(syncId) + 1) << SequenceBits;
 
     /// <summary>The rowid of a new row from its base (@row_base): after the last one of that offset (a short index seek).</summary>
-    public const string NextRowIdSql =
-        "(SELECT COALESCE(MAX(rowid) + 1, @row_base) FROM syncs WHERE rowid >= @row_base AND rowid < @row_base + 1099511627776)";
+    public static readonly string NextRowIdSql =
+        $"(SELECT COALESCE(MAX(rowid) + 1, @row_base) FROM syncs WHERE rowid >= @row_base AND rowid < @row_base + {1L << SequenceBits})";
 
     /// <summary>Makes <see cref="RowBaseFunction"/> (id TEXT → base) callable on the connection.</summary>
     public static void Register(SqliteConnection connection) =>

@@ -73,7 +73,7 @@ public sealed class SqliteSyncPlacementTests : IDisposable
             }
         }
         // As a file written before migration 16 has them: rowids 1, 2, … in insert order; and 16 not applied.
-        await ExecuteAsync("UPDATE syncs SET rowid = (SELECT COUNT(*) FROM syncs s WHERE s.created_at < syncs.created_at " +
+        await ScalarAsync("UPDATE syncs SET rowid = (SELECT COUNT(*) FROM syncs s WHERE s.created_at < syncs.created_at " +
                            "OR (s.created_at = syncs.created_at AND s.id <= syncs.id)); DELETE FROM schema_migrations WHERE version = 16;");
         SqliteConnection.ClearAllPools();
         Assert.All(await ReadRowsAsync(), r => Assert.InRange(r.RowId, 1, syncs.Count));
@@ -120,15 +120,7 @@ public sealed class SqliteSyncPlacementTests : IDisposable
         return rows;
     }
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={_file};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
+    /// <summary>Runs <paramref name="sql"/> on a connection of its own; returns the first column of its first row, if any.</summary>
     private async Task<object?> ScalarAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={_file};Pooling=False");
