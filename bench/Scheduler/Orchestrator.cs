@@ -209,6 +209,9 @@ internal static class Orchestrator
     /// <c>--prime</c>: a catch-up run on a copy of the template until it drained (at most <paramref name="primeMax"/> s),
     /// then that copy is the template; kept in the template cache as the "-primed-vN" variant (N: the schema version).
     /// </summary>
+    /// <summary>The frequency the prime runs the Syncs on (<see cref="BenchDatabase.SetFrequencyAsync"/> says why).</summary>
+    private const string PrimeFrequency = "24h";
+
     private static async Task PrimeAsync(BenchDatabase db, int syncs, List<string> settings, string logLevel, int primeMax,
         string work, string? templateCache)
     {
@@ -220,8 +223,17 @@ internal static class Orchestrator
             Log($"[{db.Store}] primed template restored from {templateCache}");
             return;
         }
-        Log($"[{db.Store}] priming: every Sync runs once on the template (catch-up, at most {primeMax} s) …");
-        var row = await RunPhaseAsync(db, "catchup", syncs, settings, logLevel, 0, 0, 0, primeMax, work, promote: true);
+        Log($"[{db.Store}] priming: every Sync runs once on the template (catch-up on {PrimeFrequency}, at most {primeMax} s) …");
+        await db.SetFrequencyAsync(PrimeFrequency);
+        JsonObject row;
+        try
+        {
+            row = await RunPhaseAsync(db, "catchup", syncs, settings, logLevel, 0, 0, 0, primeMax, work, promote: true);
+        }
+        finally
+        {
+            await db.SetFrequencyAsync(null); // back to the seeded default (the phases plan next_run_at anew)
+        }
         Log($"[{db.Store}] primed: drained {row["drained"]} in {row["drainSeconds"]} s");
         if (row["error"] is not null || row["drained"]?.GetValue<bool>() != true)
         {

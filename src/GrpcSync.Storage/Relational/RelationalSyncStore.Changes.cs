@@ -55,9 +55,10 @@ public abstract partial class RelationalSyncStore
     /// A new credential binding is checked here, at once (a read under a share lock), not deferred with the writes.
     /// With <paramref name="endedRunsFreeSlots"/>, a change that ends a RUNNING run frees its credential's slot
     /// (<see cref="PlanBudgetWrites{T}"/>); the dispatcher passes false (the runs it takes back had a dead lease,
-    /// which no count included).
+    /// which no count included). Returns the Sync's row as the change leaves it when the change writes nothing else
+    /// (no run rows, events or budgets; <see cref="ClaimedRows"/>), else null.
     /// </summary>
-    private async Task PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, RowState row,
+    private async Task<StoredSync?> PlanWritesAsync<T>(StoreConnection connection, DbTransaction tx, SyncSnapshot before, RowState row,
         SyncChange<T>? change, List<Write> writes, bool endedRunsFreeSlots, CancellationToken ct)
     {
         if (change is null)
@@ -66,6 +67,7 @@ public abstract partial class RelationalSyncStore
         }
         var current = before.Sync;
         Validate(current, change);
+        var planned = writes.Count;
 
         // The run writes first (they decide what the Sync's row keeps for its runs), then the row, then the runs' rows.
         var runWrites = new List<Write>();
@@ -99,6 +101,7 @@ public abstract partial class RelationalSyncStore
         // Last, so each event copies the Sync's row as this change left it; same transaction as the change.
         PlanEventWrites(current.Id, change.Events, writes);
         PlanBudgetWrites(before, change, endedRunsFreeSlots, writes);
+        return writes.Count - planned == (changed != 0 ? 1 : 0) ? new StoredSync(next, rowAfter) : null;
     }
 
     /// <summary>
@@ -167,22 +170,38 @@ public abstract partial class RelationalSyncStore
     /// their open runs, two queries for the lot (the ids bound as one value, <see cref="IdIsOneOf"/>), and applies each
     /// decision in order, writing every change in one go (<see cref="ExecuteWritesAsync"/>). Ids must be distinct.
     /// Returns each Sync's change, or null where the Sync does not exist. A decision that throws or breaks the rules
-    /// fails the whole set.
+    /// fails the whole set. With <paramref name="claimed"/>, a Sync kept there is not read (it has no run in sync_runs:
+    /// <see cref="Remember"/>), and every Sync decided is staged there as its change leaves it.
     /// </summary>
     private async Task<SyncChange<T>?[]> MutateLockedAsync<T>(StoreConnection connection, DbTransaction tx,
         IReadOnlyList<Guid> syncIds, Func<int, SyncSnapshot, SyncChange<T>> decide, CancellationToken ct,
-        bool endedRunsFreeSlots = true)
+        bool endedRunsFreeSlots = true, ClaimedRows? claimed = null)
     {
         var syncs = new Dictionary<Guid, StoredSync>();
         var openRuns = new Dictionary<Guid, List<SyncRun>>();
-        var ids = IdSetParameter(syncIds);
-        foreach (var stored in await ReadAllAsync(Command(connection, tx, LockedSyncsSql, ("@ids", ids)), ReadStoredSync, ct))
+        var toRead = new List<Guid>(syncIds.Count);
+        foreach (var id in syncIds)
         {
-            syncs[stored.Sync.Id] = stored;
+            if (claimed is not null && claimed.TryGet(id, out var kept))
+            {
+                syncs[id] = kept;
+            }
+            else
+            {
+                toRead.Add(id);
+            }
         }
-        foreach (var run in await ReadAllAsync(Command(connection, tx, LockedOpenRunsSql, ("@ids", ids)), ReadRun, ct))
+        if (toRead.Count > 0)
         {
-            (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
+            var ids = IdSetParameter(toRead);
+            foreach (var stored in await ReadAllAsync(Command(connection, tx, LockedSyncsSql, ("@ids", ids)), ReadStoredSync, ct))
+            {
+                syncs[stored.Sync.Id] = stored;
+            }
+            foreach (var run in await ReadAllAsync(Command(connection, tx, LockedOpenRunsSql, ("@ids", ids)), ReadRun, ct))
+            {
+                (openRuns.TryGetValue(run.SyncId, out var list) ? list : openRuns[run.SyncId] = []).Add(run);
+            }
         }
 
         var results = new SyncChange<T>?[syncIds.Count];
@@ -193,14 +212,24 @@ public abstract partial class RelationalSyncStore
             {
                 continue;
             }
-            var snapshot = new SyncSnapshot(stored.Sync, WithRowRun(openRuns.TryGetValue(stored.Sync.Id, out var runs) ? runs : [], stored.Row));
+            var ownRows = openRuns.TryGetValue(stored.Sync.Id, out var runs) ? runs : [];
+            var snapshot = new SyncSnapshot(stored.Sync, WithRowRun(ownRows, stored.Row));
             var change = decide(i, snapshot);
-            await PlanWritesAsync(connection, tx, snapshot, stored.Row, change, writes, endedRunsFreeSlots, ct);
+            var after = await PlanWritesAsync(connection, tx, snapshot, stored.Row, change, writes, endedRunsFreeSlots, ct);
+            claimed?.Stage(stored.Sync.Id, Remember(after, ownRows.Count));
             results[i] = change;
         }
         await ExecuteWritesAsync(connection, tx, writes, ct);
         return results;
     }
+
+    /// <summary>
+    /// What <see cref="ClaimedRows"/> keeps of a Sync a change left as <paramref name="after"/>: its row while a run is kept
+    /// on it and it has no run of its own in sync_runs (<paramref name="ownRunsBefore"/> and the change wrote none), so the
+    /// row is all its snapshot needs; else nothing.
+    /// </summary>
+    private static StoredSync? Remember(StoredSync? after, int ownRunsBefore) =>
+        after is { Row.Run: not null } && ownRunsBefore == 0 ? AsStored(after) : null;
 
     private static void Validate<T>(Sync current, SyncChange<T> change)
     {

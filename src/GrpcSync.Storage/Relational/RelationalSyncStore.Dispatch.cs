@@ -124,7 +124,23 @@ public abstract partial class RelationalSyncStore
         ArgumentNullException.ThrowIfNull(maxRunsPerCredential);
         ArgumentNullException.ThrowIfNull(decide);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterClaimWriteAsync(ct);
+        var claimed = KeptClaimedRows;
+        try
+        {
+            return await DispatchInTurnAsync(now, max, maxRunsPerCredential, decide, claimed, ct);
+        }
+        catch
+        {
+            claimed?.Clear(); // the transaction may or may not have committed
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchInTurnAsync(DateTimeOffset now, int max,
+        Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
+        ClaimedRows? claimed, CancellationToken ct)
+    {
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var candidates = new List<Guid>();
@@ -186,7 +202,7 @@ public abstract partial class RelationalSyncStore
         // Locked by the SELECT above; read again (as a set) to see any change committed before the lock was taken.
         // A decision that throws rolls the transaction back by its disposal.
         var changes = await MutateLockedAsync(connection, tx, candidates, (_, snapshot) => DecideWithBudget(snapshot), ct,
-            endedRunsFreeSlots: false);
+            endedRunsFreeSlots: false, claimed);
         var started = new List<(Sync Sync, SyncRun Run)>();
         foreach (var change in changes)
         {
@@ -197,6 +213,7 @@ public abstract partial class RelationalSyncStore
         }
         await MarkBusyAsync(connection, tx, busy, ct);
         await CommitAsync(connection, tx);
+        claimed?.Commit();
         return started;
     }
 

@@ -49,24 +49,30 @@ public abstract partial class RelationalSyncStore
     {
         var sync = ReadSync(r);
         var o = RowStateOrdinal;
-        var run = r.IsDBNull(o) ? null : new SyncRun
-        {
-            Id = ReadId(r, o),
-            SyncId = sync.Id,
-            Type = RunType.Incremental,
-            Trigger = RunTrigger.Schedule,
-            State = RunState.Running,
-            CreatedAt = Time(r, o + 1),
-            DueAt = Time(r, o + 2),
-            StartedAt = NullableTime(r, o + 3),
-            Attempt = r.GetInt32(o + 4),
-            LeaseOwner = NullableString(r, o + 5),
-            LeaseExpiresAt = NullableTime(r, o + 6),
-        };
+        var run = r.IsDBNull(o) ? null
+            : RowRun(ReadId(r, o), sync.Id, Time(r, o + 1), Time(r, o + 2), NullableTime(r, o + 3), r.GetInt32(o + 4),
+                NullableString(r, o + 5), NullableTime(r, o + 6));
         var streak = r.IsDBNull(o + 7) ? null
             : new RowStreak(ReadId(r, o + 7), r.GetInt32(o + 8), NullableTime(r, o + 9), NullableTime(r, o + 10));
         return new StoredSync(sync, new RowState(run, streak));
     }
+
+    /// <summary>The run a Sync's row keeps, from the row's columns (everything else about it is fixed: <see cref="KeptOnRow"/>).</summary>
+    private static SyncRun RowRun(Guid id, Guid syncId, DateTimeOffset createdAt, DateTimeOffset dueAt, DateTimeOffset? startedAt,
+        int attempt, string? leaseOwner, DateTimeOffset? leaseExpiresAt) => new()
+    {
+        Id = id,
+        SyncId = syncId,
+        Type = RunType.Incremental,
+        Trigger = RunTrigger.Schedule,
+        State = RunState.Running,
+        CreatedAt = createdAt,
+        DueAt = dueAt,
+        StartedAt = startedAt,
+        Attempt = attempt,
+        LeaseOwner = leaseOwner,
+        LeaseExpiresAt = leaseExpiresAt,
+    };
 
     /// <summary>The row state's column values as bound, in <see cref="RowStateColumns"/> order.</summary>
     private object?[] RowStateValues(RowState state) =>

@@ -162,7 +162,24 @@ public abstract partial class RelationalSyncStore
         {
             return results;
         }
-        using var turn = await EnterWriteAsync(ct);
+        // The finish batch decides on the rows the dispatcher claimed as it committed them (ClaimedRows), where kept.
+        using var turn = await EnterClaimWriteAsync(ct);
+        var claimed = KeptClaimedRows;
+        try
+        {
+            return await MutateSyncsInTurnAsync(mutations, claimed, ct);
+        }
+        catch
+        {
+            claimed?.Clear(); // the transaction may or may not have committed
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<SyncChange<T>?>> MutateSyncsInTurnAsync<T>(
+        IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, ClaimedRows? claimed, CancellationToken ct)
+    {
+        var results = new SyncChange<T>?[mutations.Count];
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         if (LockClause.Length > 0)
@@ -183,7 +200,8 @@ public abstract partial class RelationalSyncStore
         if (ids.Distinct().Count() == ids.Count)
         {
             // The usual case: read the set, decide each, write everything in one go.
-            results = await MutateLockedAsync(connection, tx, ids, (i, snapshot) => mutations[i].Decide(snapshot), ct);
+            results = await MutateLockedAsync(connection, tx, ids, (i, snapshot) => mutations[i].Decide(snapshot), ct,
+                claimed: claimed);
         }
         else
         {
@@ -192,9 +210,11 @@ public abstract partial class RelationalSyncStore
             for (var i = 0; i < mutations.Count; i++)
             {
                 results[i] = await MutateOneAsync(connection, tx, scope: null, ids[i], mutations[i].Decide, ct);
+                claimed?.Stage(ids[i], null); // read from the database and written: what was kept is stale
             }
         }
         await CommitAsync(connection, tx);
+        claimed?.Commit();
         return results;
     }
 

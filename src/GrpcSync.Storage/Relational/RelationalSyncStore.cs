@@ -44,9 +44,9 @@ public abstract partial class RelationalSyncStore : ISyncStore, IEngineStore, IR
     /// <summary>
     /// Waits for this store's turn to write where the provider lets only one writer in at a time
     /// (SQLite), so that writers of one process queue without blocking threads. Disposed when the
-    /// write ends; null where there is nothing to wait for.
+    /// write ends; null where there is nothing to wait for. Writers take it through <see cref="EnterWriteAsync"/>.
     /// </summary>
-    private protected virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
+    private protected virtual ValueTask<IDisposable?> TakeWriteTurnAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
     /// <summary>A transaction whose reads all see one snapshot.</summary>
     private protected abstract ValueTask<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct);

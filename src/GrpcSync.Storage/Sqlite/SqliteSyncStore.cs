@@ -268,7 +268,7 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     /// Not an async method, so that the flag it puts in the caller's flow stays there (an async method's changes to an
     /// AsyncLocal are undone when it returns); the flag is an object, so the wait can raise it and the release lower it.
     /// </remarks>
-    private protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)
+    private protected override ValueTask<IDisposable?> TakeWriteTurnAsync(CancellationToken ct)
     {
         var flag = new TurnFlag();
         _writeTurnOfFlow.Value = flag;
@@ -294,6 +294,9 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
 
     private protected override string LockClause => ""; // BEGIN IMMEDIATE already holds the write lock.
+
+    // One writer process (one dispatcher per database), every write under the write turn: RelationalSyncStore.ClaimedRows.
+    private protected override bool KeepsClaimedRows => true;
 
     // Concurrent single mutations share one transaction and commit (group commit) at both durabilities: with
     // FULL each commit waits for an fsync; with NORMAL each writes its dirty pages to the WAL, and a change's

@@ -1,3 +1,4 @@
+using GrpcSync.Domain;
 using GrpcSync.Storage.Relational;
 using GrpcSync.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -16,6 +17,72 @@ public sealed class SqliteEngineStoreTests : EngineStoreContract
         using var store = new SqliteSyncStore("Data Source=unused.db");
         Assert.IsAssignableFrom<IEngineStore>(store);
         Assert.IsAssignableFrom<IRecordStore>(store);
+    }
+
+    // ---- The claimed rows the finish batch decides on (RelationalSyncStore.ClaimedRows) ----
+
+    private RelationalSyncStore Relational => (RelationalSyncStore)Engine;
+
+    /// <summary>A Sync past its INITIAL run, with its scheduled run claimed at a time that is not a whole millisecond.</summary>
+    private async Task<SyncRun> ClaimScheduledRunAsync()
+    {
+        var (sync, _) = await InsertSyncAsync(Alice);
+        await FinishAsync(await StartRunAsync(sync.Id, T0), T0.AddSeconds(1));
+        Assert.Equal(0, Relational.ClaimedRowsKept); // the INITIAL run had a row of its own
+        var run = await StartRunAsync(sync.Id, T0.AddMinutes(3).AddTicks(4_321));
+        Assert.Equal(RunTrigger.Schedule, run.Trigger);
+        return run;
+    }
+
+    private Task<IReadOnlyList<SyncChange<FinishResult>?>> FinishInBatchAsync(SyncRun run, DateTimeOffset now) =>
+        Engine.MutateSyncsAsync<FinishResult>(
+            [(run.SyncId, s => RunRules.Finish(s, run.Id, run.Attempt, new RunOutcome.Succeeded(null), now, Policy))]);
+
+    [Fact]
+    public async Task AClaimedRow_IsKeptAsStored_AndTheFinishBatchEndsIt()
+    {
+        var run = await ClaimScheduledRunAsync();
+        Assert.Equal(1, Relational.ClaimedRowsKept);
+        Assert.Empty(await Relational.ClaimedRowsUnlikeStoredAsync()); // times in whole milliseconds, as read back
+
+        var finished = Assert.Single(await FinishInBatchAsync(run, T0.AddMinutes(3).AddSeconds(1)));
+        Assert.False(finished!.Result.Fenced);
+        Assert.Equal(0, Relational.ClaimedRowsKept);
+        var after = (await Engine.GetSyncAsync(run.SyncId))!;
+        Assert.Empty(after.OpenRuns);
+        Assert.Equal(SyncStatus.Idle, after.Sync.Status);
+        Assert.Equal(finished.NewSync!.Version, after.Sync.Version);
+    }
+
+    [Fact]
+    public async Task TheFinishBatch_DecidesOnTheKeptRow_SoAWriteBehindTheStoresBack_FailsIt_AndNothingIsWritten()
+    {
+        var run = await ClaimScheduledRunAsync();
+        await Database.ExecuteAsync($"UPDATE syncs SET version = version + 1 WHERE id = '{run.SyncId:D}'"); // another process
+        var before = (await Engine.GetSyncAsync(run.SyncId))!;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => FinishInBatchAsync(run, T0.AddMinutes(4)));
+        Assert.Equal(0, Relational.ClaimedRowsKept);
+        AssertSameSnapshot(before, await Engine.GetSyncAsync(run.SyncId));
+        // Written alone (the finish writer's fallback), the end is decided on the row as stored.
+        var alone = await Engine.MutateSyncAsync(run.SyncId,
+            s => RunRules.Finish(s, run.Id, run.Attempt, new RunOutcome.Succeeded(null), T0.AddMinutes(4), Policy));
+        Assert.False(alone!.Result.Fenced);
+        Assert.Equal(before.Sync.Version + 1, (await Engine.GetSyncAsync(run.SyncId))!.Sync.Version);
+    }
+
+    [Fact]
+    public async Task AnyOtherWrite_ForgetsTheClaimedRows()
+    {
+        var run = await ClaimScheduledRunAsync();
+        Assert.True(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddMinutes(10)));
+        Assert.Equal(0, Relational.ClaimedRowsKept);
+
+        // So the batch reads the row again: a write behind the store's back no longer fails it.
+        await Database.ExecuteAsync($"UPDATE syncs SET version = version + 1 WHERE id = '{run.SyncId:D}'");
+        var finished = Assert.Single(await FinishInBatchAsync(run, T0.AddMinutes(4)));
+        Assert.False(finished!.Result.Fenced);
+        Assert.Empty((await Engine.GetSyncAsync(run.SyncId))!.OpenRuns);
     }
 
     private sealed class SqliteEngineTestDatabase : IEngineTestDatabase
