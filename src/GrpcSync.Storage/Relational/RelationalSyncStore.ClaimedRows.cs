@@ -15,8 +15,8 @@ public abstract partial class RelationalSyncStore
     private readonly ClaimedRows _claimedRows = new();
 
     /// <summary>
-    /// A write turn for anything but the dispatcher's claim and the finish batch: it may change a claimed row, so the rows
-    /// kept are forgotten once the turn is taken. Not an async method, like <see cref="TakeWriteTurnAsync"/>.
+    /// A write turn that may change any Sync's row or runs, so the claimed rows kept are forgotten once the turn is taken
+    /// (credential deletes, retention, migrations, …). Not an async method, like <see cref="TakeWriteTurnAsync"/>.
     /// </summary>
     private protected ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)
     {
@@ -24,8 +24,15 @@ public abstract partial class RelationalSyncStore
         return KeepsClaimedRows ? ForgetClaimedRowsOnceTakenAsync(turn) : turn;
     }
 
-    /// <summary>The write turn of the dispatcher's claim and the finish batch, which keep <see cref="ClaimedRows"/> true themselves.</summary>
-    private ValueTask<IDisposable?> EnterClaimWriteAsync(CancellationToken ct) => TakeWriteTurnAsync(ct);
+    /// <summary>
+    /// A write turn that keeps the claimed rows: for the dispatcher's claim and the finish batch (which keep them true),
+    /// writes that change no Sync row nor run (webhooks, events, new Syncs) and writes of one Sync that forget its row
+    /// (<see cref="ForgetClaimedRow"/>: API mutations, record pages, lease renewals).
+    /// </summary>
+    private ValueTask<IDisposable?> EnterWriteKeepingClaimedRowsAsync(CancellationToken ct) => TakeWriteTurnAsync(ct);
+
+    /// <summary>Under the write turn: <paramref name="syncId"/>'s row is about to change, so it is no longer kept.</summary>
+    private void ForgetClaimedRow(Guid syncId) => KeptClaimedRows?.Forget(syncId);
 
     private async ValueTask<IDisposable?> ForgetClaimedRowsOnceTakenAsync(ValueTask<IDisposable?> turn)
     {
@@ -43,7 +50,7 @@ public abstract partial class RelationalSyncStore
     /// <summary>The kept rows that differ from the rows as stored, or whose Sync has runs in sync_runs (none, unless the store is wrong). For tests.</summary>
     internal async Task<IReadOnlyList<Guid>> ClaimedRowsUnlikeStoredAsync()
     {
-        using var turn = await EnterClaimWriteAsync(CancellationToken.None); // a turn that keeps them
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(CancellationToken.None);
         await using var connection = await OpenConnectionAsync(CancellationToken.None);
         await using var tx = await BeginReadAsync(connection.Connection, CancellationToken.None);
         var unlike = new List<Guid>();
@@ -105,6 +112,8 @@ public abstract partial class RelationalSyncStore
         public IEnumerable<KeyValuePair<Guid, StoredSync>> Rows => _rows;
 
         public bool TryGet(Guid syncId, out StoredSync row) => _rows.TryGetValue(syncId, out row!);
+
+        public void Forget(Guid syncId) => _rows.Remove(syncId);
 
         /// <summary>After the commit, <paramref name="syncId"/>'s row is <paramref name="row"/> (null: not kept).</summary>
         public void Stage(Guid syncId, StoredSync? row) => _staged.Add((syncId, row));

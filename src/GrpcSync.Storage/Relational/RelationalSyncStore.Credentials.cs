@@ -11,7 +11,7 @@ public abstract partial class RelationalSyncStore
     public async Task InsertCredentialAsync(Credential credential, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(credential);
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // a new row: none kept is touched
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         await InsertCredentialRowAsync(connection, tx, credential, ct);

@@ -52,7 +52,7 @@ public abstract partial class RelationalSyncStore
         Func<WebhookEndpoint, WebhookDelivery, WebhookDelivery> change, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(change);
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // The delivery row first, alone (PostgreSQL refuses FOR UPDATE on an outer join's nullable side): a worker's

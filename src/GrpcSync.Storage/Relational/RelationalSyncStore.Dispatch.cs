@@ -124,7 +124,7 @@ public abstract partial class RelationalSyncStore
         ArgumentNullException.ThrowIfNull(maxRunsPerCredential);
         ArgumentNullException.ThrowIfNull(decide);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        using var turn = await EnterClaimWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
         var claimed = KeptClaimedRows;
         try
         {
@@ -229,7 +229,8 @@ public abstract partial class RelationalSyncStore
     public async Task<bool> RenewLeaseAsync(Guid syncId, Guid runId, int attempt, DateTimeOffset leaseExpiresAt,
         CancellationToken ct = default)
     {
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
+        ForgetClaimedRow(syncId);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // One row and no other lock: it cannot deadlock with the Sync-first writers. The run is kept on its Sync's row

@@ -39,7 +39,7 @@ public abstract partial class RelationalSyncStore
         IDisposable? turn;
         try
         {
-            turn = await EnterWriteAsync(ct);
+            turn = await EnterWriteKeepingClaimedRowsAsync(ct); // each grouped mutation forgets its Sync's row (MutateOneAsync)
         }
         catch when (Interlocked.CompareExchange(ref mine.State, 2, 0) != 0)
         {

@@ -41,7 +41,8 @@ public abstract partial class RelationalSyncStore
             ArgumentNullException.ThrowIfNull(upsert);
         }
 
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
+        ForgetClaimedRow(page.SyncId); // the page moves the Sync's record counts
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var syncId = IdParameter(page.SyncId);

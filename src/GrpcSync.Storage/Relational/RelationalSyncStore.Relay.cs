@@ -52,7 +52,7 @@ public abstract partial class RelationalSyncStore
             }
         }
         long placed;
-        using (await EnterWriteAsync(ct))
+        using (await EnterWriteKeepingClaimedRowsAsync(ct)) // the relay's position and deliveries only
         {
             await using var connection = await OpenConnectionAsync(ct);
             await using var tx = await BeginWriteAsync(connection.Connection, ct);

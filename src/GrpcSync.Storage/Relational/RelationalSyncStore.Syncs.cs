@@ -30,7 +30,7 @@ public abstract partial class RelationalSyncStore
 
         // A retry is needed only if the existing row is deleted between our INSERT and our read
         // (PostgreSQL, READ COMMITTED); SQLite's write lock rules that out.
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // a new row: none kept is touched
         for (var attempt = 1; ; attempt++)
         {
             await using var connection = await OpenConnectionAsync(ct);
@@ -123,7 +123,7 @@ public abstract partial class RelationalSyncStore
                 result = await MutateOneAsync(connection, tx, scope, syncId, decide, CancellationToken.None), ct);
             return result; // read after the group's commit
         }
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // MutateOneAsync forgets the one row it may change
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var change = await MutateOneAsync(connection, tx, scope, syncId, decide, ct); // throws => rolled back by the disposal
@@ -141,6 +141,7 @@ public abstract partial class RelationalSyncStore
     private async Task<SyncChange<T>?> MutateOneAsync<T>(StoreConnection connection, DbTransaction tx, Scope? scope, Guid syncId,
         Func<SyncSnapshot, SyncChange<T>> decide, CancellationToken ct)
     {
+        ForgetClaimedRow(syncId);
         var stored = await ReadSyncAsync(connection, tx, syncId, scope, lockRow: true, ct);
         if (stored is null)
         {
@@ -163,7 +164,7 @@ public abstract partial class RelationalSyncStore
             return results;
         }
         // The finish batch decides on the rows the dispatcher claimed as it committed them (ClaimedRows), where kept.
-        using var turn = await EnterClaimWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
         var claimed = KeptClaimedRows;
         try
         {
@@ -223,7 +224,8 @@ public abstract partial class RelationalSyncStore
     /// <inheritdoc />
     public async Task<bool> DeleteSyncAsync(Scope scope, Guid syncId, DateTimeOffset now, CancellationToken ct = default)
     {
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
+        ForgetClaimedRow(syncId);
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // Locked first, like every writer of the Sync, so sync_deleted takes the next sequence alone.

@@ -50,7 +50,7 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
                 return [];
             }
         }
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var excluded = claim.Excluded.ToArray();
@@ -137,7 +137,7 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
         {
             return 0;
         }
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         // The endpoints first, in id order, then their deliveries: the order a webhook's delete takes (the endpoint,
@@ -195,7 +195,7 @@ public abstract partial class RelationalSyncStore : IWebhookDeliveryStore
                 return [];
             }
         }
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var failing = await ReadAllAsync(Command(connection, tx,

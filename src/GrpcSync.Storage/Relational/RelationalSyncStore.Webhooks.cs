@@ -19,7 +19,7 @@ public abstract partial class RelationalSyncStore : IWebhookStore
     public async Task InsertWebhookAsync(WebhookEndpoint endpoint, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var inserted = await ExecuteAsync(connection, tx,
@@ -67,7 +67,7 @@ public abstract partial class RelationalSyncStore : IWebhookStore
         Func<WebhookEndpoint, WebhookEndpoint> change, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(change);
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var found = await ReadAllAsync(Command(connection, tx,
@@ -98,7 +98,7 @@ public abstract partial class RelationalSyncStore : IWebhookStore
     /// <inheritdoc />
     public async Task<bool> DeleteWebhookAsync(string projectId, Guid webhookId, CancellationToken ct = default)
     {
-        using var turn = await EnterWriteAsync(ct);
+        using var turn = await EnterWriteKeepingClaimedRowsAsync(ct); // webhook tables only
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
         var deleted = await ExecuteAsync(connection, tx,

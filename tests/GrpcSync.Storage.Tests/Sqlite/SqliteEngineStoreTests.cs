@@ -24,13 +24,15 @@ public sealed class SqliteEngineStoreTests : EngineStoreContract
     private RelationalSyncStore Relational => (RelationalSyncStore)Engine;
 
     /// <summary>A Sync past its INITIAL run, with its scheduled run claimed at a time that is not a whole millisecond.</summary>
-    private async Task<SyncRun> ClaimScheduledRunAsync()
+    private async Task<SyncRun> ClaimScheduledRunAsync(string name = "default")
     {
-        var (sync, _) = await InsertSyncAsync(Alice);
+        var (sync, _) = await InsertSyncAsync(Alice, name);
+        var kept = Relational.ClaimedRowsKept;
         await FinishAsync(await StartRunAsync(sync.Id, T0), T0.AddSeconds(1));
-        Assert.Equal(0, Relational.ClaimedRowsKept); // the INITIAL run had a row of its own
+        Assert.Equal(kept, Relational.ClaimedRowsKept); // the INITIAL run had a row of its own: nothing kept for it
         var run = await StartRunAsync(sync.Id, T0.AddMinutes(3).AddTicks(4_321));
         Assert.Equal(RunTrigger.Schedule, run.Trigger);
+        Assert.Equal(kept + 1, Relational.ClaimedRowsKept);
         return run;
     }
 
@@ -72,17 +74,25 @@ public sealed class SqliteEngineStoreTests : EngineStoreContract
     }
 
     [Fact]
-    public async Task AnyOtherWrite_ForgetsTheClaimedRows()
+    public async Task AWriteOfOneSync_ForgetsItsClaimedRow_AndAWriteThatMayTouchAny_ForgetsThemAll()
     {
-        var run = await ClaimScheduledRunAsync();
-        Assert.True(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddMinutes(10)));
-        Assert.Equal(0, Relational.ClaimedRowsKept);
+        var run = await ClaimScheduledRunAsync("a");
+        var other = await ClaimScheduledRunAsync("b");
+        Assert.Equal(2, Relational.ClaimedRowsKept);
 
-        // So the batch reads the row again: a write behind the store's back no longer fails it.
+        Assert.True(await Engine.RenewLeaseAsync(run.SyncId, run.Id, run.Attempt, T0.AddMinutes(10)));
+        Assert.Equal(1, Relational.ClaimedRowsKept);
+        // So the batch reads that row again: a write behind the store's back no longer fails it.
         await Database.ExecuteAsync($"UPDATE syncs SET version = version + 1 WHERE id = '{run.SyncId:D}'");
-        var finished = Assert.Single(await FinishInBatchAsync(run, T0.AddMinutes(4)));
-        Assert.False(finished!.Result.Fenced);
+        Assert.False(Assert.Single(await FinishInBatchAsync(run, T0.AddMinutes(4)))!.Result.Fenced);
         Assert.Empty((await Engine.GetSyncAsync(run.SyncId))!.OpenRuns);
+        Assert.Empty(await Relational.ClaimedRowsUnlikeStoredAsync());
+
+        // Retention may touch any Sync's runs: everything kept goes.
+        Assert.Equal(1, Relational.ClaimedRowsKept);
+        await ((IRunHistoryStore)Engine).TrimRunHistoryAsync(T0, after: null, max: 10);
+        Assert.Equal(0, Relational.ClaimedRowsKept);
+        Assert.False(Assert.Single(await FinishInBatchAsync(other, T0.AddMinutes(4)))!.Result.Fenced);
     }
 
     private sealed class SqliteEngineTestDatabase : IEngineTestDatabase
