@@ -47,7 +47,8 @@ public interface IEngineStore
     /// <summary>
     /// Several <see cref="MutateSyncAsync{T}(Guid, Func{SyncSnapshot, SyncChange{T}}, CancellationToken)"/> in one
     /// transaction (group commit: the engine reports many finished runs at once). Each mutation sees its Sync as
-    /// locked and is checked and written exactly as by the single form; results come back in input order (null
+    /// locked (SQLite: a row the dispatcher claimed may come from memory, as committed, instead of being read back;
+    /// its UPDATE still checks the version) and is checked and written exactly as by the single form; results come back in input order (null
     /// where the Sync does not exist). Sync rows are locked up front in the order credential deletes lock them. If any decision throws or any change
     /// breaks the rules, nothing of the batch is written and the exception propagates (the caller may retry
     /// them one by one). The default implementation applies them one at a time.

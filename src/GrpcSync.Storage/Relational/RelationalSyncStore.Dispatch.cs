@@ -1,3 +1,4 @@
+using System.Data.Common;
 using GrpcSync.Domain;
 using static GrpcSync.Storage.Relational.StoreCommands;
 
@@ -97,7 +98,8 @@ public abstract partial class RelationalSyncStore
     /// <inheritdoc />
     /// <remarks>
     /// <para>
-    /// One write transaction for the batch: the candidates are selected and locked, then each is read
+    /// One write transaction for the batch: the candidates are selected and locked (SQLite: selected just before it,
+    /// <see cref="ReadsCandidatesBeforeTheTurn"/>), then each is read
     /// (Sync, then open runs), decided and written as by <see cref="MutateSyncAsync{T}(Guid, Func{SyncSnapshot, SyncChange{T}}, CancellationToken)"/>,
     /// and everything commits once. If <paramref name="decide"/> throws or a change breaks the rules,
     /// nothing of the batch is written and the exception propagates.
@@ -124,11 +126,20 @@ public abstract partial class RelationalSyncStore
         ArgumentNullException.ThrowIfNull(maxRunsPerCredential);
         ArgumentNullException.ThrowIfNull(decide);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        Candidates? early = null;
+        if (ReadsCandidatesBeforeTheTurn)
+        {
+            early = await ReadCandidatesBeforeTheTurnAsync(now, max, ct);
+            if (early.Syncs.Count == 0)
+            {
+                return []; // nothing due: no write turn, no transaction
+            }
+        }
         using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
         var claimed = KeptClaimedRows;
         try
         {
-            return await DispatchInTurnAsync(now, max, maxRunsPerCredential, decide, claimed, ct);
+            return await DispatchInTurnAsync(now, max, maxRunsPerCredential, decide, early, claimed, ct);
         }
         catch
         {
@@ -139,31 +150,15 @@ public abstract partial class RelationalSyncStore
 
     private async Task<IReadOnlyList<(Sync Sync, SyncRun Run)>> DispatchInTurnAsync(DateTimeOffset now, int max,
         Func<string, int> maxRunsPerCredential, Func<SyncSnapshot, CredentialBudget, SyncChange<SyncRun?>> decide,
-        ClaimedRows? claimed, CancellationToken ct)
+        Candidates? early, ClaimedRows? claimed, CancellationToken ct)
     {
         await using var connection = await OpenConnectionAsync(ct);
         await using var tx = await BeginWriteAsync(connection.Connection, ct);
-        var candidates = new List<Guid>();
-        var holds = new Dictionary<Guid, (DateTimeOffset Until, string? Error)>();
-        var credentials = new SortedSet<Guid>();
+        var (candidates, holds, credentials) = early ?? await ReadCandidatesAsync(connection, tx, now, max, lockRows: true, ct);
+        if (early is not null && credentials.Count > 0)
         {
-            var select = Command(connection, tx, DispatchCandidatesSql + LockSkippingLocked("s"),
-                ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)),
-                ("@share", BacklogShare));
-            var rows = await ReadAllAsync(select, r => (Sync: ReadId(r, 0), Credential: r.IsDBNull(1) ? (Guid?)null : ReadId(r, 1),
-                HoldUntil: NullableTime(r, 2), HoldError: NullableString(r, 3)), ct);
-            foreach (var row in rows)
-            {
-                candidates.Add(row.Sync);
-                if (row.Credential is { } credential)
-                {
-                    credentials.Add(credential);
-                    if (row.HoldUntil is { } until)
-                    {
-                        holds[credential] = (until, row.HoldError);
-                    }
-                }
-            }
+            // Read before the turn: a hold committed since then counts (one probe of a table that is usually empty).
+            holds = await ReadHoldsAsync(connection, tx, credentials, now, ct);
         }
 
         // The slots in use, counted under the credentials' dispatch locks, then kept up to date through the round.
@@ -215,6 +210,69 @@ public abstract partial class RelationalSyncStore
         await CommitAsync(connection, tx);
         claimed?.Commit();
         return started;
+    }
+
+    /// <summary>A round's candidate Syncs (in the order they are claimed), the holds on their credentials, and those credentials.</summary>
+    private sealed record Candidates(List<Guid> Syncs, Dictionary<Guid, (DateTimeOffset Until, string? Error)> Holds,
+        SortedSet<Guid> Credentials);
+
+    /// <summary>
+    /// True where the candidates are read before the write turn, on a reader connection (SQLite): the query then runs
+    /// while the previous writer (a finish batch) still writes, instead of adding to the one writer's serial work. Safe
+    /// because every candidate is read again under the turn and decided on that, and the holds are read again there;
+    /// a candidate that changed meanwhile is decided as it is then (started, or left alone). Where candidates are locked
+    /// as they are read (PostgreSQL, <see cref="LockSkippingLocked"/>), they are read in the write transaction.
+    /// </summary>
+    private protected virtual bool ReadsCandidatesBeforeTheTurn => false;
+
+    private async Task<Candidates> ReadCandidatesBeforeTheTurnAsync(DateTimeOffset now, int max, CancellationToken ct)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var tx = await BeginReadAsync(connection.Connection, ct);
+        var found = await ReadCandidatesAsync(connection, tx, now, max, lockRows: false, ct);
+        await tx.CommitAsync(CancellationToken.None);
+        return found;
+    }
+
+    private async Task<Candidates> ReadCandidatesAsync(StoreConnection connection, DbTransaction tx, DateTimeOffset now, int max,
+        bool lockRows, CancellationToken ct)
+    {
+        var found = new Candidates([], [], []);
+        var select = Command(connection, tx, DispatchCandidatesSql + (lockRows ? LockSkippingLocked("s") : ""),
+            ("@now", Ms(now)), ("@max", max), ("@fresh", Ms(now - FreshWindow)), ("@share", BacklogShare));
+        var rows = await ReadAllAsync(select, r => (Sync: ReadId(r, 0), Credential: r.IsDBNull(1) ? (Guid?)null : ReadId(r, 1),
+            HoldUntil: NullableTime(r, 2), HoldError: NullableString(r, 3)), ct);
+        foreach (var row in rows)
+        {
+            found.Syncs.Add(row.Sync);
+            if (row.Credential is { } credential)
+            {
+                found.Credentials.Add(credential);
+                if (row.HoldUntil is { } until)
+                {
+                    found.Holds[credential] = (until, row.HoldError);
+                }
+            }
+        }
+        return found;
+    }
+
+    private string HoldsSql => _holdsSql ??=
+        $"SELECT credential_id, hold_until, hold_error FROM credential_budgets WHERE {IdIsOneOf("credential_id", "@ids")} AND hold_until > @now";
+
+    private string? _holdsSql;
+
+    /// <summary>The holds on <paramref name="credentials"/> that last beyond <paramref name="now"/>.</summary>
+    private async Task<Dictionary<Guid, (DateTimeOffset Until, string? Error)>> ReadHoldsAsync(StoreConnection connection,
+        DbTransaction tx, SortedSet<Guid> credentials, DateTimeOffset now, CancellationToken ct)
+    {
+        var command = Command(connection, tx, HoldsSql, ("@ids", IdSetParameter(credentials)), ("@now", Ms(now)));
+        var holds = new Dictionary<Guid, (DateTimeOffset Until, string? Error)>();
+        foreach (var (credential, until, error) in await ReadAllAsync(command, r => (ReadId(r, 0), Time(r, 1), NullableString(r, 2)), ct))
+        {
+            holds[credential] = (until, error);
+        }
+        return holds;
     }
 
     /// <inheritdoc />

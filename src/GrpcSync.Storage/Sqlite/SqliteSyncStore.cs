@@ -298,6 +298,9 @@ public sealed class SqliteSyncStore : RelationalSyncStore, IDisposable
     // One writer process (one dispatcher per database), every write under the write turn: RelationalSyncStore.ClaimedRows.
     private protected override bool KeepsClaimedRows => true;
 
+    // WAL readers run beside the writer: the candidate query overlaps the finish batch (RelationalSyncStore.Dispatch).
+    private protected override bool ReadsCandidatesBeforeTheTurn => true;
+
     // Concurrent single mutations share one transaction and commit (group commit) at both durabilities: with
     // FULL each commit waits for an fsync; with NORMAL each writes its dirty pages to the WAL, and a change's
     // event row adds pages that a group writes once (docs/ARCHITECTURE.md, "Measured figures").

@@ -95,6 +95,47 @@ public sealed class SqliteEngineStoreTests : EngineStoreContract
         Assert.False(Assert.Single(await FinishInBatchAsync(other, T0.AddMinutes(4)))!.Result.Fenced);
     }
 
+    // ---- The candidates read before the write turn (ReadsCandidatesBeforeTheTurn) ----
+
+    [Fact]
+    public async Task ADispatchWithNothingDue_TakesNoWriteTurn()
+    {
+        var (sync, _) = await InsertSyncAsync(Alice);
+        await FinishAsync(await StartRunAsync(sync.Id, T0), T0.AddSeconds(1));
+        var sqlite = (SqliteSyncStore)Engine;
+        IReadOnlyList<(Sync Sync, SyncRun Run)>? found = null;
+        // While another write holds the turn, a round with nothing due still answers.
+        await sqlite.ProbeConnectionAsync(write: true, meanwhile: async () =>
+            found = await DispatchAsync(T0.AddSeconds(2)).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.NotNull(found);
+        Assert.Empty(found);
+    }
+
+    [Fact]
+    public async Task ACandidateReadBeforeTheTurn_IsDecidedOnWhatTheTurnSees_AHoldCommittedMeanwhileCounts()
+    {
+        var (sync, _) = await InsertSyncAsync(Alice);
+        await FinishAsync(await StartRunAsync(sync.Id, T0), T0.AddSeconds(1));
+        var at = T0.AddMinutes(3);
+        var sqlite = (SqliteSyncStore)Engine;
+        Task<IReadOnlyList<(Sync Sync, SyncRun Run)>>? round = null;
+        await sqlite.ProbeConnectionAsync(write: true, meanwhile: async () =>
+        {
+            // Reads its candidate, then waits for the turn this probe holds.
+            round = Engine.DispatchAsync(at, 100, _ => int.MaxValue, (s, budget) => RunRules.Dispatch(s, at, "worker-1", Policy, budget));
+            await Task.Delay(500);
+            Assert.False(round.IsCompleted);
+            // Another writer (outside this store's turn) puts the Sync's credential on hold.
+            await Database.ExecuteAsync(
+                "INSERT INTO credential_budgets (credential_id, hold_until, hold_error) VALUES " +
+                $"('{sync.CredentialId:D}', {at.AddMinutes(1).ToUnixTimeMilliseconds()}, 'throttled')");
+        });
+        Assert.Empty(await round!);
+        var after = (await Engine.GetSyncAsync(sync.Id))!;
+        Assert.Equal(SyncStatus.RateLimited, after.Sync.Status);
+        Assert.Equal(RunHold.CredentialRateLimited, Assert.Single(after.OpenRuns).Hold);
+    }
+
     private sealed class SqliteEngineTestDatabase : IEngineTestDatabase
     {
         private readonly string _directory;
