@@ -55,39 +55,69 @@ public sealed class S3rverProcess : IAsyncDisposable
             throw new LaunchException($"s3rver was not found at {bin}: run `npm ci` at the repo root ({RepoPaths.RepoRoot}).");
         }
         var directory = Directory.CreateTempSubdirectory("grpcsync-s3rver-").FullName;
-        var output = new ConcurrentQueue<string>();
-        var port = LoopbackPorts.OneFree();
-        var process = ChildProcess.Start(new ChildProcessOptions
+        // A free port can be taken by another process (parallel test projects) before s3rver binds it; then the port
+        // answers, but not as S3. So "ready" means an S3 answer from our own, still running, s3rver; else a new port.
+        for (var attempt = 1; ; attempt++)
         {
-            FileName = bin,
-            Arguments = ["-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets", "--silent"],
-            Environment = new Dictionary<string, string> { ["NODE_OPTIONS"] = NodeOptions },
-            OnOutput = output.Enqueue,
-            OnError = output.Enqueue,
-        });
+            var output = new ConcurrentQueue<string>();
+            var port = LoopbackPorts.OneFree();
+            var process = ChildProcess.Start(new ChildProcessOptions
+            {
+                FileName = bin,
+                Arguments = ["-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets", "--silent"],
+                Environment = new Dictionary<string, string> { ["NODE_OPTIONS"] = NodeOptions },
+                OnOutput = output.Enqueue,
+                OnError = output.Enqueue,
+            });
+            if (await AnswersAsS3Async(process, port))
+            {
+                var server = new S3rverProcess(process, directory, port);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
+                return server;
+            }
+            var exited = process.HasExited;
+            await process.DisposeAsync();
+            if (attempt == 5)
+            {
+                throw new LaunchException(exited
+                    ? $"s3rver exited with code {process.ExitCode}: {string.Join(Environment.NewLine, output)}"
+                    : $"s3rver did not answer as S3 on a free port in 5 tries: {string.Join(Environment.NewLine, output)}");
+            }
+        }
+    }
+
+    /// <summary>Waits (at most 60 s) until <paramref name="port"/> answers with S3's XML while the process still runs.</summary>
+    private static async Task<bool> AnswersAsS3Async(ChildProcess process, int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var waited = Stopwatch.StartNew();
-        while (true)
+        while (waited.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (process.HasExited)
             {
-                await process.WaitForExitAsync();
-                throw new LaunchException($"s3rver exited with code {process.ExitCode}: {string.Join(Environment.NewLine, output)}");
+                return false;
             }
             try
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
-                break;
+                var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/"));
+                return body.Contains("ListAllMyBucketsResult", StringComparison.Ordinal) && !process.HasExited;
             }
-            catch (SocketException) when (waited.Elapsed < TimeSpan.FromSeconds(60))
+            catch (HttpRequestException e) when (e.StatusCode is null)
             {
-                await Task.Delay(100);
+                await Task.Delay(100); // nothing listening yet
+            }
+            catch (HttpRequestException)
+            {
+                return false; // something answers, but not s3rver's listing
+            }
+            catch (TaskCanceledException)
+            {
+                return false;
             }
         }
-        var server = new S3rverProcess(process, directory, port);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Kill();
-        return server;
+        return false;
     }
+
 
     public async ValueTask DisposeAsync()
     {
