@@ -3,8 +3,8 @@ namespace GrpcSync.Storage.Relational;
 /// <summary>
 /// The rows of the Syncs the dispatcher claimed, as committed, so that the finish batch decides on them without reading
 /// them back. Only where one process writes the database and every write takes this store's write turn (SQLite,
-/// <see cref="KeepsClaimedRows"/>): any write turn but the dispatcher's and the finish batch's forgets them all, so an
-/// entry is always the row as stored. The finish's UPDATE still guards on the version it read, so a row changed behind
+/// <see cref="KeepsClaimedRows"/>): a write of one Sync forgets its row, a write that may touch any Sync forgets them
+/// all (<see cref="EnterWriteAsync"/>, <see cref="EnterWriteKeepingClaimedRowsAsync"/>), so an entry is always the row as stored. The finish's UPDATE still guards on the version it read, so a row changed behind
 /// the store's back fails the batch (and the finish writer writes its runs one by one, from the rows as stored).
 /// </summary>
 public abstract partial class RelationalSyncStore

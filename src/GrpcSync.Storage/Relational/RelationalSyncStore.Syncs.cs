@@ -158,10 +158,9 @@ public abstract partial class RelationalSyncStore
         IReadOnlyList<(Guid SyncId, Func<SyncSnapshot, SyncChange<T>> Decide)> mutations, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(mutations);
-        var results = new SyncChange<T>?[mutations.Count];
         if (mutations.Count == 0)
         {
-            return results;
+            return [];
         }
         // The finish batch decides on the rows the dispatcher claimed as it committed them (ClaimedRows), where kept.
         using var turn = await EnterWriteKeepingClaimedRowsAsync(ct);
